@@ -1,0 +1,100 @@
+# bpf_write_monitor - see README.md
+#
+#   make                 build ./bpf_write_monitor
+#   sudo make check      install what is missing, build, run unit and integration tests
+#   sudo make demo       install what is missing, build, show a capture
+#   make V=1             show the commands
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+CC        ?= cc
+PYTHON    ?= python3
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# libbcc's headers come from pkg-config. The tracer links only libbcc_bpf
+# (perf buffers, attach, maps): the compiler half of libbcc (clang, LLVM) is
+# dlopen()ed by a short-lived child at startup, so it never stays resident.
+BCC_CFLAGS := $(shell pkg-config --cflags libbcc 2>/dev/null)
+WARN      := -Wall -Wextra -Werror -Wno-missing-field-initializers
+CFLAGS    ?= -O2 -g
+CPPFLAGS  += -D_GNU_SOURCE
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(CPPFLAGS)
+LDLIBS_TOOL := -lbcc_bpf -ldl -pthread
+
+TOOL      := bpf_write_monitor
+PROBES    := probes/event.h probes/write.bpf.c
+CORE_SRCS := src/options.c src/sanitize.c src/lines.c src/format.c src/reader.c \
+             src/procs.c src/probes.c src/program.c src/sink.c src/host.c
+TOOL_SRCS := $(CORE_SRCS) src/tracer.c src/main.c
+BUILD     := build
+
+CORE_OBJS := $(CORE_SRCS:src/%.c=$(BUILD)/%.o)
+TOOL_OBJS := $(TOOL_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/embedded.o
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
+
+.PHONY: all deps check unit integration demo clean helpers
+
+all: $(TOOL)
+
+$(TOOL): $(TOOL_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_TOOL)
+
+$(BUILD)/%.o: src/%.c $(wildcard src/*.h) probes/event.h | $(BUILD)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) $(BCC_CFLAGS) -c -o $@ $<
+
+# The templates, embedded so that a lone binary still works.
+$(BUILD)/embedded.o: src/embedded.S $(PROBES) | $(BUILD)
+	@echo "  AS      $<"
+	$(Q)$(CC) -c -o $@ $<
+
+$(BUILD) $(BUILD)/tests $(BUILD)/helpers:
+	$(Q)mkdir -p $@
+
+# ---- tests -----------------------------------------------------------------
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(CORE_OBJS) $(BUILD)/embedded.o | $(BUILD)/tests
+	@echo "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(CORE_OBJS) $(BUILD)/embedded.o -lcmocka
+
+$(BUILD)/helpers/%: tests/helpers/%.c | $(BUILD)/helpers
+	@echo "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -pthread -o $@ $<
+
+helpers: $(HELPERS)
+
+# Install what a fresh Debian 12 machine lacks (needs root; does nothing when all is there).
+deps:
+	$(Q)if [ "$$(id -u)" -ne 0 ]; then \
+		echo "make: run this as root (sudo make $(MAKECMDGOALS)): it installs packages and loads BPF programs" >&2; \
+		exit 1; \
+	fi
+	$(Q)tools/install-deps.sh
+
+unit: $(UNIT_TESTS)
+	$(Q)for t in $(UNIT_TESTS); do $$t || exit 1; done
+
+integration: $(TOOL) helpers
+	$(Q)$(PYTHON) tests/integration/run.py
+
+# deps first, on its own, so that a fresh machine has cmocka and libbcc before anything compiles.
+check: deps
+	$(Q)$(MAKE) --no-print-directory unit integration
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory $(TOOL)
+	$(Q)tools/demo.sh
+
+clean:
+	rm -rf $(BUILD) $(TOOL)

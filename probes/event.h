@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * event.h - the one definition of what the BPF side sends to user space.
+ *
+ * Included by the frontend (src/) and pasted, with a #line marker, at the top
+ * of the BPF program text, so both sides always agree on the layout.
+ */
+#ifndef BWM_EVENT_H
+#define BWM_EVENT_H
+
+#include <linux/types.h>
+
+#define BWM_COMM_LEN	16
+
+/* Event types. */
+#define BWM_EV_WRITE	1	/* bytes a write-family call wrote (one chunk of them) */
+#define BWM_EV_XFER	2	/* splice/sendfile/copy_file_range: a byte count, no payload */
+#define BWM_EV_FORK	3	/* a monitored process forked: tgid is the child */
+#define BWM_EV_EXEC	4	/* a monitored process called execve */
+#define BWM_EV_EXIT	5	/* a monitored process exited (its last thread) */
+
+/* Flags of a BWM_EV_WRITE chunk. */
+#define BWM_F_FIRST	0x1	/* first chunk of one call (or one sendmmsg message) */
+#define BWM_F_LAST	0x2	/* last chunk: total - (offset + len) bytes were not captured */
+
+/*
+ * A record on the perf buffer: this header, then len bytes of data. Only the
+ * bytes carried are submitted, never a fixed-size buffer.
+ */
+struct bwm_event {
+	__u64 ts;		/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) when the call returned */
+	__u64 total;		/* WRITE, XFER: bytes written; FORK: parent pid;
+				 * EXIT: wait status (exit code << 8 | signal) */
+	__u64 offset;		/* WRITE: where data[] starts within the bytes written */
+	__u32 tgid;		/* process (thread-group) id */
+	__u32 tid;		/* thread id */
+	__u32 len;		/* bytes in data[] */
+	__u8 type;		/* BWM_EV_* */
+	__u8 fd;		/* WRITE, XFER: the file descriptor written to */
+	__u8 flags;		/* BWM_F_* */
+	__u8 pad;
+	char comm[BWM_COMM_LEN];	/* task comm at the time of the call */
+	char data[];
+};
+
+#endif /* BWM_EVENT_H */

@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bpf_write_monitor - print what a running process writes to stdout/stderr.
+ *
+ * main.c: wiring, the event loop, signals and the exit status.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "format.h"
+#include "host.h"
+#include "lines.h"
+#include "options.h"
+#include "procs.h"
+#include "program.h"
+#include "probes.h"
+#include "reader.h"
+#include "sink.h"
+#include "tracer.h"
+
+#define DRAIN_MS	25		/* an idle line appears within this */
+#define WAKEUP_EVENTS	64		/* records per reader wakeup */
+#define MAX_LINE	(1 << 20)	/* longer lines are passed on in pieces */
+#define SINK_HIGH	(1 << 20)	/* flush output past this many buffered bytes */
+#define MAX_BUFFERS	1024
+
+static volatile sig_atomic_t exiting;
+
+static void on_signal(int sig)
+{
+	exiting = sig;
+}
+
+struct app {
+	const struct config *cfg;
+	struct formatter fmt;
+	struct sink sink;
+	struct lines *lines;
+	struct reader *reader;
+	struct tracer *tracer;
+	int64_t wall_offset;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
+	int ncpu;
+	uint64_t *lost_reported;
+	uint64_t lines_out;
+};
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void fail(const char *msg)
+{
+	fprintf(stderr, "%s: %s\n", BWM_NAME, msg);
+}
+
+static void on_line(void *cookie, const struct line_meta *m, const char *text, size_t len,
+		    uint64_t missing)
+{
+	struct app *app = cookie;
+
+	format_line(&app->fmt, &app->sink.ob, m, m->ts + app->wall_offset, text, len, missing);
+	app->lines_out++;
+	if (app->sink.ob.len > SINK_HIGH)
+		sink_flush(&app->sink);
+}
+
+static void on_event(void *cookie, const struct bwm_event *ev)
+{
+	struct app *app = cookie;
+	struct line_meta m = {
+		.ts = ev->ts, .tgid = ev->tgid, .tid = ev->tid, .fd = ev->fd,
+	};
+	uint64_t end = ev->offset + ev->len, missing = 0;
+
+	memcpy(m.comm, ev->comm, sizeof(m.comm));
+	switch (ev->type) {
+	case BWM_EV_WRITE:
+		if ((ev->flags & BWM_F_LAST) && ev->total > end)
+			missing = ev->total - end;
+		lines_feed(app->lines, &m, ev->data, ev->len, ev->flags, missing);
+		break;
+	case BWM_EV_XFER:
+		format_transfer(&app->fmt, &app->sink.ob, &m, m.ts + app->wall_offset, ev->total);
+		app->lines_out++;
+		break;
+	}
+}
+
+static void report_lost(struct app *app)
+{
+	int cpu;
+
+	for (cpu = 0; cpu < app->ncpu; cpu++) {
+		uint64_t lost = reader_lost_on(app->reader, cpu);
+
+		if (lost > app->lost_reported[cpu]) {
+			fprintf(stderr, "%s: lost %llu events on CPU #%d\n", BWM_NAME,
+				(unsigned long long)(lost - app->lost_reported[cpu]), cpu);
+			app->lost_reported[cpu] = lost;
+		}
+	}
+}
+
+/*
+ * Move what the kernel wrote into lines. The limit is read before draining:
+ * everything stamped before it is in the buffers by now (see reader.h).
+ */
+static void drain(struct app *app, bool final)
+{
+	uint64_t now = clock_ns(CLOCK_MONOTONIC);
+
+	app->wall_offset = (int64_t)(clock_ns(CLOCK_REALTIME) - now);
+	tracer_drain(app->tracer);
+	reader_release(app->reader, final ? UINT64_MAX : now, on_event, app);
+	report_lost(app);
+	if (final)
+		lines_flush_all(app->lines);
+	sink_flush(&app->sink);
+}
+
+/* Resolve --pid to a live thread group; 0 or -1 with a message printed. */
+static int check_target(const struct config *cfg, pid_t *tgid)
+{
+	struct proc_stat st;
+	char msg[256];
+	int rc = proc_read_stat(cfg->pid, &st);
+
+	if (rc == -ENOENT || rc == -ESRCH) {
+		snprintf(msg, sizeof(msg), "no such process: %d (is it still running? "
+			 "find it with pgrep)", (int)cfg->pid);
+		fail(msg);
+		return -1;
+	}
+	if (rc) {
+		snprintf(msg, sizeof(msg), "cannot read /proc/%d/stat: %s", (int)cfg->pid,
+			 strerror(-rc));
+		fail(msg);
+		return -1;
+	}
+	if (st.state == 'Z' || st.state == 'X') {
+		snprintf(msg, sizeof(msg), "process %d is a zombie: it has exited and will write "
+			 "nothing more", (int)cfg->pid);
+		fail(msg);
+		return -1;
+	}
+	*tgid = proc_tgid(cfg->pid);
+	if (*tgid <= 0)
+		*tgid = cfg->pid;
+	if (*tgid == getpid()) {
+		fail("refusing to trace bpf_write_monitor itself: pick another PID");
+		return -1;
+	}
+	if (*tgid != cfg->pid && !cfg->quiet)
+		fprintf(stderr, "%s: %d is a thread of process %d: tracing the process\n",
+			BWM_NAME, (int)cfg->pid, (int)*tgid);
+	return 0;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Wait for records or the drain timer, until told to stop. */
+static int run(struct app *app)
+{
+	int fds[MAX_BUFFERS], n, i, ep = epoll_create1(EPOLL_CLOEXEC);
+
+	if (ep < 0) {
+		fail("epoll_create1 failed");
+		return -1;
+	}
+	n = tracer_buffer_fds(app->tracer, fds, MAX_BUFFERS);
+	for (i = 0; i < n; i++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fds[i] };
+
+		epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev);
+	}
+	while (!exiting && !app->sink.error) {
+		struct epoll_event evs[16];
+
+		if (epoll_wait(ep, evs, 16, DRAIN_MS) < 0 && errno != EINTR) {
+			fail("epoll_wait failed");
+			break;
+		}
+		drain(app, false);
+	}
+	close(ep);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct program_params params = { .tp_exists = host_has_tracepoint };
+	struct program prog = { 0 };
+	struct templates tpl;
+	struct app app = { 0 };
+	struct config cfg;
+	char err[1024];
+	pid_t target = 0;
+	int rc = 1;
+
+	switch (options_parse(argc, argv, &cfg, stdout, stderr)) {
+	case OPTIONS_EXIT_OK:
+		return 0;
+	case OPTIONS_ERROR:
+		return 2;
+	case OPTIONS_RUN:
+		break;
+	}
+	app.cfg = &cfg;
+	params.cfg = &cfg;
+	params.self = getpid();
+	params.pid_max = proc_pid_max();
+	params.target = cfg.pid;
+
+	if (!cfg.ebpf) {
+		if (host_check_privileges(err, sizeof(err))) {
+			fail(err);
+			return 1;
+		}
+		if (check_target(&cfg, &target))
+			return 1;
+		params.target = target;
+		if (host_check_tracefs(err, sizeof(err)) || host_check_headers(err, sizeof(err))) {
+			fail(err);
+			return 1;
+		}
+	}
+	if (probes_load(cfg.probe_dir, &tpl, err, sizeof(err))) {
+		fail(err);
+		return 1;
+	}
+	if (cfg.verbose)
+		fprintf(stderr, "%s: templates from %s\n", BWM_NAME, tpl.origin);
+	if (program_build(&params, &tpl, &prog, err, sizeof(err))) {
+		fail(err);
+		goto out;
+	}
+	if (cfg.ebpf) {
+		fputs(prog.text, stdout);
+		rc = fflush(stdout) ? 1 : 0;
+		goto out;
+	}
+
+	install_signals();
+	sink_init(&app.sink, STDOUT_FILENO);
+	format_init(&app.fmt, &(struct format_opts){
+		.timestamp = cfg.timestamp, .pid = cfg.origin_pid, .comm = cfg.origin_comm,
+		/* Bare lines only for one stream with no prefix. */
+		.label = cfg.timestamp || cfg.origin_pid || cfg.origin_comm ||
+			 (cfg.fd_mask != BWM_FD_STDOUT && cfg.fd_mask != BWM_FD_STDERR),
+		.ascii = cfg.ascii,
+	});
+	app.ncpu = proc_possible_cpus();
+	app.lost_reported = calloc(app.ncpu, sizeof(*app.lost_reported));
+	app.reader = reader_new(app.ncpu);
+	app.lines = lines_new(MAX_LINE, on_line, &app);
+	if (!app.lost_reported || !app.reader || !app.lines) {
+		fail("out of memory");
+		goto out;
+	}
+
+	app.tracer = tracer_load(&prog, cfg.verbose, err, sizeof(err));
+	if (!app.tracer) {
+		if (!exiting)
+			fail(err);
+		goto out;
+	}
+	/* Buffers first: a record submitted with no buffer behind it is lost. */
+	if (tracer_open_buffers(app.tracer, app.reader, cfg.buffer_pages, WAKEUP_EVENTS,
+				err, sizeof(err))) {
+		fail(err);
+		goto out;
+	}
+	/* The seed's order: lifecycle probes, PIDs, enable flag, write probes. */
+	if (tracer_attach(app.tracer, 1, cfg.verbose, err, sizeof(err))) {
+		fail(err);
+		goto out;
+	}
+	if (tracer_set_enabled(app.tracer, true)) {
+		fail("cannot set the bwm_enabled flag (does write.bpf.c still define it?)");
+		goto out;
+	}
+	if (tracer_attach(app.tracer, 2, cfg.verbose, err, sizeof(err))) {
+		fail(err);
+		goto out;
+	}
+	if (!cfg.quiet)
+		fprintf(stderr, "Tracing PID %d (%s)... Ctrl-C to end.\n", (int)target,
+			options_streams(&cfg));
+
+	if (run(&app) == 0)
+		rc = 0;
+out:
+	if (app.tracer) {
+		/* The seed's teardown: flag, write probes, lifecycle probes, then the rest. */
+		tracer_set_enabled(app.tracer, false);
+		tracer_detach(app.tracer, 2);
+		tracer_detach(app.tracer, 1);
+		if (app.reader && app.lines)
+			drain(&app, true);
+		if (reader_lost_total(app.reader))
+			fprintf(stderr, "%s: lost %llu events in total (a bigger --buffer-pages "
+				"helps)\n", BWM_NAME,
+				(unsigned long long)reader_lost_total(app.reader));
+		if (reader_malformed(app.reader))
+			fprintf(stderr, "%s: dropped %llu malformed records\n", BWM_NAME,
+				(unsigned long long)reader_malformed(app.reader));
+		tracer_close(app.tracer);
+	}
+	if (app.sink.error && app.sink.error != EPIPE) {
+		snprintf(err, sizeof(err), "cannot write output: %s", strerror(app.sink.error));
+		fail(err);
+		rc = 1;
+	}
+	lines_free(app.lines);
+	reader_free(app.reader);
+	free(app.lost_reported);
+	sink_free(&app.sink);
+	program_free(&prog);
+	probes_free(&tpl);
+	return rc;
+}

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * options.c - argv to one immutable struct config, and the help text.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+
+static const char usage[] =
+"USAGE: " BWM_NAME " -p PID [-1] [-2] [-T] [-P] [-C] [-a] [-b PAGES] [-q] [-v]\n"
+"\n"
+"Print what a running process writes to its stdout and stderr, even when that\n"
+"output goes to /dev/null, a closed pipe or a file nobody reads.\n"
+"\n"
+"  -p, --pid PID                    process to trace (required)\n"
+"  -1, --stdout                     capture fd 1 (the default when neither -1 nor -2)\n"
+"  -2, --stderr                     capture fd 2\n"
+"  -T, --with-timestamp             prefix lines with the time of the write, HH:MM:SS.mmm\n"
+"  -P, --with-origin-pid            prefix lines with the writing PID\n"
+"  -C, --with-origin-process-name   prefix lines with the writing process name\n"
+"  -f, --include-descendants        also trace all current and future descendants\n"
+"  -K, --exclude-kernel             skip kernel threads\n"
+"  -a, --ascii                      print printable ASCII only, other bytes as \\xNN\n"
+"  -b, --buffer-pages PAGES         perf buffer pages per CPU, a power of two (default %u)\n"
+"  -I, --probe-dir DIR              read the BPF program templates from DIR\n"
+"  -q, --quiet                      no header or exit messages on stderr\n"
+"  -v, --verbose                    say which templates and probes are used\n"
+"  -h, --help                       show this help and exit\n"
+"  -V, --version                    show the version and exit\n"
+"\n"
+"examples:\n"
+"    " BWM_NAME " -p 1234                # what PID 1234 writes to stdout\n"
+"    " BWM_NAME " -p 1234 -2             # only its stderr\n"
+"    " BWM_NAME " -p 1234 -1 -2 -T -P -C # both streams, with time, PID and name\n"
+"    " BWM_NAME " -p 1234 -b 4096        # bigger buffers for very bursty writers\n"
+"    " BWM_NAME " -p 1234 --ebpf         # print the BPF program and exit\n";
+
+static const struct option long_options[] = {
+	{ "pid",			required_argument,	NULL, 'p' },
+	{ "stdout",			no_argument,		NULL, '1' },
+	{ "stderr",			no_argument,		NULL, '2' },
+	{ "with-timestamp",		no_argument,		NULL, 'T' },
+	{ "with-origin-pid",		no_argument,		NULL, 'P' },
+	{ "with-origin-process-name",	no_argument,		NULL, 'C' },
+	{ "include-descendants",	no_argument,		NULL, 'f' },
+	{ "exclude-kernel",		no_argument,		NULL, 'K' },
+	{ "ascii",			no_argument,		NULL, 'a' },
+	{ "buffer-pages",		required_argument,	NULL, 'b' },
+	{ "probe-dir",			required_argument,	NULL, 'I' },
+	{ "quiet",			no_argument,		NULL, 'q' },
+	{ "verbose",			no_argument,		NULL, 'v' },
+	{ "help",			no_argument,		NULL, 'h' },
+	{ "version",			no_argument,		NULL, 'V' },
+	{ "ebpf",			no_argument,		NULL, 'E' },
+	{ 0 },
+};
+
+/* The leading ':' makes getopt report a missing value as ':'. */
+static const char short_options[] = ":p:12TPCfKab:I:qvhV";
+
+/* strtol with the whole string, errno and range checked. */
+static int parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;	/* no sign, no blanks */
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+enum options_result options_parse(int argc, char **argv, struct config *cfg, FILE *out, FILE *err)
+{
+	bool have_pid = false;
+	long v;
+	int c;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->buffer_pages = BWM_DEFAULT_PAGES;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (parse_long(optarg, 1, INT_MAX, &v)) {
+				fprintf(err, "%s: invalid PID: %s (expected a number from 1 to %d)\n",
+					BWM_NAME, optarg, INT_MAX);
+				return OPTIONS_ERROR;
+			}
+			cfg->pid = v;
+			have_pid = true;
+			break;
+		case '1':
+			cfg->fd_mask |= BWM_FD_STDOUT;
+			break;
+		case '2':
+			cfg->fd_mask |= BWM_FD_STDERR;
+			break;
+		case 'T':
+			cfg->timestamp = true;
+			break;
+		case 'P':
+			cfg->origin_pid = true;
+			break;
+		case 'C':
+			cfg->origin_comm = true;
+			break;
+		case 'f':
+			cfg->descendants = true;
+			break;
+		case 'K':
+			cfg->exclude_kernel = true;
+			break;
+		case 'a':
+			cfg->ascii = true;
+			break;
+		case 'b':
+			if (parse_long(optarg, 1, BWM_MAX_PAGES, &v) || (v & (v - 1))) {
+				fprintf(err, "%s: invalid buffer size: %s (expected a power of two "
+					"from 1 to %d pages, e.g. -b %u)\n",
+					BWM_NAME, optarg, BWM_MAX_PAGES, BWM_DEFAULT_PAGES);
+				return OPTIONS_ERROR;
+			}
+			cfg->buffer_pages = v;
+			break;
+		case 'I':
+			cfg->probe_dir = optarg;
+			break;
+		case 'q':
+			cfg->quiet = true;
+			break;
+		case 'v':
+			cfg->verbose = true;
+			break;
+		case 'E':
+			cfg->ebpf = true;
+			break;
+		case 'h':
+			fprintf(out, usage, BWM_DEFAULT_PAGES);
+			return OPTIONS_EXIT_OK;
+		case 'V':
+			fprintf(out, "%s %s\n", BWM_NAME, BWM_VERSION);
+			return OPTIONS_EXIT_OK;
+		case ':':
+			fprintf(err, "%s: option %s needs a value (see --help)\n",
+				BWM_NAME, argv[optind - 1]);
+			return OPTIONS_ERROR;
+		default:
+			if (optopt)
+				fprintf(err, "%s: unknown option -%c (see --help)\n", BWM_NAME, optopt);
+			else
+				fprintf(err, "%s: unknown option %s (see --help)\n",
+					BWM_NAME, argv[optind - 1]);
+			return OPTIONS_ERROR;
+		}
+	}
+	if (optind < argc) {
+		fprintf(err, "%s: unexpected argument: %s (the PID goes after --pid)\n",
+			BWM_NAME, argv[optind]);
+		return OPTIONS_ERROR;
+	}
+	if (!have_pid) {
+		fprintf(err, "%s: --pid is required: %s --pid PID (see --help)\n",
+			BWM_NAME, BWM_NAME);
+		return OPTIONS_ERROR;
+	}
+	if (cfg->descendants || cfg->exclude_kernel) {
+		fprintf(err, "%s: %s is not supported yet: trace the process itself without it\n",
+			BWM_NAME, cfg->descendants ? "--include-descendants" : "--exclude-kernel");
+		return OPTIONS_ERROR;
+	}
+	if (!cfg->fd_mask)
+		cfg->fd_mask = BWM_FD_STDOUT;
+	return OPTIONS_RUN;
+}
+
+const char *options_streams(const struct config *cfg)
+{
+	switch (cfg->fd_mask & (BWM_FD_STDOUT | BWM_FD_STDERR)) {
+	case BWM_FD_STDOUT:
+		return "stdout";
+	case BWM_FD_STDERR:
+		return "stderr";
+	default:
+		return "stdout, stderr";
+	}
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef BWM_OPTIONS_H
+#define BWM_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#define BWM_NAME		"bpf_write_monitor"
+#define BWM_VERSION		"0.1.0"
+
+#define BWM_FD_STDOUT		(1u << 1)
+#define BWM_FD_STDERR		(1u << 2)
+
+#define BWM_DEFAULT_PAGES	1024	/* per CPU; see README "Buffer size" */
+#define BWM_MAX_PAGES		65536
+
+/* Everything the command line decides, filled once by options_parse(), then read-only. */
+struct config {
+	pid_t pid;		/* --pid */
+	unsigned fd_mask;	/* BWM_FD_STDOUT | BWM_FD_STDERR */
+	bool timestamp;		/* --with-timestamp */
+	bool origin_pid;	/* --with-origin-pid */
+	bool origin_comm;	/* --with-origin-process-name */
+	bool descendants;	/* --include-descendants */
+	bool exclude_kernel;	/* --exclude-kernel */
+	bool ascii;		/* --ascii */
+	bool quiet;		/* --quiet */
+	bool verbose;		/* --verbose */
+	bool ebpf;		/* --ebpf */
+	unsigned buffer_pages;	/* --buffer-pages, per CPU, a power of two */
+	const char *probe_dir;	/* --probe-dir */
+};
+
+enum options_result {
+	OPTIONS_RUN = 0,	/* go ahead */
+	OPTIONS_EXIT_OK,	/* --help or --version was printed */
+	OPTIONS_ERROR,		/* a one-line error was printed */
+};
+
+/* Parse argv into cfg; messages (help, errors) go to out and err. */
+enum options_result options_parse(int argc, char **argv, struct config *cfg, FILE *out, FILE *err);
+
+/* "stdout", "stderr" or "stdout, stderr": the streams cfg selects. */
+const char *options_streams(const struct config *cfg);
+
+#endif /* BWM_OPTIONS_H */

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef BWM_PROBES_H
+#define BWM_PROBES_H
+
+#include <limits.h>
+#include <stddef.h>
+
+/* The templates, in the order they go into the program text. */
+enum template_id {
+	TPL_EVENT_H,		/* probes/event.h */
+	TPL_WRITE,		/* probes/write.bpf.c */
+	TPL_COUNT,
+};
+
+struct template {
+	const char *name;	/* "write.bpf.c" */
+	char path[PATH_MAX];	/* where it was read, for #line and messages */
+	char *text;		/* NUL-terminated */
+	size_t len;
+	int stage;		/* attach stage of its probes: 1 lifecycle, 2 write; 0 none */
+};
+
+struct templates {
+	struct template t[TPL_COUNT];
+	char origin[PATH_MAX + 32];	/* "DIR (from --probe-dir)", "embedded copy", ... */
+};
+
+/*
+ * Load the templates: from dir if given, else the copy embedded in the binary
+ * at build time. On failure, a one-line message in err.
+ */
+int probes_load(const char *dir, struct templates *t, char *err, size_t errlen);
+void probes_free(struct templates *t);
+
+#endif /* BWM_PROBES_H */

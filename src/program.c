@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * program.c - assemble the BPF program text from the config and the templates.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "format.h"
+#include "program.h"
+
+static void ob_printf(struct outbuf *ob, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void ob_printf(struct outbuf *ob, const char *fmt, ...)
+{
+	va_list ap;
+	char *dst;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || !(dst = ob_reserve(ob, n + 1)))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(dst, n + 1, fmt, ap);
+	va_end(ap);
+	ob->len += n;
+}
+
+void program_c_escape(const char *s, char *out, size_t size)
+{
+	size_t o = 0;
+
+	if (!size)
+		return;
+	for (; *s && o + 5 < size; s++) {
+		unsigned char c = *s;
+
+		if (c == '\\' || c == '"') {
+			out[o++] = '\\';
+			out[o++] = c;
+		} else if (c < 0x20 || c >= 0x7f) {
+			o += snprintf(out + o, size - o, "\\%03o", c);
+		} else {
+			out[o++] = c;
+		}
+	}
+	out[o] = '\0';
+}
+
+/* An identifier at *p, copied into out; advances *p. */
+static bool take_ident(const char **p, char *out, size_t size)
+{
+	size_t n = 0;
+
+	while (**p == ' ' || **p == '\t')
+		(*p)++;
+	while (isalnum((unsigned char)**p) || **p == '_') {
+		if (n + 1 >= size)
+			return false;
+		out[n++] = *(*p)++;
+	}
+	out[n] = '\0';
+	while (**p == ' ' || **p == '\t')
+		(*p)++;
+	return n > 0;
+}
+
+/* Collect the TRACEPOINT_PROBE(cat, ev) uses of one template. */
+static int scan_probes(const struct template *t, struct program *prog)
+{
+	static const char marker[] = "TRACEPOINT_PROBE(";
+	const char *p = t->text;
+
+	while ((p = strstr(p, marker)) != NULL) {
+		struct probe_ref ref = { .stage = t->stage };
+		struct probe_ref *refs;
+		size_t i;
+
+		p += sizeof(marker) - 1;
+		if (!take_ident(&p, ref.cat, sizeof(ref.cat)) || *p++ != ',' ||
+		    !take_ident(&p, ref.ev, sizeof(ref.ev)) || *p != ')')
+			continue;
+		for (i = 0; i < prog->nrefs; i++)
+			if (!strcmp(prog->refs[i].cat, ref.cat) && !strcmp(prog->refs[i].ev, ref.ev))
+				break;
+		if (i < prog->nrefs)
+			continue;
+		refs = realloc(prog->refs, (prog->nrefs + 1) * sizeof(*refs));
+		if (!refs)
+			return -1;
+		prog->refs = refs;
+		prog->refs[prog->nrefs++] = ref;
+	}
+	return 0;
+}
+
+static void put_constants(struct outbuf *ob, const struct program_params *p)
+{
+	const struct config *cfg = p->cfg;
+
+	ob_printf(ob, "/*\n * %s %s: BPF program for PID %d (%s).\n"
+		  " * Generated from the templates below; the constants come from the command line.\n"
+		  " */\n", BWM_NAME, BWM_VERSION, (int)p->target, options_streams(cfg));
+	ob_printf(ob, "#define BWM_TARGET_PID %d\n", (int)p->target);
+	ob_printf(ob, "#define BWM_FD_MASK 0x%x\n", cfg->fd_mask);
+	ob_printf(ob, "#define BWM_SELF_PID %d\n", (int)p->self);
+	ob_printf(ob, "#define BWM_DESCENDANTS %d\n", cfg->descendants);
+	ob_printf(ob, "#define BWM_EXCLUDE_KERNEL %d\n", cfg->exclude_kernel);
+	ob_printf(ob, "#define BWM_WANT_COMM %d\n", cfg->origin_comm);
+	ob_printf(ob, "#define BWM_MAX_BYTES %d\n", BWM_CAPTURE_BYTES);
+	ob_printf(ob, "#define BWM_PID_MAX %ld\n", p->pid_max);
+}
+
+int program_build(const struct program_params *p, const struct templates *t,
+		  struct program *out, char *err, size_t errlen)
+{
+	struct outbuf ob = { 0 };
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < TPL_COUNT; i++) {
+		if (scan_probes(&t->t[i], out)) {
+			snprintf(err, errlen, "out of memory building the program");
+			program_free(out);
+			return -1;
+		}
+	}
+	put_constants(&ob, p);
+	ob_printf(&ob, "\n/* Tracepoints this kernel has (probes for others compile out). */\n");
+	ob_printf(&ob, "#define BWM_TP(cat, ev) BWM_TP_##cat##__##ev\n");
+	for (i = 0; i < out->nrefs; i++) {
+		struct probe_ref *r = &out->refs[i];
+
+		r->present = p->tp_exists(r->cat, r->ev);
+		if (r->present)
+			ob_printf(&ob, "#define BWM_TP_%s__%s 1\n", r->cat, r->ev);
+	}
+	for (i = 0; i < TPL_COUNT; i++) {
+		char path[PATH_MAX * 4 + 1];
+
+		program_c_escape(t->t[i].path, path, sizeof(path));
+		ob_printf(&ob, "\n#line 1 \"%s\"\n", path);
+		ob_put(&ob, t->t[i].text, t->t[i].len);
+		if (t->t[i].len && t->t[i].text[t->t[i].len - 1] != '\n')
+			ob_put(&ob, "\n", 1);
+	}
+	ob_put(&ob, "", 1);
+	if (ob.oom) {
+		ob_free(&ob);
+		program_free(out);
+		snprintf(err, errlen, "out of memory building the program");
+		return -1;
+	}
+	out->text = ob.p;
+	return 0;
+}
+
+void program_free(struct program *prog)
+{
+	free(prog->text);
+	free(prog->refs);
+	memset(prog, 0, sizeof(*prog));
+}
+
+int program_stage_of(const struct program *prog, const char *function)
+{
+	size_t i;
+
+	for (i = 0; i < prog->nrefs; i++) {
+		char name[160];
+
+		snprintf(name, sizeof(name), "tracepoint__%s__%s",
+			 prog->refs[i].cat, prog->refs[i].ev);
+		if (!strcmp(name, function))
+			return prog->refs[i].stage;
+	}
+	return 0;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef BWM_PROGRAM_H
+#define BWM_PROGRAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "options.h"
+#include "probes.h"
+
+/* Payload bytes captured per call (the seed's limit). */
+#define BWM_CAPTURE_BYTES	4096
+
+/* Everything, besides the config, that gets baked into the program. */
+struct program_params {
+	const struct config *cfg;
+	pid_t target;		/* thread-group id to trace */
+	pid_t self;		/* the monitor's own pid */
+	long pid_max;		/* sizes the monitored-process map */
+	/* Does the running kernel have tracepoint cat:ev? */
+	bool (*tp_exists)(const char *cat, const char *ev);
+};
+
+/* A TRACEPOINT_PROBE found in a template, and when to attach it. */
+struct probe_ref {
+	char cat[64];
+	char ev[64];
+	int stage;		/* 1: lifecycle (before PIDs are registered), 2: write */
+	bool present;		/* the kernel has it */
+};
+
+struct program {
+	char *text;		/* the complete C source given to the compiler */
+	struct probe_ref *refs;
+	size_t nrefs;
+};
+
+/*
+ * Build the program text: a block of constants, then each template behind a
+ * #line marker so that compiler errors point at the template file. Numbers
+ * are printed as numbers; the only strings (template paths) are C-escaped.
+ * Returns 0, or -1 with a message in err.
+ */
+int program_build(const struct program_params *p, const struct templates *t,
+		  struct program *out, char *err, size_t errlen);
+void program_free(struct program *prog);
+
+/* The stage of the probe that compiles to function name, 0 if not ours. */
+int program_stage_of(const struct program *prog, const char *function);
+
+/* Append s to out as the body of a C string literal (no quotes). */
+void program_c_escape(const char *s, char *out, size_t size);
+
+#endif /* BWM_PROGRAM_H */

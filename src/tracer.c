@@ -1,0 +1,603 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tracer.c - compile, load, attach, detach; maps and perf buffers (libbcc).
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <bcc/bcc_common.h>
+#include <bcc/libbpf.h>
+#include <bcc/perf_reader.h>
+
+#include "procs.h"
+#include "tracer.h"
+
+#define LIBBCC			"libbcc.so.0"
+#define MAX_ITEMS		64
+#define VERIFIER_LOG_SIZE	(1 << 22)
+#define VERIFIER_TAIL_LINES	20
+
+struct prog {
+	char name[128];		/* tracepoint__<cat>__<ev> */
+	char cat[64];
+	char ev[64];
+	int stage;
+	int fd;
+	int link;		/* perf event fd while attached, else -1 */
+};
+
+struct map {
+	char name[64];
+	int fd;
+};
+
+struct cpu_buf {
+	struct tracer *t;
+	int cpu;
+	struct perf_reader *pr;
+};
+
+struct tracer {
+	struct prog progs[MAX_ITEMS];
+	int nprogs;
+	struct map maps[MAX_ITEMS];
+	int nmaps;
+	struct cpu_buf *bufs;
+	int nbufs;
+	struct reader *reader;
+};
+
+/* What the compiler child sends back, with the fds as SCM_RIGHTS. */
+struct wire_item {
+	char name[128];
+	int is_map;
+};
+
+struct wire_reply {
+	int status;		/* 0, or an errno-like code */
+	char msg[512];		/* one-line summary when status != 0 */
+	int n;
+	struct wire_item items[MAX_ITEMS];
+};
+
+/* ---- the compiler child ---------------------------------------------- */
+
+struct bcc_api {
+	typeof(&bpf_module_create_c_from_string) create;
+	typeof(&bpf_module_destroy) destroy;
+	typeof(&bpf_num_functions) num_functions;
+	typeof(&bpf_function_name) function_name;
+	typeof(&bpf_function_start) function_start;
+	typeof(&bpf_function_size) function_size;
+	typeof(&bpf_module_license) license;
+	typeof(&bpf_module_kern_version) kern_version;
+	typeof(&bpf_num_tables) num_tables;
+	typeof(&bpf_table_name) table_name;
+	typeof(&bpf_table_fd_id) table_fd_id;
+	typeof(&bcc_func_load) func_load;
+};
+
+static int bind_bcc(struct bcc_api *api, struct wire_reply *rep)
+{
+	void *h = dlopen(LIBBCC, RTLD_NOW | RTLD_LOCAL);
+
+	if (!h) {
+		snprintf(rep->msg, sizeof(rep->msg), "cannot load %s: %s (install it: "
+			 "sudo apt-get install libbpfcc)", LIBBCC, dlerror());
+		return -1;
+	}
+#define BIND(field, sym)						\
+	do {								\
+		*(void **)&api->field = dlsym(h, #sym);			\
+		if (!api->field) {					\
+			snprintf(rep->msg, sizeof(rep->msg),		\
+				 "%s has no %s: libbcc 0.26 or newer is needed", LIBBCC, #sym); \
+			return -1;					\
+		}							\
+	} while (0)
+	BIND(create, bpf_module_create_c_from_string);
+	BIND(destroy, bpf_module_destroy);
+	BIND(num_functions, bpf_num_functions);
+	BIND(function_name, bpf_function_name);
+	BIND(function_start, bpf_function_start);
+	BIND(function_size, bpf_function_size);
+	BIND(license, bpf_module_license);
+	BIND(kern_version, bpf_module_kern_version);
+	BIND(num_tables, bpf_num_tables);
+	BIND(table_name, bpf_table_name);
+	BIND(table_fd_id, bpf_table_fd_id);
+	BIND(func_load, bcc_func_load);
+#undef BIND
+	return 0;
+}
+
+/* What to do about the verifier's most common objections. */
+static const struct {
+	const char *needle;
+	const char *hint;
+} verifier_hints[] = {
+	{ "invalid access to map value", "an access past the end of a map value: bound the "
+	  "offset and size (see the masks in write.bpf.c)" },
+	{ "min value is negative", "a length may be negative: make it an unsigned u64, clamp "
+	  "it, then mask it (asm volatile) so the bound survives" },
+	{ "unbounded memory access", "a length has no upper bound: clamp and mask it" },
+	{ "invalid mem access", "a pointer may be NULL or is not a pointer: check map "
+	  "lookups for NULL and read kernel or user memory with bpf_probe_read_*()" },
+	{ "back-edge", "a loop the verifier cannot bound: give it a constant bound" },
+	{ "too large", "the program is too big or too complex: lower a loop bound" },
+	{ "stack", "the 512-byte stack is exceeded: keep big buffers in a per-CPU map" },
+};
+
+/*
+ * Print the end of a verifier log, the part that says what went wrong, and
+ * a hint. The "; ... @ file:line" annotations are dropped: their line
+ * numbers count lines of libbcc's rewritten source, not of the template.
+ */
+static void print_log_tail(const char *log)
+{
+	const char *p = log + strlen(log), *line, *hint = NULL;
+	int lines = 0;
+	size_t i;
+
+	while (p > log && (p[-1] == '\n' || p[-1] == ' '))
+		p--;
+	while (p > log && lines <= VERIFIER_TAIL_LINES) {
+		p--;
+		if (*p == '\n')
+			lines++;
+	}
+	if (*p == '\n')
+		p++;
+	fprintf(stderr, "%s: verifier log (last lines):\n%s", BWM_NAME, p > log ? "...\n" : "");
+	for (line = p; *line; ) {
+		const char *end = strchr(line, '\n');
+		size_t n = end ? (size_t)(end - line) : strlen(line);
+
+		if (!(line[0] == ';' && memmem(line, n, " @ ", 3)))
+			fprintf(stderr, "%.*s\n", (int)n, line);
+		line += n + (end != NULL);
+	}
+	for (i = 0; i < sizeof(verifier_hints) / sizeof(verifier_hints[0]) && !hint; i++)
+		if (strstr(p, verifier_hints[i].needle))
+			hint = verifier_hints[i].hint;
+	fprintf(stderr, "%s: hint: %s\n", BWM_NAME, hint ? hint : "the last lines above say "
+		"what the verifier objected to; --ebpf shows the whole program");
+}
+
+/*
+ * Load one function. bcc prints the whole verifier log on failure; it goes
+ * to a scratch file instead, and only its HINT lines and the log's tail are shown.
+ */
+static int load_one(const struct bcc_api *api, void *mod, const char *name, char *log)
+{
+	int saved = dup(STDERR_FILENO), scratch = memfd_create("bwm-bcc-log", MFD_CLOEXEC);
+	int fd;
+
+	if (saved >= 0 && scratch >= 0)
+		dup2(scratch, STDERR_FILENO);
+	log[0] = '\0';
+	fd = api->func_load(mod, BPF_PROG_TYPE_TRACEPOINT, name,
+			    api->function_start(mod, name), api->function_size(mod, name),
+			    api->license(mod), api->kern_version(mod), 0, log,
+			    VERIFIER_LOG_SIZE, NULL, -1);
+	if (saved >= 0 && scratch >= 0) {
+		dup2(saved, STDERR_FILENO);
+		if (fd < 0) {
+			FILE *f = fdopen(dup(scratch), "r");
+			char line[512];
+
+			print_log_tail(log);
+			if (f) {
+				rewind(f);
+				while (fgets(line, sizeof(line), f))
+					if (!strncmp(line, "HINT:", 5))
+						fputs(line, stderr);
+				fclose(f);
+			}
+		}
+	}
+	if (saved >= 0)
+		close(saved);
+	if (scratch >= 0)
+		close(scratch);
+	return fd;
+}
+
+static int send_reply(int sock, struct wire_reply *rep, int *fds)
+{
+	char control[CMSG_SPACE(sizeof(int) * MAX_ITEMS)] = { 0 };
+	struct iovec iov = { rep, sizeof(*rep) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+
+	if (rep->n > 0) {
+		msg.msg_control = control;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * rep->n);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * rep->n);
+		memcpy(CMSG_DATA(cm), fds, sizeof(int) * rep->n);
+	}
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+/* The child: compile, load every tracepoint function, send the fds back. */
+static void compile_child(int sock, const char *text, bool verbose)
+{
+	static struct wire_reply rep;
+	int fds[MAX_ITEMS];
+	struct bcc_api api;
+	char *log = NULL;
+	void *mod;
+	size_t i, n;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* libbcc prints some diagnostics on stdout: keep the data stream clean. */
+	dup2(STDERR_FILENO, STDOUT_FILENO);
+	memset(&rep, 0, sizeof(rep));
+	if (bind_bcc(&api, &rep))
+		goto fail;
+	mod = api.create(text, 0, NULL, 0, true, NULL);
+	if (!mod) {
+		snprintf(rep.msg, sizeof(rep.msg), "failed to compile the BPF program (compiler "
+			 "messages above; see the generated text with --ebpf)");
+		goto fail;
+	}
+	log = malloc(VERIFIER_LOG_SIZE);
+	if (!log) {
+		snprintf(rep.msg, sizeof(rep.msg), "out of memory");
+		goto fail;
+	}
+	n = api.num_functions(mod);
+	for (i = 0; i < n && rep.n < MAX_ITEMS; i++) {
+		const char *name = api.function_name(mod, i);
+		int fd;
+
+		if (strncmp(name, "tracepoint__", 12))
+			continue;
+		fd = load_one(&api, mod, name, log);
+		if (fd < 0) {
+			snprintf(rep.msg, sizeof(rep.msg), "the kernel refused program %s: %s "
+				 "(the verifier's reasons are above)", name, strerror(-fd));
+			goto fail;
+		}
+		if (verbose)
+			fprintf(stderr, "%s: loaded %s\n", BWM_NAME, name);
+		snprintf(rep.items[rep.n].name, sizeof(rep.items[0].name), "%s", name);
+		fds[rep.n++] = fd;
+	}
+	n = api.num_tables(mod);
+	for (i = 0; i < n && rep.n < MAX_ITEMS; i++) {
+		snprintf(rep.items[rep.n].name, sizeof(rep.items[0].name), "%s",
+			 api.table_name(mod, i));
+		rep.items[rep.n].is_map = 1;
+		fds[rep.n++] = api.table_fd_id(mod, i);
+	}
+	send_reply(sock, &rep, fds);
+	_exit(0);
+fail:
+	rep.status = 1;
+	rep.n = 0;
+	send_reply(sock, &rep, NULL);
+	_exit(1);
+}
+
+/* ---- the tracer -------------------------------------------------------- */
+
+static int receive_reply(int sock, struct wire_reply *rep, int *fds, int *nfds)
+{
+	char control[CMSG_SPACE(sizeof(int) * MAX_ITEMS)];
+	struct iovec iov = { rep, sizeof(*rep) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control, .msg_controllen = sizeof(control),
+	};
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	*nfds = 0;
+	do
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(*rep))
+		return -1;
+	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+			*nfds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			memcpy(fds, CMSG_DATA(cm), *nfds * sizeof(int));
+		}
+	}
+	return 0;
+}
+
+/* Split "tracepoint__<cat>__<ev>". */
+static int parse_function(struct prog *p)
+{
+	const char *cat = p->name + 12, *sep = strstr(cat, "__");
+
+	if (strncmp(p->name, "tracepoint__", 12) || !sep || sep == cat ||
+	    (size_t)(sep - cat) >= sizeof(p->cat) || strlen(sep + 2) >= sizeof(p->ev))
+		return -1;
+	memcpy(p->cat, cat, sep - cat);
+	p->cat[sep - cat] = '\0';
+	strcpy(p->ev, sep + 2);
+	return 0;
+}
+
+struct tracer *tracer_load(const struct program *prog, bool verbose, char *err, size_t errlen)
+{
+	static struct wire_reply rep;
+	int sv[2], fds[MAX_ITEMS], nfds = 0, status, i;
+	struct tracer *t;
+	pid_t child;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		snprintf(err, errlen, "socketpair: %s", strerror(errno));
+		return NULL;
+	}
+	fflush(NULL);
+	child = fork();
+	if (child < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return NULL;
+	}
+	if (child == 0) {
+		close(sv[0]);
+		compile_child(sv[1], prog->text, verbose);
+	}
+	close(sv[1]);
+	memset(&rep, 0, sizeof(rep));
+	if (receive_reply(sv[0], &rep, fds, &nfds))
+		rep.status = -1;
+	close(sv[0]);
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	if (rep.status != 0 || nfds != rep.n) {
+		for (i = 0; i < nfds; i++)
+			close(fds[i]);
+		if (rep.status > 0)
+			snprintf(err, errlen, "%s", rep.msg);
+		else if (WIFSIGNALED(status))
+			snprintf(err, errlen, "the BPF compiler (libbcc) crashed with signal %d",
+				 WTERMSIG(status));
+		else
+			snprintf(err, errlen, "the BPF compiler (libbcc) exited without a result");
+		return NULL;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		for (i = 0; i < nfds; i++)
+			close(fds[i]);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	for (i = 0; i < rep.n; i++) {
+		if (rep.items[i].is_map) {
+			struct map *m = &t->maps[t->nmaps++];
+
+			snprintf(m->name, sizeof(m->name), "%s", rep.items[i].name);
+			m->fd = fds[i];
+		} else {
+			struct prog *p = &t->progs[t->nprogs++];
+
+			snprintf(p->name, sizeof(p->name), "%s", rep.items[i].name);
+			p->fd = fds[i];
+			p->link = -1;
+			p->stage = program_stage_of(prog, p->name);
+			if (p->stage == 0)
+				p->stage = 2;	/* a probe we did not scan: attach with the writes */
+			if (parse_function(p)) {
+				snprintf(err, errlen, "cannot tell the tracepoint of function %s "
+					 "(name it with TRACEPOINT_PROBE(category, event))", p->name);
+				tracer_close(t);
+				return NULL;
+			}
+		}
+	}
+	return t;
+}
+
+int tracer_attach(struct tracer *t, int stage, bool verbose, char *err, size_t errlen)
+{
+	int i;
+
+	for (i = 0; i < t->nprogs; i++) {
+		struct prog *p = &t->progs[i];
+
+		if (p->stage != stage || p->link >= 0)
+			continue;
+		p->link = bpf_attach_tracepoint(p->fd, p->cat, p->ev);
+		if (p->link < 0) {
+			snprintf(err, errlen, "failed to attach %s:%s: %s (is tracefs mounted and "
+				 "the tracepoint enabled in this kernel?)", p->cat, p->ev,
+				 strerror(errno ? errno : EINVAL));
+			p->link = -1;
+			return -1;
+		}
+		if (verbose)
+			fprintf(stderr, "%s: attached %s:%s\n", BWM_NAME, p->cat, p->ev);
+	}
+	return 0;
+}
+
+static void *close_link(void *arg)
+{
+	bpf_close_perf_event_fd((int)(intptr_t)arg);
+	return NULL;
+}
+
+/*
+ * Each detach waits for an RCU grace period (~70 ms here): close the links
+ * in parallel so that they share one, falling back to one by one.
+ */
+void tracer_detach(struct tracer *t, int stage)
+{
+	pthread_t th[MAX_ITEMS];
+	bool started[MAX_ITEMS] = { false };
+	int i;
+
+	for (i = 0; i < t->nprogs; i++) {
+		struct prog *p = &t->progs[i];
+
+		if (p->stage != stage || p->link < 0)
+			continue;
+		started[i] = pthread_create(&th[i], NULL, close_link, (void *)(intptr_t)p->link) == 0;
+		if (!started[i])
+			close_link((void *)(intptr_t)p->link);
+		p->link = -1;
+	}
+	for (i = 0; i < t->nprogs; i++)
+		if (started[i])
+			pthread_join(th[i], NULL);
+}
+
+int tracer_attached(const struct tracer *t)
+{
+	int i, n = 0;
+
+	for (i = 0; i < t->nprogs; i++)
+		n += t->progs[i].link >= 0;
+	return n;
+}
+
+int tracer_map_fd(const struct tracer *t, const char *name)
+{
+	int i;
+
+	for (i = 0; i < t->nmaps; i++)
+		if (!strcmp(t->maps[i].name, name))
+			return t->maps[i].fd;
+	return -1;
+}
+
+int tracer_set_enabled(struct tracer *t, bool on)
+{
+	int fd = tracer_map_fd(t, "bwm_enabled"), key = 0;
+	uint32_t val = on;
+
+	if (fd < 0)
+		return -ENOENT;
+	return bpf_update_elem(fd, &key, &val, 0);
+}
+
+static void on_sample(void *cookie, void *raw, int size)
+{
+	struct cpu_buf *b = cookie;
+
+	reader_push(b->t->reader, b->cpu, raw, size);
+}
+
+static void on_lost(void *cookie, uint64_t n)
+{
+	struct cpu_buf *b = cookie;
+
+	reader_lost(b->t->reader, b->cpu, n);
+}
+
+int tracer_open_buffers(struct tracer *t, struct reader *r, unsigned pages, unsigned wakeup,
+			char *err, size_t errlen)
+{
+	int ncpu = proc_possible_cpus(), events = tracer_map_fd(t, "bwm_events"), cpu;
+	bool *online = calloc(ncpu, sizeof(*online));
+
+	if (!online || proc_online_cpus(online, ncpu) <= 0) {
+		free(online);
+		snprintf(err, errlen, "cannot read /sys/devices/system/cpu/online");
+		return -1;
+	}
+	if (events < 0) {
+		free(online);
+		snprintf(err, errlen, "the program has no bwm_events map "
+			 "(BPF_PERF_OUTPUT(bwm_events) in write.bpf.c)");
+		return -1;
+	}
+	t->reader = r;
+	t->bufs = calloc(ncpu, sizeof(*t->bufs));
+	if (!t->bufs) {
+		free(online);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (cpu = 0; cpu < ncpu; cpu++) {
+		struct bcc_perf_buffer_opts opts = {
+			.pid = -1, .cpu = cpu, .wakeup_events = wakeup,
+		};
+		struct cpu_buf *b = &t->bufs[t->nbufs];
+		int fd;
+
+		if (!online[cpu])
+			continue;
+		b->t = t;
+		b->cpu = cpu;
+		b->pr = bpf_open_perf_buffer_opts(on_sample, on_lost, b, pages, &opts);
+		if (!b->pr) {
+			snprintf(err, errlen, "cannot open a perf buffer of %u pages on CPU %d: %s "
+				 "(try a smaller --buffer-pages)", pages, cpu, strerror(errno));
+			free(online);
+			return -1;
+		}
+		t->nbufs++;
+		fd = perf_reader_fd(b->pr);
+		if (bpf_update_elem(events, &cpu, &fd, 0)) {
+			snprintf(err, errlen, "cannot register the perf buffer of CPU %d: %s",
+				 cpu, strerror(errno));
+			free(online);
+			return -1;
+		}
+	}
+	free(online);
+	return 0;
+}
+
+int tracer_buffer_fds(const struct tracer *t, int *fds, int max)
+{
+	int i;
+
+	for (i = 0; i < t->nbufs && i < max; i++)
+		fds[i] = perf_reader_fd(t->bufs[i].pr);
+	return i;
+}
+
+void tracer_drain(struct tracer *t)
+{
+	int i;
+
+	for (i = 0; i < t->nbufs; i++)
+		perf_reader_event_read(t->bufs[i].pr);
+}
+
+void tracer_close(struct tracer *t)
+{
+	int i;
+
+	if (!t)
+		return;
+	tracer_set_enabled(t, false);
+	tracer_detach(t, 2);
+	tracer_detach(t, 1);
+	for (i = 0; i < t->nprogs; i++)
+		if (t->progs[i].link >= 0)
+			bpf_close_perf_event_fd(t->progs[i].link);
+	for (i = 0; i < t->nbufs; i++)
+		perf_reader_free(t->bufs[i].pr);
+	free(t->bufs);
+	for (i = 0; i < t->nprogs; i++)
+		close(t->progs[i].fd);
+	for (i = 0; i < t->nmaps; i++)
+		close(t->maps[i].fd);
+	free(t);
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef BWM_TRACER_H
+#define BWM_TRACER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "program.h"
+#include "reader.h"
+
+/*
+ * The only code that talks to libbcc. The program is compiled and loaded in
+ * a short-lived child process that dlopen()s libbcc (clang and LLVM, ~120 MB)
+ * and hands the program and map fds back over a socket; the tracer itself
+ * links only libbcc_bpf (attach, maps, perf buffers), so it stays small.
+ */
+struct tracer;
+
+/*
+ * Compile and load prog. Compiler errors and verifier logs go to stderr as
+ * they happen; err gets a one-line summary with what to do. NULL on failure.
+ */
+struct tracer *tracer_load(const struct program *prog, bool verbose, char *err, size_t errlen);
+
+/* Attach every loaded probe of a stage (1: lifecycle, 2: write). */
+int tracer_attach(struct tracer *t, int stage, bool verbose, char *err, size_t errlen);
+
+/* Detach the probes of a stage (closing their perf event fds). */
+void tracer_detach(struct tracer *t, int stage);
+
+/* Set the global capture flag. */
+int tracer_set_enabled(struct tracer *t, bool on);
+
+/*
+ * Open a perf buffer of pages pages on every online CPU, each waking the
+ * reader only every wakeup records, feeding records to r.
+ */
+int tracer_open_buffers(struct tracer *t, struct reader *r, unsigned pages, unsigned wakeup,
+			char *err, size_t errlen);
+
+/* The buffers' fds, to poll; returns how many (at most max). */
+int tracer_buffer_fds(const struct tracer *t, int *fds, int max);
+
+/* Move everything the kernel has written to the buffers into the reader. */
+void tracer_drain(struct tracer *t);
+
+/* How many probes are attached. */
+int tracer_attached(const struct tracer *t);
+
+/* Fd of a map by name, -1 if the program has none. */
+int tracer_map_fd(const struct tracer *t, const char *name);
+
+/* Detach everything, free the buffers, close programs and maps. */
+void tracer_close(struct tracer *t);
+
+#endif /* BWM_TRACER_H */

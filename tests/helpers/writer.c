@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * writer - a scripted process for the integration tests to trace.
+ *
+ * Runs its arguments as actions, in order. TEXT takes C escapes (\n \t \r \e
+ * \\ \xNN); in lists, '|' separates items (write \x7c for a literal one).
+ *
+ *   wait                   read one byte from stdin (the test's "go")
+ *   out:TEXT  err:TEXT     write(1 or 2, TEXT)
+ *   write:FD:TEXT          write(FD, TEXT)
+ *   writev:FD:A|B|...      one writev() of those iovecs
+ *   pwrite:FD:TEXT         pwrite64(FD, TEXT, offset 0)
+ *   sendto:FD:TEXT         sendto(FD, TEXT)
+ *   sendmsg:FD:A|B|...     one sendmsg() with those iovecs
+ *   sendmmsg:FD:A|B|...    one sendmmsg() with one message per item
+ *   splice:FD:N            splice N bytes from a pipe into FD
+ *   sendfile:FD:N          sendfile N bytes from a file into FD
+ *   devnull:FD  file:FD    point FD at /dev/null, or at a new unlinked file
+ *   socket:FD              point FD at a socket whose peer a thread drains
+ *   burst:FD:COUNT:LEN     COUNT lines of LEN bytes ("%09d xxx...\n"), back to back
+ *   pinalt:FD:COUNT        COUNT lines "seq N", switching CPU before each
+ *   sleep:MS               sleep
+ *   exit:CODE              exit now
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_ITEMS 64
+
+static void die(const char *what)
+{
+	fprintf(stderr, "writer: %s: %s\n", what, strerror(errno));
+	exit(99);
+}
+
+/* Decode C escapes in place; returns the length. */
+static size_t unescape(char *s)
+{
+	char *o = s, *p = s;
+
+	while (*p) {
+		if (*p != '\\' || !p[1]) {
+			*o++ = *p++;
+			continue;
+		}
+		p++;
+		switch (*p) {
+		case 'n': *o++ = '\n'; p++; break;
+		case 't': *o++ = '\t'; p++; break;
+		case 'r': *o++ = '\r'; p++; break;
+		case 'e': *o++ = 0x1b; p++; break;
+		case 'a': *o++ = 0x07; p++; break;
+		case '0': *o++ = 0; p++; break;
+		case 'x': {
+			char hex[3] = { p[1], p[2], 0 };
+
+			*o++ = (char)strtol(hex, NULL, 16);
+			p += 3;
+			break;
+		}
+		default: *o++ = *p++; break;
+		}
+	}
+	return o - s;
+}
+
+/* Split a list at '|' and unescape each item. */
+static int split(char *list, struct iovec *iov)
+{
+	int n = 0;
+	char *save = NULL, *item;
+
+	for (item = strtok_r(list, "|", &save); item && n < MAX_ITEMS;
+	     item = strtok_r(NULL, "|", &save)) {
+		iov[n].iov_base = item;
+		iov[n].iov_len = unescape(item);
+		n++;
+	}
+	return n;
+}
+
+static void write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			die("write");
+		p += w;
+		n -= w;
+	}
+}
+
+static void *drain_socket(void *arg)
+{
+	char buf[65536];
+
+	while (read((int)(long)arg, buf, sizeof(buf)) > 0)
+		;
+	return NULL;
+}
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("sched_setaffinity");
+}
+
+static void do_action(char *a)
+{
+	struct iovec iov[MAX_ITEMS];
+	char *arg = strchr(a, ':');
+	int fd = -1, n;
+
+	if (arg)
+		*arg++ = '\0';
+	if (!strcmp(a, "wait")) {
+		char c;
+
+		if (read(0, &c, 1) < 0)
+			die("read stdin");
+		return;
+	}
+	if (!strcmp(a, "out") || !strcmp(a, "err")) {
+		size_t len = unescape(arg);
+
+		write_all(a[0] == 'o' ? 1 : 2, arg, len);
+		return;
+	}
+	if (!strcmp(a, "sleep")) {
+		struct timespec ts = { atoi(arg) / 1000, atoi(arg) % 1000 * 1000000L };
+
+		nanosleep(&ts, NULL);
+		return;
+	}
+	if (!strcmp(a, "exit"))
+		exit(atoi(arg));
+	if (!arg)
+		goto bad;
+	fd = atoi(arg);
+	arg = strchr(arg, ':');
+	if (arg)
+		arg++;
+	if (!strcmp(a, "devnull") || !strcmp(a, "file")) {
+		int f;
+
+		if (a[0] == 'd') {
+			f = open("/dev/null", O_WRONLY);
+		} else {
+			char path[] = "/tmp/writer-XXXXXX";
+
+			f = mkstemp(path);
+			if (f >= 0)
+				unlink(path);
+		}
+		if (f < 0 || dup2(f, fd) < 0)
+			die(a);
+		close(f);
+		return;
+	}
+	if (!strcmp(a, "socket")) {
+		pthread_t th;
+		int sv[2];
+
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || dup2(sv[0], fd) < 0)
+			die("socketpair");
+		close(sv[0]);
+		if (pthread_create(&th, NULL, drain_socket, (void *)(long)sv[1]))
+			die("pthread_create");
+		return;
+	}
+	if (!arg)
+		goto bad;
+	if (!strcmp(a, "write")) {
+		size_t len = unescape(arg);
+
+		write_all(fd, arg, len);
+	} else if (!strcmp(a, "pwrite")) {
+		size_t len = unescape(arg);
+
+		if (pwrite(fd, arg, len, 0) != (ssize_t)len)
+			die("pwrite");
+	} else if (!strcmp(a, "sendto")) {
+		size_t len = unescape(arg);
+
+		if (sendto(fd, arg, len, 0, NULL, 0) != (ssize_t)len)
+			die("sendto");
+	} else if (!strcmp(a, "writev")) {
+		n = split(arg, iov);
+		if (writev(fd, iov, n) < 0)
+			die("writev");
+	} else if (!strcmp(a, "sendmsg")) {
+		struct msghdr m = { .msg_iov = iov };
+
+		m.msg_iovlen = split(arg, iov);
+		if (sendmsg(fd, &m, 0) < 0)
+			die("sendmsg");
+	} else if (!strcmp(a, "sendmmsg")) {
+		struct mmsghdr mm[MAX_ITEMS];
+		int i;
+
+		n = split(arg, iov);
+		memset(mm, 0, sizeof(mm));
+		for (i = 0; i < n; i++) {
+			mm[i].msg_hdr.msg_iov = &iov[i];
+			mm[i].msg_hdr.msg_iovlen = 1;
+		}
+		if (sendmmsg(fd, mm, n, 0) != n)
+			die("sendmmsg");
+	} else if (!strcmp(a, "splice")) {
+		size_t len = atol(arg), done = 0;
+		char *buf = malloc(len);
+		int p[2];
+
+		if (!buf || pipe(p))
+			die("pipe");
+		memset(buf, 'x', len);
+		while (done < len) {
+			size_t step = len - done > 16384 ? 16384 : len - done;
+			ssize_t s;
+
+			write_all(p[1], buf, step);
+			s = splice(p[0], NULL, fd, NULL, step, 0);
+			if (s < 0)
+				die("splice");
+			done += s;
+		}
+		free(buf);
+	} else if (!strcmp(a, "sendfile")) {
+		size_t len = atol(arg);
+		char path[] = "/tmp/writer-XXXXXX", *buf = malloc(len);
+		int f = mkstemp(path);
+
+		if (f < 0 || !buf)
+			die("mkstemp");
+		unlink(path);
+		memset(buf, 'y', len);
+		write_all(f, buf, len);
+		if (sendfile(fd, f, &(off_t){ 0 }, len) != (ssize_t)len)
+			die("sendfile");
+		close(f);
+		free(buf);
+	} else if (!strcmp(a, "burst")) {
+		long count = atol(arg), i;
+		char *p = strchr(arg, ':');
+		size_t len = p ? atol(p + 1) : 100;
+		char *line = malloc(len + 16);
+
+		if (!line || len < 11)
+			die("burst");
+		memset(line, 'x', len);
+		line[len - 1] = '\n';
+		for (i = 0; i < count; i++) {
+			char num[24];
+
+			snprintf(num, sizeof(num), "%09ld ", i);
+			memcpy(line, num, 10);
+			write_all(fd, line, len);
+		}
+		free(line);
+	} else if (!strcmp(a, "pinalt")) {
+		long count = atol(arg), i, ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+		for (i = 0; i < count; i++) {
+			char line[32];
+
+			pin(i % ncpu);
+			write_all(fd, line, snprintf(line, sizeof(line), "seq %ld\n", i));
+		}
+	} else {
+		goto bad;
+	}
+	return;
+bad:
+	fprintf(stderr, "writer: bad action: %s\n", a);
+	exit(98);
+}
+
+int main(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		do_action(argv[i]);
+	return 0;
+}

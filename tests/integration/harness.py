@@ -1,0 +1,228 @@
+"""Helpers for the integration tests: real BPF programs, real processes.
+
+Every process a test starts is registered and killed when the test ends;
+waits are on conditions (a line on stderr, a process exit), never fixed sleeps.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TOOL = str(ROOT / "bpf_write_monitor")
+HELPERS = ROOT / "build" / "helpers"
+WRITER = str(HELPERS / "writer")
+TIMEOUT = 60.0
+
+_live = []
+
+
+class TestFailure(AssertionError):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise TestFailure(msg)
+
+
+def expect_eq(actual, expected, what="output"):
+    if actual != expected:
+        raise TestFailure("%s differs\n--- expected\n%r\n--- actual\n%r" % (what, expected, actual))
+
+
+def register(p):
+    _live.append(p)
+    return p
+
+
+def cleanup():
+    """End every process the test started (called by the runner)."""
+    while _live:
+        p = _live.pop()
+        if p.poll() is None:
+            try:
+                p.kill()
+            except ProcessLookupError:
+                pass
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+
+
+def wait_until(pred, timeout=TIMEOUT, what="condition"):
+    deadline = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() > deadline:
+            raise TestFailure("timed out waiting for " + what)
+        time.sleep(0.005)
+
+
+class Writer:
+    """The scripted writer (tests/helpers/writer.c); 'wait' actions block on go()."""
+
+    def __init__(self, *actions, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                 prog=WRITER, **kw):
+        self.p = register(subprocess.Popen([prog, *actions], stdin=subprocess.PIPE,
+                                           stdout=stdout, stderr=stderr, **kw))
+        self.pid = self.p.pid
+
+    def go(self):
+        self.p.stdin.write(b"g")
+        self.p.stdin.flush()
+
+    def wait(self, timeout=TIMEOUT):
+        rc = self.p.wait(timeout=timeout)
+        return rc
+
+
+class Result:
+    def __init__(self, rc, stdout, stderr):
+        self.rc = rc
+        self.stdout = stdout
+        self.stderr = stderr
+
+    @property
+    def text(self):
+        return self.stdout.decode("utf-8", "surrogateescape")
+
+    def __repr__(self):
+        return "rc=%r stdout=%r stderr=%r" % (self.rc, self.stdout[:2000], self.stderr[-2000:])
+
+
+class Monitor:
+    """bpf_write_monitor under test; by default waits for its 'Tracing' line."""
+
+    def __init__(self, *args, ready=True, stdout=subprocess.PIPE, env=None, prog=None,
+                 **kw):
+        cmd = (prog or [TOOL]) + [str(a) for a in args]
+        self.p = register(subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=stdout,
+                                           stderr=subprocess.PIPE, env=env, **kw))
+        self.pid = self.p.pid
+        self._out = bytearray()
+        self._err = bytearray()
+        self._lock = threading.Lock()
+        self._threads = []
+        if self.p.stdout:
+            self._threads.append(self._pump(self.p.stdout, self._out))
+        self._threads.append(self._pump(self.p.stderr, self._err))
+        if ready:
+            self.wait_stderr("Tracing ")
+
+    def _pump(self, f, buf):
+        def run():
+            while True:
+                chunk = os.read(f.fileno(), 65536)
+                if not chunk:
+                    break
+                with self._lock:
+                    buf.extend(chunk)
+        t = threading.Thread(target=run, daemon=True)
+        t.start()
+        return t
+
+    @property
+    def stdout(self):
+        with self._lock:
+            return bytes(self._out)
+
+    @property
+    def stderr(self):
+        with self._lock:
+            return self._err.decode("utf-8", "replace")
+
+    def wait_stderr(self, needle, timeout=TIMEOUT):
+        def seen():
+            if needle in self.stderr:
+                return True
+            if self.p.poll() is not None:
+                for t in self._threads:
+                    t.join(5)
+                if needle in self.stderr:
+                    return True
+                raise TestFailure("monitor exited (rc=%s) before %r; stderr:\n%s"
+                                  % (self.p.returncode, needle, self.stderr))
+            return False
+        wait_until(seen, timeout, repr(needle) + " on the monitor's stderr")
+
+    def wait_stdout(self, needle, timeout=TIMEOUT):
+        wait_until(lambda: needle in self.stdout, timeout,
+                   repr(needle) + " on the monitor's stdout")
+
+    def finish(self, timeout=TIMEOUT):
+        try:
+            rc = self.p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise TestFailure("monitor did not exit; stderr:\n" + self.stderr)
+        for t in self._threads:
+            t.join(10)
+        return Result(rc, self.stdout, self.stderr)
+
+    def stop(self, sig=signal.SIGINT, timeout=TIMEOUT):
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+        return self.finish(timeout)
+
+
+def run_tool(*args, env=None, timeout=TIMEOUT, prog=None, **kw):
+    """Run the tool to completion (for errors and --ebpf)."""
+    cmd = (prog or [TOOL]) + [str(a) for a in args]
+    p = register(subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, env=env, **kw))
+    out, err = p.communicate(timeout=timeout)
+    return Result(p.returncode, out, err.decode("utf-8", "replace"))
+
+
+def capture(actions, *args, writer_kw=None):
+    """Trace a writer that waits for go, runs actions and exits; returns the Result."""
+    w = Writer("wait", *actions, **(writer_kw or {}))
+    m = Monitor("-p", w.pid, *args)
+    w.go()
+    rc = w.wait()
+    check(rc == 0, "writer failed with %d" % rc)
+    return m.stop()
+
+
+def bpftool():
+    for c in (shutil.which("bpftool"), "/usr/sbin/bpftool", "/sbin/bpftool"):
+        if c and os.path.exists(c):
+            return c
+    raise TestFailure("bpftool not found (make check installs it)")
+
+
+def our_maps():
+    """Names of loaded BPF maps that belong to this tool (bwm_*)."""
+    out = subprocess.run([bpftool(), "-j", "map", "show"], capture_output=True, check=True,
+                         timeout=30).stdout
+    return sorted(m.get("name", "") for m in json.loads(out or b"[]")
+                  if m.get("name", "").startswith("bwm_"))
+
+
+def loaded_programs():
+    out = subprocess.run([bpftool(), "-j", "prog", "show"], capture_output=True, check=True,
+                         timeout=30).stdout
+    return {p["id"] for p in json.loads(out or b"[]")}
+
+
+def assert_nothing_left():
+    """No program or map of ours is still loaded (every BPF program of ours uses a bwm_ map)."""
+    wait_until(lambda: not our_maps(), 10, "the tool's BPF maps to be freed")
+
+
+def error_line(res):
+    """The single line of a one-line error."""
+    lines = [l for l in res.stderr.splitlines() if l.strip()]
+    check(len(lines) == 1, "expected a one-line error, got:\n" + res.stderr)
+    return lines[0]
+
+
+def kill_quietly(pid, sig=signal.SIGKILL):
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests: rendering of lines and prefixes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "format.h"
+
+/* 2026-03-02 14:32:01.042 UTC */
+#define WALL (1772461921LL * 1000000000LL + 42000000LL)
+
+static const struct line_meta meta = {
+	.ts = 5, .tgid = 1847, .tid = 1850, .fd = 1, .comm = "nginx",
+};
+
+static char *render(const struct format_opts *o, const struct line_meta *m, const char *text,
+		    uint64_t missing)
+{
+	static char out[4096];
+	struct formatter f;
+	struct outbuf ob = { 0 };
+
+	format_init(&f, o);
+	format_line(&f, &ob, m, WALL, text, strlen(text), missing);
+	assert_false(ob.oom);
+	memcpy(out, ob.p, ob.len);
+	out[ob.len] = '\0';
+	ob_free(&ob);
+	return out;
+}
+
+static int utc(void **state)
+{
+	(void)state;
+	setenv("TZ", "UTC", 1);
+	tzset();
+	return 0;
+}
+
+static void bare_line(void **state)
+{
+	(void)state;
+	assert_string_equal(render(&(struct format_opts){ 0 }, &meta, "hello", 0), "hello\n");
+}
+
+static void all_prefixes_match_the_seed_example(void **state)
+{
+	struct format_opts o = { .timestamp = true, .pid = true, .comm = true, .label = true };
+	struct line_meta err = meta;
+
+	(void)state;
+	assert_string_equal(render(&o, &meta, "worker process started", 0),
+			    "14:32:01.042 1847 nginx stdout: worker process started\n");
+	err.fd = 2;
+	assert_string_equal(render(&o, &err, "connect() failed", 0),
+			    "14:32:01.042 1847 nginx stderr: connect() failed\n");
+}
+
+static void each_prefix_alone(void **state)
+{
+	(void)state;
+	assert_string_equal(render(&(struct format_opts){ .timestamp = true }, &meta, "x", 0),
+			    "14:32:01.042 x\n");
+	assert_string_equal(render(&(struct format_opts){ .pid = true }, &meta, "x", 0),
+			    "1847 x\n");
+	assert_string_equal(render(&(struct format_opts){ .comm = true }, &meta, "x", 0),
+			    "nginx x\n");
+	assert_string_equal(render(&(struct format_opts){ .label = true }, &meta, "x", 0),
+			    "stdout: x\n");
+}
+
+static void other_fds_are_named(void **state)
+{
+	struct line_meta m = meta;
+
+	(void)state;
+	m.fd = 3;
+	assert_string_equal(render(&(struct format_opts){ .label = true }, &m, "x", 0),
+			    "fd3: x\n");
+}
+
+static void text_and_comm_are_sanitized(void **state)
+{
+	struct line_meta m = meta;
+
+	(void)state;
+	memcpy(m.comm, "ev\x1b[1mil", 9);
+	assert_string_equal(render(&(struct format_opts){ .comm = true }, &m, "\x1b[31mred", 0),
+			    "evil red\n");
+}
+
+static void missing_bytes_are_reported(void **state)
+{
+	(void)state;
+	assert_string_equal(render(&(struct format_opts){ 0 }, &meta, "start", 12345),
+			    "start [... 12345 more bytes not captured]\n");
+	assert_string_equal(render(&(struct format_opts){ 0 }, &meta, "", 7),
+			    "[... 7 more bytes not captured]\n");
+}
+
+static void transfer_line(void **state)
+{
+	struct format_opts o = { .timestamp = true, .pid = true, .comm = true, .label = true };
+	struct formatter f;
+	struct outbuf ob = { 0 };
+
+	(void)state;
+	format_init(&f, &o);
+	format_transfer(&f, &ob, &meta, WALL, 4096);
+	ob_put(&ob, "", 1);
+	assert_string_equal(ob.p, "14:32:01.042 1847 nginx stdout: [4096 bytes via kernel transfer]\n");
+	ob_free(&ob);
+}
+
+static void outbuf_numbers(void **state)
+{
+	struct outbuf ob = { 0 };
+
+	(void)state;
+	ob_putu(&ob, 0);
+	ob_puts(&ob, " ");
+	ob_putu(&ob, 18446744073709551615ull);
+	ob_put(&ob, "", 1);
+	assert_string_equal(ob.p, "0 18446744073709551615");
+	ob_free(&ob);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(bare_line),
+		cmocka_unit_test(all_prefixes_match_the_seed_example),
+		cmocka_unit_test(each_prefix_alone),
+		cmocka_unit_test(other_fds_are_named),
+		cmocka_unit_test(text_and_comm_are_sanitized),
+		cmocka_unit_test(missing_bytes_are_reported),
+		cmocka_unit_test(transfer_line),
+		cmocka_unit_test(outbuf_numbers),
+	};
+
+	return cmocka_run_group_tests_name("format", tests, utc, NULL);
+}

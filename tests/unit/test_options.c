@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests: the option parser and its messages. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "options.h"
+
+static char out_buf[8192], err_buf[1024];
+
+/* Parse a NULL-terminated argument list (argv[0] added). */
+static enum options_result parse(struct config *cfg, ...)
+{
+	char *argv[32] = { "bpf_write_monitor" };
+	FILE *out = fmemopen(out_buf, sizeof(out_buf), "w");
+	FILE *err = fmemopen(err_buf, sizeof(err_buf), "w");
+	enum options_result r;
+	va_list ap;
+	int argc = 1;
+
+	va_start(ap, cfg);
+	while ((argv[argc] = va_arg(ap, char *)) != NULL)
+		argc++;
+	va_end(ap);
+	memset(out_buf, 0, sizeof(out_buf));
+	memset(err_buf, 0, sizeof(err_buf));
+	r = options_parse(argc, argv, cfg, out, err);
+	fclose(out);
+	fclose(err);
+	return r;
+}
+
+static void defaults(void **state)
+{
+	struct config c;
+
+	(void)state;
+	assert_int_equal(parse(&c, "-p", "42", NULL), OPTIONS_RUN);
+	assert_int_equal(c.pid, 42);
+	assert_int_equal(c.fd_mask, BWM_FD_STDOUT);
+	assert_int_equal(c.buffer_pages, BWM_DEFAULT_PAGES);
+	assert_false(c.timestamp || c.origin_pid || c.origin_comm || c.quiet || c.ascii);
+	assert_string_equal(options_streams(&c), "stdout");
+}
+
+static void long_forms(void **state)
+{
+	struct config c;
+
+	(void)state;
+	assert_int_equal(parse(&c, "--pid", "7", "--stdout", "--stderr", "--with-timestamp",
+			       "--with-origin-pid", "--with-origin-process-name", "--ascii",
+			       "--buffer-pages", "4096", "--quiet", "--verbose",
+			       "--probe-dir", "/x", "--ebpf", NULL), OPTIONS_RUN);
+	assert_int_equal(c.pid, 7);
+	assert_int_equal(c.fd_mask, BWM_FD_STDOUT | BWM_FD_STDERR);
+	assert_true(c.timestamp && c.origin_pid && c.origin_comm && c.ascii && c.quiet &&
+		    c.verbose && c.ebpf);
+	assert_int_equal(c.buffer_pages, 4096);
+	assert_string_equal(c.probe_dir, "/x");
+	assert_string_equal(options_streams(&c), "stdout, stderr");
+}
+
+static void short_forms(void **state)
+{
+	struct config c;
+
+	(void)state;
+	assert_int_equal(parse(&c, "-p7", "-2", "-T", "-P", "-C", "-a", "-b", "8", "-q", "-v",
+			       "-I", "/y", NULL), OPTIONS_RUN);
+	assert_int_equal(c.fd_mask, BWM_FD_STDERR);
+	assert_true(c.timestamp && c.origin_pid && c.origin_comm && c.ascii && c.quiet &&
+		    c.verbose);
+	assert_int_equal(c.buffer_pages, 8);
+	assert_string_equal(c.probe_dir, "/y");
+	assert_string_equal(options_streams(&c), "stderr");
+}
+
+static void bad_pids(void **state)
+{
+	static const char *const bad[] = { "abc", "0", "-1", "2147483648", "12x", "", " 5" };
+	struct config c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char want[64];
+
+		assert_int_equal(parse(&c, "-p", bad[i], NULL), OPTIONS_ERROR);
+		snprintf(want, sizeof(want), "invalid PID: %s (", bad[i]);
+		assert_non_null(strstr(err_buf, want));
+		assert_non_null(strchr(err_buf, '\n'));
+		assert_null(strchr(strchr(err_buf, '\n') + 1, '\n'));	/* one line */
+	}
+}
+
+static void pid_is_required(void **state)
+{
+	struct config c;
+
+	(void)state;
+	assert_int_equal(parse(&c, "-1", NULL), OPTIONS_ERROR);
+	assert_non_null(strstr(err_buf, "--pid is required"));
+}
+
+static void buffer_pages_must_be_a_power_of_two(void **state)
+{
+	struct config c;
+
+	(void)state;
+	assert_int_equal(parse(&c, "-p", "1", "-b", "3", NULL), OPTIONS_ERROR);
+	assert_non_null(strstr(err_buf, "invalid buffer size: 3"));
+	assert_int_equal(parse(&c, "-p", "1", "-b", "0", NULL), OPTIONS_ERROR);
+	assert_int_equal(parse(&c, "-p", "1", "-b", "131072", NULL), OPTIONS_ERROR);
+	assert_int_equal(parse(&c, "-p", "1", "-b", "65536", NULL), OPTIONS_RUN);
+	assert_int_equal(parse(&c, "-p", "1", "-b", "1", NULL), OPTIONS_RUN);
+}
+
+static void unknown_and_extra_arguments(void **state)
+{
+	struct config c;
+
+	(void)state;
+	assert_int_equal(parse(&c, "-p", "1", "--bogus", NULL), OPTIONS_ERROR);
+	assert_non_null(strstr(err_buf, "unknown option --bogus"));
+	assert_int_equal(parse(&c, "-p", "1", "-Z", NULL), OPTIONS_ERROR);
+	assert_non_null(strstr(err_buf, "unknown option -Z"));
+	assert_int_equal(parse(&c, "-p", "1", "1234", NULL), OPTIONS_ERROR);
+	assert_non_null(strstr(err_buf, "unexpected argument: 1234"));
+	assert_int_equal(parse(&c, "-p", NULL), OPTIONS_ERROR);
+	assert_non_null(strstr(err_buf, "needs a value"));
+}
+
+static void help_has_usage_and_examples(void **state)
+{
+	struct config c;
+
+	(void)state;
+	assert_int_equal(parse(&c, "-h", NULL), OPTIONS_EXIT_OK);
+	assert_true(strncmp(out_buf, "USAGE: bpf_write_monitor", 24) == 0);
+	assert_non_null(strstr(out_buf, "\nexamples:\n"));
+	assert_non_null(strstr(out_buf, "--with-origin-process-name"));
+	assert_int_equal(parse(&c, "--version", NULL), OPTIONS_EXIT_OK);
+	assert_non_null(strstr(out_buf, BWM_VERSION));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(defaults),
+		cmocka_unit_test(long_forms),
+		cmocka_unit_test(short_forms),
+		cmocka_unit_test(bad_pids),
+		cmocka_unit_test(pid_is_required),
+		cmocka_unit_test(buffer_pages_must_be_a_power_of_two),
+		cmocka_unit_test(unknown_and_extra_arguments),
+		cmocka_unit_test(help_has_usage_and_examples),
+	};
+
+	return cmocka_run_group_tests_name("options", tests, NULL, NULL);
+}

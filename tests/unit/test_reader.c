@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests: per-CPU queues merged into timestamp order. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "reader.h"
+
+static char got[8192];
+
+static void collect(void *cookie, const struct bwm_event *ev)
+{
+	size_t o = strlen(got);
+
+	(void)cookie;
+	snprintf(got + o, sizeof(got) - o, "%s%llu:%.*s", o ? " " : "",
+		 (unsigned long long)ev->ts, (int)ev->len, ev->data);
+}
+
+/* Push a record as the perf buffer would: padded to 8 bytes. */
+static int push(struct reader *r, int cpu, uint64_t ts, const char *data)
+{
+	char raw[256] = { 0 };
+	struct bwm_event ev = { .ts = ts, .type = BWM_EV_WRITE, .len = strlen(data) };
+	size_t size = (sizeof(ev) + ev.len + 7) & ~7ul;
+
+	memcpy(raw, &ev, sizeof(ev));
+	memcpy(raw + sizeof(ev), data, ev.len);
+	return reader_push(r, cpu, raw, size);
+}
+
+static int setup(void **state)
+{
+	got[0] = '\0';
+	*state = reader_new(4);
+	return *state ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	reader_free(*state);
+	return 0;
+}
+
+static void merges_cpus_by_timestamp(void **state)
+{
+	struct reader *r = *state;
+
+	push(r, 0, 10, "a");
+	push(r, 0, 40, "d");
+	push(r, 1, 20, "b");
+	push(r, 3, 30, "c");
+	push(r, 1, 50, "e");
+	assert_int_equal(reader_release(r, UINT64_MAX, collect, NULL), 5);
+	assert_string_equal(got, "10:a 20:b 30:c 40:d 50:e");
+	assert_int_equal(reader_queued(r), 0);
+}
+
+static void holds_events_after_the_limit(void **state)
+{
+	struct reader *r = *state;
+
+	push(r, 0, 10, "a");
+	push(r, 1, 30, "c");
+	assert_int_equal(reader_release(r, 20, collect, NULL), 1);
+	assert_string_equal(got, "10:a");
+	push(r, 0, 25, "b");
+	assert_int_equal(reader_release(r, 40, collect, NULL), 2);
+	assert_string_equal(got, "10:a 25:b 30:c");
+}
+
+static void ties_keep_cpu_order_and_queue_order(void **state)
+{
+	struct reader *r = *state;
+
+	push(r, 1, 10, "x");
+	push(r, 0, 10, "y");
+	push(r, 0, 10, "z");
+	reader_release(r, UINT64_MAX, collect, NULL);
+	assert_string_equal(got, "10:y 10:z 10:x");
+}
+
+static void malformed_records_are_counted(void **state)
+{
+	struct reader *r = *state;
+	struct bwm_event ev = { .ts = 1, .len = 1000 };
+
+	assert_int_equal(reader_push(r, 0, &ev, sizeof(ev)), -1);
+	assert_int_equal(reader_push(r, 0, "short", 5), -1);
+	assert_int_equal(reader_push(r, 9, &ev, sizeof(ev)), -1);
+	assert_int_equal(reader_malformed(r), 3);
+	assert_int_equal(reader_queued(r), 0);
+}
+
+static void lost_records_are_counted_per_cpu(void **state)
+{
+	struct reader *r = *state;
+
+	reader_lost(r, 1, 5);
+	reader_lost(r, 1, 2);
+	reader_lost(r, 3, 1);
+	assert_int_equal(reader_lost_on(r, 1), 7);
+	assert_int_equal(reader_lost_on(r, 3), 1);
+	assert_int_equal(reader_lost_total(r), 8);
+}
+
+static uint64_t seen, last_ts;
+static int ordered;
+
+static void count_in_order(void *cookie, const struct bwm_event *ev)
+{
+	(void)cookie;
+	ordered &= ev->ts >= last_ts;
+	last_ts = ev->ts;
+	seen++;
+}
+
+static void many_records_grow_the_queues(void **state)
+{
+	struct reader *r = *state;
+	uint64_t i;
+
+	for (i = 0; i < 100000; i++)
+		push(r, i % 4, i * 3 + (i % 4), "0123456789012345678901234567890123456789");
+	seen = last_ts = 0;
+	ordered = 1;
+	assert_int_equal(reader_release(r, UINT64_MAX, count_in_order, NULL), 100000);
+	assert_true(ordered);
+	assert_int_equal(seen, 100000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(merges_cpus_by_timestamp, setup, teardown),
+		cmocka_unit_test_setup_teardown(holds_events_after_the_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(ties_keep_cpu_order_and_queue_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(malformed_records_are_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(lost_records_are_counted_per_cpu, setup, teardown),
+		cmocka_unit_test_setup_teardown(many_records_grow_the_queues, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("reader", tests, NULL, NULL);
+}
