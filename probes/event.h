@@ -22,6 +22,7 @@
 /* Flags of a BWM_EV_WRITE chunk. */
 #define BWM_F_FIRST	0x1	/* first chunk of one call (or one sendmmsg message) */
 #define BWM_F_LAST	0x2	/* last chunk: total - (offset + len) bytes were not captured */
+#define BWM_F_MSGS_SKIPPED 0x4	/* no data: offset sendmmsg messages were not walked */
 
 /*
  * A record on the perf buffer: this header, then len bytes of data. Only the

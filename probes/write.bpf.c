@@ -9,9 +9,13 @@
  *   BWM_FD_MASK       bit N set: capture fd N (bit 1 stdout, bit 2 stderr)
  *   BWM_SELF_PID      the monitor itself, never captured
  *   BWM_WANT_COMM     1: fill event.comm (a prefix or JSON needs it)
- *   BWM_MAX_BYTES     payload bytes captured per call (a power of two)
+ *   BWM_MAX_BYTES     payload bytes captured per call (or sendmmsg message)
+ *   BWM_CAP           the smallest power of two >= BWM_MAX_BYTES and BWM_CHUNK
+ *   BWM_NR_CPUS       possible CPUs (sizes the scratch map)
  *   BWM_TP(cat, ev)   1 if the running kernel has that tracepoint: probes for
  *                     absent tracepoints compile out
+ *   BWM_ALSO(cat, ev, other)  attach the program of cat:ev to cat:other too
+ *                     (the same arguments, so the same code; verified once)
  *
  * Every probe is on a syscall *exit*: by then the return value says how many
  * bytes were really written, so a failed call (EAGAIN, EPIPE, EBADF) sends
@@ -19,8 +23,23 @@
  * from the registers the task saved on syscall entry (see BWM_ARG below).
  *
  * Filter first, copy later: a write by any other process costs one compare.
+ *
+ * A call's bytes (every iovec, in order, up to BWM_MAX_BYTES) are gathered in
+ * a per-CPU scratch buffer, then sent as records of up to BWM_CHUNK bytes,
+ * each carrying only its bytes (a perf record must stay under 64 KiB).
+ * libbcc 0.26 links neither BPF-to-BPF calls nor bpf_loop() callbacks, and a
+ * tail-call program array can leak in the kernel when its last user
+ * reference races with a map lookup by id, so the loops are plain bounded
+ * loops, kept small so that the verifier's work stays small.
  */
 #include <uapi/linux/ptrace.h>
+
+#define BWM_CHUNK	32768	/* payload bytes per record */
+#define BWM_MAX_CHUNKS	((BWM_MAX_BYTES + BWM_CHUNK - 1) / BWM_CHUNK)
+#define BWM_MAX_IOV	1024	/* UIO_MAXIOV: the kernel takes no more per call */
+#define BWM_MAX_MSGS	64	/* sendmmsg messages walked per call; more are reported */
+#define BWM_MSG_IOV	8	/* iovecs walked per sendmmsg message; more are reported */
+#define BWM_MSG_MAX	(BWM_MAX_BYTES < 65536 ? BWM_MAX_BYTES : 65536) /* bytes per message */
 
 /* Arguments as user space passed them: struct iovec, msghdr, mmsghdr (UAPI). */
 struct bwm_iovec {
@@ -46,16 +65,31 @@ struct bwm_mmsghdr {
 	u32 pad;
 };
 
-struct bwm_record {
+/*
+ * Per-CPU scratch: loop state, room for a record header, then the gathered
+ * bytes. A copy may start anywhere below BWM_CAP and be up to BWM_CAP long,
+ * hence 2x. Loop state lives here, not in registers or on the stack, because
+ * the verifier does not track map values: every path through a loop body
+ * then reaches the next iteration in the same state, and is pruned.
+ */
+struct bwm_scratch {
+	u64 pos;	/* bytes gathered */
+	u64 cap;	/* bytes that may be gathered */
+	u64 err;	/* non-zero: a read failed */
+	u64 pad;
 	struct bwm_event ev;
-	char data[BWM_MAX_BYTES];
+	char data[2 * BWM_CAP];
 };
 
 BPF_PERF_OUTPUT(bwm_events);
-/* 1 while capture is on: set after the write probes' preconditions, cleared first on exit. */
+/* 1 while capture is on: set before the write probes attach, cleared first on exit. */
 BPF_ARRAY(bwm_enabled, u32, 1);
-/* One record per CPU: a 4 KiB record does not fit the 512-byte BPF stack. */
-BPF_PERCPU_ARRAY(bwm_scratch, struct bwm_record, 1);
+/*
+ * One scratch per CPU, indexed by CPU number: it is too big for the 512-byte
+ * stack and for a per-CPU map value (32 KiB at most). Programs on one CPU do
+ * not nest: the kernel skips a BPF program while another runs on that CPU.
+ */
+BPF_ARRAY(bwm_scratch, struct bwm_scratch, BWM_NR_CPUS);
 
 /*
  * The syscall's arguments, read at its exit from the user registers the task
@@ -104,49 +138,128 @@ static __always_inline int bwm_fd_ok(u32 mask, u64 fd)
 	return fd < 32 && (mask & (1u << fd));
 }
 
-static __always_inline struct bwm_record *bwm_record_start(u64 id, int type, int fd, u64 total)
+static __always_inline struct bwm_scratch *bwm_scratch_get(void)
 {
-	int zero = 0;
-	struct bwm_record *r = bwm_scratch.lookup(&zero);
+	u32 cpu = bpf_get_smp_processor_id();
 
-	if (!r)
-		return 0;
-	r->ev.ts = bpf_ktime_get_ns();
-	r->ev.total = total;
-	r->ev.offset = 0;
-	r->ev.tgid = id >> 32;
-	r->ev.tid = (u32)id;
-	r->ev.len = 0;
-	r->ev.type = type;
-	r->ev.fd = fd;
-	r->ev.flags = BWM_F_FIRST | BWM_F_LAST;
-	r->ev.pad = 0;
-#if BWM_WANT_COMM
-	bpf_get_current_comm(&r->ev.comm, sizeof(r->ev.comm));
-#endif
-	return r;
+	return bwm_scratch.lookup(&cpu);
 }
 
-/* Send up to BWM_MAX_BYTES of the n bytes at user address buf; total were written. */
-static __always_inline int bwm_send_bytes(void *ctx, u64 id, int fd, u64 buf, u64 n, u64 total)
+/* Fill the header of a call's records; total: bytes it wrote. */
+static __always_inline void bwm_header(struct bwm_event *h, u64 id, int type, u64 fd, u64 total)
 {
-	struct bwm_record *r = bwm_record_start(id, BWM_EV_WRITE, fd, total);
+	h->ts = bpf_ktime_get_ns();
+	h->total = total;
+	h->offset = 0;
+	h->tgid = id >> 32;
+	h->tid = (u32)id;
+	h->len = 0;
+	h->type = type;
+	h->fd = fd;
+	h->flags = 0;
+	h->pad = 0;
+#if BWM_WANT_COMM
+	bpf_get_current_comm(&h->comm, sizeof(h->comm));
+#else
+	__builtin_memset(h->comm, 0, sizeof(h->comm));
+#endif
+}
 
-	if (!r)
-		return 0;
-	if (n > total)
-		n = total;
-	if (n > BWM_MAX_BYTES)
-		n = BWM_MAX_BYTES;
+static __always_inline u64 bwm_min(u64 a, u64 b)
+{
+	return a < b ? a : b;
+}
+
+/*
+ * Append up to n bytes from user address src at data[pos]; returns the new
+ * pos (pos itself when nothing could be read). pos < BWM_CAP.
+ */
+static __always_inline u64 bwm_gather(struct bwm_scratch *s, u64 pos, u64 src, u64 n)
+{
+	if (n > BWM_CAP)
+		n = BWM_CAP;
 	/* Keep the bound visible to the verifier after clang's rewrites. */
-	asm volatile("%0 &= %1" : "+r"(n) : "i"(2 * BWM_MAX_BYTES - 1));
-	if (n > BWM_MAX_BYTES)
-		return 0;
-	if (bpf_probe_read_user(r->data, n, (void *)buf) != 0)
-		n = 0;
-	r->ev.len = n;
-	bwm_events.perf_submit(ctx, r, sizeof(r->ev) + n);
-	return 0;
+	asm volatile("" : "+r"(n));
+	if (n > BWM_CAP)
+		return pos;
+	if (bpf_probe_read_user(s->data + (pos & (BWM_CAP - 1)), n, (void *)src) != 0)
+		return pos;
+	return pos + n;
+}
+
+/*
+ * Send the n gathered bytes as records of up to BWM_CHUNK bytes (at most
+ * max records). Each record is its header followed by its bytes: the header
+ * is written just before them (over bytes already sent, or into s->ev).
+ */
+static __always_inline void bwm_send(void *ctx, struct bwm_scratch *s, struct bwm_event *h, u64 n,
+				     int max)
+{
+	int c;
+
+	for (c = 0; c < max; c++) {
+		u64 off = (u64)c * BWM_CHUNK, len;
+		char *rec;
+
+		if (c > 0 && off >= n)
+			break;
+		len = off < n ? bwm_min(n - off, BWM_CHUNK) : 0;
+		asm volatile("" : "+r"(len));
+		if (len > BWM_CHUNK || off > BWM_CAP - BWM_CHUNK)
+			break;
+		h->len = len;
+		h->offset = off;
+		h->flags = (c == 0 ? BWM_F_FIRST : 0) | (off + len >= n ? BWM_F_LAST : 0);
+		rec = s->data + off - sizeof(*h);
+		__builtin_memcpy(rec, h, sizeof(*h));
+		bwm_events.perf_submit(ctx, rec, sizeof(*h) + len);
+	}
+}
+
+/*
+ * Loop state kept in the scratch map and accessed through volatile, so that
+ * clang reloads it and the verifier, which does not track map values, sees
+ * every path through a loop body reach the next iteration in the same state.
+ * Without this, per-path copies of the state defeat pruning and a 1024-step
+ * loop costs the verifier a million instructions.
+ */
+#define BWM_GET(field)		(*(volatile u64 *)&(field))
+#define BWM_SET(field, v)	(*(volatile u64 *)&(field) = (v))
+
+/*
+ * Gather an iovec array (at most max entries) up to cap bytes; returns the
+ * bytes gathered, or 0 when a buffer could not be read (the call is then
+ * reported as not captured rather than shown with holes). Kept nearly free
+ * of branches: each one multiplies the paths the verifier walks per step.
+ */
+static __always_inline u64 bwm_gather_iov(struct bwm_scratch *s, u64 iov, u64 vlen, u64 cap,
+					  int max)
+{
+	int i;
+
+	BWM_SET(s->pos, 0);
+	BWM_SET(s->cap, cap);
+	BWM_SET(s->err, 0);
+#pragma clang loop unroll(disable)
+	for (i = 0; i < max; i++) {
+		struct bwm_iovec v = {};
+		u64 pos = BWM_GET(s->pos), n;
+		long rc;
+
+		if (i >= vlen || pos >= BWM_GET(s->cap))
+			break;
+		rc = bpf_probe_read_user(&v, sizeof(v), (void *)(iov + i * sizeof(v)));
+		n = bwm_min(v.len, BWM_GET(s->cap) - pos);
+		if (n) {
+			/* 1 <= n <= BWM_CAP, and visibly so to the verifier */
+			n = ((n - 1) & (BWM_CAP - 1)) + 1;
+			rc |= bpf_probe_read_user(s->data + (pos & (BWM_CAP - 1)), n,
+						  (void *)v.base);
+		}
+		BWM_SET(s->err, BWM_GET(s->err) | rc);
+		BWM_SET(s->pos, pos + n);
+	}
+	return BWM_GET(s->err) ? 0 : BWM_GET(s->pos);
 }
 
 /* write(fd, buf, count), pwrite64(), sendto(): one user buffer. */
@@ -154,39 +267,35 @@ static __always_inline int bwm_buffer(void *ctx, long ret)
 {
 	u64 id = bpf_get_current_pid_tgid();
 	u32 mask = bwm_begin(id, ret);
+	struct bwm_scratch *s;
+	struct bwm_event h;
 	struct pt_regs *regs;
+	u64 n;
 
 	if (!mask)
 		return 0;
 	regs = bwm_regs();
-	if (!bwm_fd_ok(mask, BWM_ARG1(regs)))
+	if (!bwm_fd_ok(mask, BWM_ARG1(regs)) || !(s = bwm_scratch_get()))
 		return 0;
-	return bwm_send_bytes(ctx, id, BWM_ARG1(regs), BWM_ARG2(regs), ret, ret);
+	bwm_header(&h, id, BWM_EV_WRITE, BWM_ARG1(regs), ret);
+	n = bwm_gather(s, 0, BWM_ARG2(regs), bwm_min(ret, BWM_MAX_BYTES));
+	bwm_send(ctx, s, &h, n, BWM_MAX_CHUNKS);
+	return 0;
 }
 
-/* The first iovec of an array (the seed's limit); total bytes were written. */
-static __always_inline int bwm_iov(void *ctx, u64 id, int fd, u64 iov, long total)
+/* Capture a call that wrote ret bytes from an iovec array of vlen entries. */
+static __always_inline int bwm_iovecs(void *ctx, u64 id, u64 fd, u64 iov, u64 vlen, long ret)
 {
-	struct bwm_iovec v = {};
+	struct bwm_scratch *s = bwm_scratch_get();
+	struct bwm_event h;
+	u64 n;
 
-	if (bpf_probe_read_user(&v, sizeof(v), (void *)iov) != 0)
+	if (!s)
 		return 0;
-	return bwm_send_bytes(ctx, id, fd, v.base, v.len, total);
-}
-
-/* writev(fd, iov, vlen), pwritev(), pwritev2(), vmsplice(). */
-static __always_inline int bwm_vector(void *ctx, long ret)
-{
-	u64 id = bpf_get_current_pid_tgid();
-	u32 mask = bwm_begin(id, ret);
-	struct pt_regs *regs;
-
-	if (!mask)
-		return 0;
-	regs = bwm_regs();
-	if (!bwm_fd_ok(mask, BWM_ARG1(regs)))
-		return 0;
-	return bwm_iov(ctx, id, BWM_ARG1(regs), BWM_ARG2(regs), ret);
+	bwm_header(&h, id, BWM_EV_WRITE, fd, ret);
+	n = bwm_gather_iov(s, iov, vlen, bwm_min(ret, BWM_MAX_BYTES), BWM_MAX_IOV);
+	bwm_send(ctx, s, &h, n, BWM_MAX_CHUNKS);
+	return 0;
 }
 
 /*
@@ -197,7 +306,7 @@ static __always_inline int bwm_transfer(void *ctx, long ret, int fd_arg)
 {
 	u64 id = bpf_get_current_pid_tgid();
 	u32 mask = bwm_begin(id, ret);
-	struct bwm_record *r;
+	struct bwm_event h;
 	struct pt_regs *regs;
 	u64 fd;
 
@@ -207,63 +316,44 @@ static __always_inline int bwm_transfer(void *ctx, long ret, int fd_arg)
 	fd = fd_arg == 1 ? BWM_ARG1(regs) : BWM_ARG3(regs);
 	if (!bwm_fd_ok(mask, fd))
 		return 0;
-	r = bwm_record_start(id, BWM_EV_XFER, fd, ret);
-	if (r)
-		bwm_events.perf_submit(ctx, r, sizeof(r->ev));
+	bwm_header(&h, id, BWM_EV_XFER, fd, ret);
+	h.flags = BWM_F_FIRST | BWM_F_LAST;
+	bwm_events.perf_submit(ctx, &h, sizeof(h));
 	return 0;
 }
 
 #if BWM_TP(syscalls, sys_exit_write)
+/* write(fd, buf, count); pwrite64() and sendto() take the same first three. */
 TRACEPOINT_PROBE(syscalls, sys_exit_write)
 {
 	return bwm_buffer(args, args->ret);
 }
-#endif
-
-#if BWM_TP(syscalls, sys_exit_pwrite64)
-TRACEPOINT_PROBE(syscalls, sys_exit_pwrite64)
-{
-	return bwm_buffer(args, args->ret);
-}
-#endif
-
-#if BWM_TP(syscalls, sys_exit_sendto)
-TRACEPOINT_PROBE(syscalls, sys_exit_sendto)
-{
-	return bwm_buffer(args, args->ret);
-}
+BWM_ALSO(syscalls, sys_exit_write, sys_exit_pwrite64)
+BWM_ALSO(syscalls, sys_exit_write, sys_exit_sendto)
 #endif
 
 #if BWM_TP(syscalls, sys_exit_writev)
+/* writev(fd, iov, vlen); pwritev(), pwritev2() and vmsplice() take the same first three. */
 TRACEPOINT_PROBE(syscalls, sys_exit_writev)
 {
-	return bwm_vector(args, args->ret);
-}
-#endif
+	u64 id = bpf_get_current_pid_tgid();
+	u32 mask = bwm_begin(id, args->ret);
+	struct pt_regs *regs;
 
-#if BWM_TP(syscalls, sys_exit_pwritev)
-TRACEPOINT_PROBE(syscalls, sys_exit_pwritev)
-{
-	return bwm_vector(args, args->ret);
+	if (!mask)
+		return 0;
+	regs = bwm_regs();
+	if (!bwm_fd_ok(mask, BWM_ARG1(regs)))
+		return 0;
+	return bwm_iovecs(args, id, BWM_ARG1(regs), BWM_ARG2(regs), BWM_ARG3(regs), args->ret);
 }
-#endif
-
-#if BWM_TP(syscalls, sys_exit_pwritev2)
-TRACEPOINT_PROBE(syscalls, sys_exit_pwritev2)
-{
-	return bwm_vector(args, args->ret);
-}
-#endif
-
-#if BWM_TP(syscalls, sys_exit_vmsplice)
-TRACEPOINT_PROBE(syscalls, sys_exit_vmsplice)
-{
-	return bwm_vector(args, args->ret);
-}
+BWM_ALSO(syscalls, sys_exit_writev, sys_exit_pwritev)
+BWM_ALSO(syscalls, sys_exit_writev, sys_exit_pwritev2)
+BWM_ALSO(syscalls, sys_exit_writev, sys_exit_vmsplice)
 #endif
 
 #if BWM_TP(syscalls, sys_exit_sendmsg)
-/* sendmsg(fd, msg, flags): the first iovec of the message. */
+/* sendmsg(fd, msg, flags): the message's iovecs. */
 TRACEPOINT_PROBE(syscalls, sys_exit_sendmsg)
 {
 	u64 id = bpf_get_current_pid_tgid();
@@ -277,35 +367,61 @@ TRACEPOINT_PROBE(syscalls, sys_exit_sendmsg)
 	if (!bwm_fd_ok(mask, BWM_ARG1(regs)) ||
 	    bpf_probe_read_user(&m, sizeof(m), (void *)BWM_ARG2(regs)) != 0)
 		return 0;
-	return bwm_iov(args, id, BWM_ARG1(regs), m.iov, args->ret);
+	return bwm_iovecs(args, id, BWM_ARG1(regs), m.iov, m.iovlen, args->ret);
 }
 #endif
 
 #if BWM_TP(syscalls, sys_exit_sendmmsg)
-/* sendmmsg(fd, msgvec, vlen, flags) returns a message count: the first message. */
+/*
+ * sendmmsg(fd, msgvec, vlen, flags) returns how many messages were sent; the
+ * kernel stored each one's byte count in its msg_len. Each message is a
+ * write of its own.
+ */
 TRACEPOINT_PROBE(syscalls, sys_exit_sendmmsg)
 {
 	u64 id = bpf_get_current_pid_tgid();
 	u32 mask = bwm_begin(id, args->ret);
-	struct bwm_mmsghdr m = {};
+	struct bwm_scratch *s;
 	struct pt_regs *regs;
+	struct bwm_event h;
+	u64 vec;
+	int i;
 
 	if (!mask)
 		return 0;
 	regs = bwm_regs();
-	if (!bwm_fd_ok(mask, BWM_ARG1(regs)) ||
-	    bpf_probe_read_user(&m, sizeof(m), (void *)BWM_ARG2(regs)) != 0 || m.len == 0)
+	if (!bwm_fd_ok(mask, BWM_ARG1(regs)) || !(s = bwm_scratch_get()))
 		return 0;
-	return bwm_iov(args, id, BWM_ARG1(regs), m.hdr.iov, m.len);
+	vec = BWM_ARG2(regs);
+	for (i = 0; i < BWM_MAX_MSGS; i++) {
+		struct bwm_mmsghdr m = {};
+		u64 n;
+
+		if (i >= args->ret ||
+		    bpf_probe_read_user(&m, sizeof(m), (void *)(vec + i * sizeof(m))) != 0)
+			break;
+		bwm_header(&h, id, BWM_EV_WRITE, BWM_ARG1(regs), m.len);
+		n = bwm_gather_iov(s, m.hdr.iov, m.hdr.iovlen, bwm_min(m.len, BWM_MSG_MAX),
+				   BWM_MSG_IOV);
+		bwm_send(args, s, &h, n, (BWM_MSG_MAX + BWM_CHUNK - 1) / BWM_CHUNK);
+	}
+	if (args->ret > BWM_MAX_MSGS) {
+		bwm_header(&h, id, BWM_EV_WRITE, BWM_ARG1(regs), 0);
+		h.offset = args->ret - BWM_MAX_MSGS;
+		h.flags = BWM_F_FIRST | BWM_F_LAST | BWM_F_MSGS_SKIPPED;
+		bwm_events.perf_submit(args, &h, sizeof(h));
+	}
+	return 0;
 }
 #endif
 
 #if BWM_TP(syscalls, sys_exit_splice)
-/* splice(fd_in, off_in, fd_out, off_out, len, flags) */
+/* splice(fd_in, off_in, fd_out, off_out, len, flags); copy_file_range() alike. */
 TRACEPOINT_PROBE(syscalls, sys_exit_splice)
 {
 	return bwm_transfer(args, args->ret, 3);
 }
+BWM_ALSO(syscalls, sys_exit_splice, sys_exit_copy_file_range)
 #endif
 
 #if BWM_TP(syscalls, sys_exit_sendfile64)
@@ -313,13 +429,5 @@ TRACEPOINT_PROBE(syscalls, sys_exit_splice)
 TRACEPOINT_PROBE(syscalls, sys_exit_sendfile64)
 {
 	return bwm_transfer(args, args->ret, 1);
-}
-#endif
-
-#if BWM_TP(syscalls, sys_exit_copy_file_range)
-/* copy_file_range(fd_in, off_in, fd_out, off_out, len, flags) */
-TRACEPOINT_PROBE(syscalls, sys_exit_copy_file_range)
-{
-	return bwm_transfer(args, args->ret, 3);
 }
 #endif

@@ -39,6 +39,7 @@ static void on_signal(int sig)
 
 struct app {
 	const struct config *cfg;
+	uint64_t not_captured;	/* --raw: bytes written but not in the output */
 	struct formatter fmt;
 	struct sink sink;
 	struct lines *lines;
@@ -74,6 +75,36 @@ static void on_line(void *cookie, const struct line_meta *m, const char *text, s
 		sink_flush(&app->sink);
 }
 
+/* --raw: the bytes go out as they are; what cannot is said on stderr. */
+static void on_raw_event(struct app *app, const struct bwm_event *ev, uint64_t missing)
+{
+	char name[16];
+	const char *stream = format_stream(ev->fd, name, sizeof(name));
+
+	if (ev->type == BWM_EV_XFER) {
+		fprintf(stderr, "%s: PID %u moved %llu bytes to %s inside the kernel (splice, "
+			"sendfile): they are not in the copy\n", BWM_NAME, ev->tgid,
+			(unsigned long long)ev->total, stream);
+		app->not_captured += ev->total;
+		return;
+	}
+	if (ev->flags & BWM_F_MSGS_SKIPPED) {
+		fprintf(stderr, "%s: PID %u sent %llu more messages to %s than could be walked: "
+			"they are not in the copy\n", BWM_NAME, ev->tgid,
+			(unsigned long long)ev->offset, stream);
+		return;
+	}
+	ob_put(&app->sink.ob, ev->data, ev->len);
+	if (app->sink.ob.len > SINK_HIGH)
+		sink_flush(&app->sink);
+	if (missing) {
+		fprintf(stderr, "%s: PID %u wrote %llu more bytes to %s than --max-bytes %lu "
+			"captured: they are not in the copy\n", BWM_NAME, ev->tgid,
+			(unsigned long long)missing, stream, app->cfg->max_bytes);
+		app->not_captured += missing;
+	}
+}
+
 static void on_event(void *cookie, const struct bwm_event *ev)
 {
 	struct app *app = cookie;
@@ -81,12 +112,23 @@ static void on_event(void *cookie, const struct bwm_event *ev)
 		.ts = ev->ts, .tgid = ev->tgid, .tid = ev->tid, .fd = ev->fd,
 	};
 	uint64_t end = ev->offset + ev->len, missing = 0;
+	char note[64];
 
+	if (ev->type == BWM_EV_WRITE && (ev->flags & BWM_F_LAST) && ev->total > end)
+		missing = ev->total - end;
+	if (app->cfg->raw) {
+		on_raw_event(app, ev, missing);
+		return;
+	}
 	memcpy(m.comm, ev->comm, sizeof(m.comm));
 	switch (ev->type) {
 	case BWM_EV_WRITE:
-		if ((ev->flags & BWM_F_LAST) && ev->total > end)
-			missing = ev->total - end;
+		if (ev->flags & BWM_F_MSGS_SKIPPED) {
+			snprintf(note, sizeof(note), "[... %llu more messages not captured]",
+				 (unsigned long long)ev->offset);
+			on_line(app, &m, note, strlen(note), 0);
+			break;
+		}
 		lines_feed(app->lines, &m, ev->data, ev->len, ev->flags, missing);
 		break;
 	case BWM_EV_XFER:
@@ -228,6 +270,7 @@ int main(int argc, char **argv)
 	params.cfg = &cfg;
 	params.self = getpid();
 	params.pid_max = proc_pid_max();
+	params.ncpus = proc_possible_cpus();
 	params.target = cfg.pid;
 
 	if (!cfg.ebpf) {
@@ -271,7 +314,7 @@ int main(int argc, char **argv)
 	app.ncpu = proc_possible_cpus();
 	app.lost_reported = calloc(app.ncpu, sizeof(*app.lost_reported));
 	app.reader = reader_new(app.ncpu);
-	app.lines = lines_new(MAX_LINE, on_line, &app);
+	app.lines = lines_new(cfg.max_bytes > MAX_LINE ? cfg.max_bytes : MAX_LINE, on_line, &app);
 	if (!app.lost_reported || !app.reader || !app.lines) {
 		fail("out of memory");
 		goto out;
@@ -290,7 +333,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	/* The seed's order: lifecycle probes, PIDs, enable flag, write probes. */
-	if (tracer_attach(app.tracer, 1, cfg.verbose, err, sizeof(err))) {
+	if (tracer_attach(app.tracer, &prog, 1, cfg.verbose, err, sizeof(err))) {
 		fail(err);
 		goto out;
 	}
@@ -298,7 +341,7 @@ int main(int argc, char **argv)
 		fail("cannot set the bwm_enabled flag (does write.bpf.c still define it?)");
 		goto out;
 	}
-	if (tracer_attach(app.tracer, 2, cfg.verbose, err, sizeof(err))) {
+	if (tracer_attach(app.tracer, &prog, 2, cfg.verbose, err, sizeof(err))) {
 		fail(err);
 		goto out;
 	}
@@ -320,6 +363,9 @@ out:
 			fprintf(stderr, "%s: lost %llu events in total (a bigger --buffer-pages "
 				"helps)\n", BWM_NAME,
 				(unsigned long long)reader_lost_total(app.reader));
+		if (app.not_captured)
+			fprintf(stderr, "%s: %llu bytes written are not in the copy (see above)\n",
+				BWM_NAME, (unsigned long long)app.not_captured);
 		if (reader_malformed(app.reader))
 			fprintf(stderr, "%s: dropped %llu malformed records\n", BWM_NAME,
 				(unsigned long long)reader_malformed(app.reader));

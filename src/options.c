@@ -11,7 +11,7 @@
 #include "options.h"
 
 static const char usage[] =
-"USAGE: " BWM_NAME " -p PID [-1] [-2] [-T] [-P] [-C] [-a] [-b PAGES] [-q] [-v]\n"
+"USAGE: " BWM_NAME " -p PID [-1] [-2] [-T] [-P] [-C] [-a] [-r] [-m BYTES] [-b PAGES] [-q] [-v]\n"
 "\n"
 "Print what a running process writes to its stdout and stderr, even when that\n"
 "output goes to /dev/null, a closed pipe or a file nobody reads.\n"
@@ -25,6 +25,9 @@ static const char usage[] =
 "  -f, --include-descendants        also trace all current and future descendants\n"
 "  -K, --exclude-kernel             skip kernel threads\n"
 "  -a, --ascii                      print printable ASCII only, other bytes as \\xNN\n"
+"  -r, --raw                        print the exact bytes of one stream: no prefix,\n"
+"                                   no line assembly, no sanitizing\n"
+"  -m, --max-bytes BYTES            capture up to BYTES per call (default %u, up to %u)\n"
 "  -b, --buffer-pages PAGES         perf buffer pages per CPU, a power of two (default %u)\n"
 "  -I, --probe-dir DIR              read the BPF program templates from DIR\n"
 "  -q, --quiet                      no header or exit messages on stderr\n"
@@ -37,6 +40,8 @@ static const char usage[] =
 "    " BWM_NAME " -p 1234 -2             # only its stderr\n"
 "    " BWM_NAME " -p 1234 -1 -2 -T -P -C # both streams, with time, PID and name\n"
 "    " BWM_NAME " -p 1234 -b 4096        # bigger buffers for very bursty writers\n"
+"    " BWM_NAME " -p 1234 -r > copy      # an exact copy of its stdout, binary included\n"
+"    " BWM_NAME " -p 1234 -m 1048576     # capture writes of up to 1 MiB whole\n"
 "    " BWM_NAME " -p 1234 --ebpf         # print the BPF program and exit\n";
 
 static const struct option long_options[] = {
@@ -49,6 +54,8 @@ static const struct option long_options[] = {
 	{ "include-descendants",	no_argument,		NULL, 'f' },
 	{ "exclude-kernel",		no_argument,		NULL, 'K' },
 	{ "ascii",			no_argument,		NULL, 'a' },
+	{ "raw",			no_argument,		NULL, 'r' },
+	{ "max-bytes",			required_argument,	NULL, 'm' },
 	{ "buffer-pages",		required_argument,	NULL, 'b' },
 	{ "probe-dir",			required_argument,	NULL, 'I' },
 	{ "quiet",			no_argument,		NULL, 'q' },
@@ -60,7 +67,7 @@ static const struct option long_options[] = {
 };
 
 /* The leading ':' makes getopt report a missing value as ':'. */
-static const char short_options[] = ":p:12TPCfKab:I:qvhV";
+static const char short_options[] = ":p:12TPCfKarm:b:I:qvhV";
 
 /* strtol with the whole string, errno and range checked. */
 static int parse_long(const char *s, long min, long max, long *out)
@@ -86,6 +93,7 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg, FIL
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->buffer_pages = BWM_DEFAULT_PAGES;
+	cfg->max_bytes = BWM_DEFAULT_MAX_BYTES;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
@@ -123,6 +131,17 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg, FIL
 		case 'a':
 			cfg->ascii = true;
 			break;
+		case 'r':
+			cfg->raw = true;
+			break;
+		case 'm':
+			if (parse_long(optarg, 1, BWM_MAX_MAX_BYTES, &v)) {
+				fprintf(err, "%s: invalid --max-bytes: %s (expected a number of bytes "
+					"from 1 to %d)\n", BWM_NAME, optarg, BWM_MAX_MAX_BYTES);
+				return OPTIONS_ERROR;
+			}
+			cfg->max_bytes = v;
+			break;
 		case 'b':
 			if (parse_long(optarg, 1, BWM_MAX_PAGES, &v) || (v & (v - 1))) {
 				fprintf(err, "%s: invalid buffer size: %s (expected a power of two "
@@ -145,7 +164,7 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg, FIL
 			cfg->ebpf = true;
 			break;
 		case 'h':
-			fprintf(out, usage, BWM_DEFAULT_PAGES);
+			fprintf(out, usage, BWM_DEFAULT_MAX_BYTES, BWM_MAX_MAX_BYTES, BWM_DEFAULT_PAGES);
 			return OPTIONS_EXIT_OK;
 		case 'V':
 			fprintf(out, "%s %s\n", BWM_NAME, BWM_VERSION);
@@ -180,6 +199,16 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg, FIL
 	}
 	if (!cfg->fd_mask)
 		cfg->fd_mask = BWM_FD_STDOUT;
+	if (cfg->raw && cfg->fd_mask == (BWM_FD_STDOUT | BWM_FD_STDERR)) {
+		fprintf(err, "%s: --raw copies one stream: give --stdout or --stderr, not both\n",
+			BWM_NAME);
+		return OPTIONS_ERROR;
+	}
+	if (cfg->raw && (cfg->timestamp || cfg->origin_pid || cfg->origin_comm || cfg->ascii)) {
+		fprintf(err, "%s: --raw prints the bytes only: drop the prefix and --ascii "
+			"options\n", BWM_NAME);
+		return OPTIONS_ERROR;
+	}
 	return OPTIONS_RUN;
 }
 

@@ -14,6 +14,8 @@
 
 #define BWM_DEFAULT_PAGES	1024	/* per CPU; see README "Buffer size" */
 #define BWM_MAX_PAGES		65536
+#define BWM_DEFAULT_MAX_BYTES	65536	/* captured per call */
+#define BWM_MAX_MAX_BYTES	(1 << 20)
 
 /* Everything the command line decides, filled once by options_parse(), then read-only. */
 struct config {
@@ -25,10 +27,12 @@ struct config {
 	bool descendants;	/* --include-descendants */
 	bool exclude_kernel;	/* --exclude-kernel */
 	bool ascii;		/* --ascii */
+	bool raw;		/* --raw */
 	bool quiet;		/* --quiet */
 	bool verbose;		/* --verbose */
 	bool ebpf;		/* --ebpf */
 	unsigned buffer_pages;	/* --buffer-pages, per CPU, a power of two */
+	unsigned long max_bytes;	/* --max-bytes, per call */
 	const char *probe_dir;	/* --probe-dir */
 };
 

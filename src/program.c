@@ -70,33 +70,62 @@ static bool take_ident(const char **p, char *out, size_t size)
 	return n > 0;
 }
 
-/* Collect the TRACEPOINT_PROBE(cat, ev) uses of one template. */
+static int add_ref(struct program *prog, const struct probe_ref *ref)
+{
+	struct probe_ref *refs;
+	size_t i;
+
+	for (i = 0; i < prog->nrefs; i++)
+		if (!strcmp(prog->refs[i].cat, ref->cat) && !strcmp(prog->refs[i].ev, ref->ev))
+			return 0;	/* the first use of a tracepoint wins */
+	refs = realloc(prog->refs, (prog->nrefs + 1) * sizeof(*refs));
+	if (!refs)
+		return -1;
+	prog->refs = refs;
+	prog->refs[prog->nrefs++] = *ref;
+	return 0;
+}
+
+/*
+ * Collect the TRACEPOINT_PROBE(cat, ev) and BWM_ALSO(cat, func_ev, ev) uses
+ * of one template (an ill-formed use is left to the compiler).
+ */
 static int scan_probes(const struct template *t, struct program *prog)
 {
-	static const char marker[] = "TRACEPOINT_PROBE(";
+	static const char probe[] = "TRACEPOINT_PROBE(", also[] = "BWM_ALSO(";
 	const char *p = t->text;
 
-	while ((p = strstr(p, marker)) != NULL) {
+	while ((p = strpbrk(p, "TB")) != NULL) {
 		struct probe_ref ref = { .stage = t->stage };
-		struct probe_ref *refs;
-		size_t i;
+		bool is_also = !strncmp(p, also, sizeof(also) - 1);
 
-		p += sizeof(marker) - 1;
+		if (!is_also && strncmp(p, probe, sizeof(probe) - 1)) {
+			p++;
+			continue;
+		}
+		p += is_also ? sizeof(also) - 1 : sizeof(probe) - 1;
 		if (!take_ident(&p, ref.cat, sizeof(ref.cat)) || *p++ != ',' ||
-		    !take_ident(&p, ref.ev, sizeof(ref.ev)) || *p != ')')
+		    !take_ident(&p, ref.func_ev, sizeof(ref.func_ev)))
 			continue;
-		for (i = 0; i < prog->nrefs; i++)
-			if (!strcmp(prog->refs[i].cat, ref.cat) && !strcmp(prog->refs[i].ev, ref.ev))
-				break;
-		if (i < prog->nrefs)
+		if (is_also && (*p++ != ',' || !take_ident(&p, ref.ev, sizeof(ref.ev))))
 			continue;
-		refs = realloc(prog->refs, (prog->nrefs + 1) * sizeof(*refs));
-		if (!refs)
+		if (*p != ')')
+			continue;
+		if (!is_also)
+			strcpy(ref.ev, ref.func_ev);
+		if (add_ref(prog, &ref))
 			return -1;
-		prog->refs = refs;
-		prog->refs[prog->nrefs++] = ref;
 	}
 	return 0;
+}
+
+static unsigned long pow2_at_least(unsigned long n, unsigned long min)
+{
+	unsigned long v = min;
+
+	while (v < n)
+		v <<= 1;
+	return v;
 }
 
 static void put_constants(struct outbuf *ob, const struct program_params *p)
@@ -112,7 +141,9 @@ static void put_constants(struct outbuf *ob, const struct program_params *p)
 	ob_printf(ob, "#define BWM_DESCENDANTS %d\n", cfg->descendants);
 	ob_printf(ob, "#define BWM_EXCLUDE_KERNEL %d\n", cfg->exclude_kernel);
 	ob_printf(ob, "#define BWM_WANT_COMM %d\n", cfg->origin_comm);
-	ob_printf(ob, "#define BWM_MAX_BYTES %d\n", BWM_CAPTURE_BYTES);
+	ob_printf(ob, "#define BWM_MAX_BYTES %lu\n", cfg->max_bytes);
+	ob_printf(ob, "#define BWM_CAP %lu\n", pow2_at_least(cfg->max_bytes, 32768));
+	ob_printf(ob, "#define BWM_NR_CPUS %d\n", p->ncpus);
 	ob_printf(ob, "#define BWM_PID_MAX %ld\n", p->pid_max);
 }
 
@@ -133,6 +164,7 @@ int program_build(const struct program_params *p, const struct templates *t,
 	put_constants(&ob, p);
 	ob_printf(&ob, "\n/* Tracepoints this kernel has (probes for others compile out). */\n");
 	ob_printf(&ob, "#define BWM_TP(cat, ev) BWM_TP_##cat##__##ev\n");
+	ob_printf(&ob, "#define BWM_ALSO(cat, ev, other)\t/* read by the frontend */\n");
 	for (i = 0; i < out->nrefs; i++) {
 		struct probe_ref *r = &out->refs[i];
 
@@ -165,19 +197,4 @@ void program_free(struct program *prog)
 	free(prog->text);
 	free(prog->refs);
 	memset(prog, 0, sizeof(*prog));
-}
-
-int program_stage_of(const struct program *prog, const char *function)
-{
-	size_t i;
-
-	for (i = 0; i < prog->nrefs; i++) {
-		char name[160];
-
-		snprintf(name, sizeof(name), "tracepoint__%s__%s",
-			 prog->refs[i].cat, prog->refs[i].ev);
-		if (!strcmp(name, function))
-			return prog->refs[i].stage;
-	}
-	return 0;
 }

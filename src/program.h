@@ -9,25 +9,28 @@
 #include "options.h"
 #include "probes.h"
 
-/* Payload bytes captured per call (the seed's limit). */
-#define BWM_CAPTURE_BYTES	4096
-
 /* Everything, besides the config, that gets baked into the program. */
 struct program_params {
 	const struct config *cfg;
 	pid_t target;		/* thread-group id to trace */
 	pid_t self;		/* the monitor's own pid */
 	long pid_max;		/* sizes the monitored-process map */
+	int ncpus;		/* possible CPUs: sizes the scratch map */
 	/* Does the running kernel have tracepoint cat:ev? */
 	bool (*tp_exists)(const char *cat, const char *ev);
 };
 
-/* A TRACEPOINT_PROBE found in a template, and when to attach it. */
+/*
+ * A tracepoint to attach a probe to, from a template: TRACEPOINT_PROBE(cat, ev)
+ * attaches its own function; BWM_ALSO(cat, func_ev, ev) attaches the function
+ * of cat:func_ev to cat:ev as well.
+ */
 struct probe_ref {
 	char cat[64];
-	char ev[64];
+	char ev[64];		/* the tracepoint */
+	char func_ev[64];	/* the event in the probe function's name */
 	int stage;		/* 1: lifecycle (before PIDs are registered), 2: write */
-	bool present;		/* the kernel has it */
+	bool present;		/* the kernel has the tracepoint */
 };
 
 struct program {
@@ -45,9 +48,6 @@ struct program {
 int program_build(const struct program_params *p, const struct templates *t,
 		  struct program *out, char *err, size_t errlen);
 void program_free(struct program *prog);
-
-/* The stage of the probe that compiles to function name, 0 if not ours. */
-int program_stage_of(const struct program *prog, const char *function);
 
 /* Append s to out as the body of a C string literal (no quotes). */
 void program_c_escape(const char *s, char *out, size_t size);

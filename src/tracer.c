@@ -4,6 +4,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <linux/securebits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <signal.h>
@@ -30,11 +31,16 @@
 
 struct prog {
 	char name[128];		/* tracepoint__<cat>__<ev> */
+	int fd;
+	bool attached;
+};
+
+/* A program attached to a tracepoint: the perf event that holds it there. */
+struct link {
 	char cat[64];
 	char ev[64];
-	int stage;
-	int fd;
-	int link;		/* perf event fd while attached, else -1 */
+	int stage;		/* 1: lifecycle, 2: write */
+	int fd;			/* -1 once detached */
 };
 
 struct map {
@@ -51,6 +57,8 @@ struct cpu_buf {
 struct tracer {
 	struct prog progs[MAX_ITEMS];
 	int nprogs;
+	struct link links[MAX_ITEMS];
+	int nlinks;
 	struct map maps[MAX_ITEMS];
 	int nmaps;
 	struct cpu_buf *bufs;
@@ -175,43 +183,90 @@ static void print_log_tail(const char *log)
 		"what the verifier objected to; --ebpf shows the whole program");
 }
 
+/* Loading (verifying) the programs, several at a time. */
+struct load_job {
+	const struct bcc_api *api;
+	void *mod;
+	const char *names[MAX_ITEMS];
+	int fds[MAX_ITEMS];
+	int errs[MAX_ITEMS];		/* errno of a refused program */
+	char *failed_log[MAX_ITEMS];	/* the verifier's log of a refused program */
+	int n;
+	int next;
+};
+
+static void *load_worker(void *arg)
+{
+	struct load_job *j = arg;
+	char *log = malloc(VERIFIER_LOG_SIZE);
+	int i;
+
+	while ((i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED)) < j->n) {
+		const char *name = j->names[i];
+
+		if (log)
+			log[0] = '\0';
+		j->fds[i] = j->api->func_load(j->mod, BPF_PROG_TYPE_TRACEPOINT, name,
+					      j->api->function_start(j->mod, name),
+					      j->api->function_size(j->mod, name),
+					      j->api->license(j->mod), j->api->kern_version(j->mod),
+					      0, log, log ? VERIFIER_LOG_SIZE : 0, NULL, -1);
+		/* libbcc returns -errno, or -1 with errno set. */
+		j->errs[i] = j->fds[i] == -1 ? errno : -j->fds[i];
+		if (j->fds[i] < 0 && log) {
+			size_t len = strlen(log);
+
+			/* Keep the end, where the verifier says what it objected to. */
+			j->failed_log[i] = strdup(len > 16384 ? log + len - 16384 : log);
+		}
+	}
+	free(log);
+	return NULL;
+}
+
 /*
- * Load one function. bcc prints the whole verifier log on failure; it goes
- * to a scratch file instead, and only its HINT lines and the log's tail are shown.
+ * Load every function, in parallel (verifying the loops takes a while).
+ * libbcc prints a refused program's whole verifier log; that goes to a
+ * scratch file instead, and only its HINT lines and the log's end are shown.
+ * Returns the index of a refused program, or -1.
  */
-static int load_one(const struct bcc_api *api, void *mod, const char *name, char *log)
+static int load_all(struct load_job *j)
 {
 	int saved = dup(STDERR_FILENO), scratch = memfd_create("bwm-bcc-log", MFD_CLOEXEC);
-	int fd;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	pthread_t th[4];
+	int nth = ncpu < 1 ? 1 : ncpu > 4 ? 4 : ncpu, started = 0, i, refused = -1;
+	char line[512];
+	FILE *f;
 
 	if (saved >= 0 && scratch >= 0)
 		dup2(scratch, STDERR_FILENO);
-	log[0] = '\0';
-	fd = api->func_load(mod, BPF_PROG_TYPE_TRACEPOINT, name,
-			    api->function_start(mod, name), api->function_size(mod, name),
-			    api->license(mod), api->kern_version(mod), 0, log,
-			    VERIFIER_LOG_SIZE, NULL, -1);
-	if (saved >= 0 && scratch >= 0) {
+	for (i = 0; i < nth; i++)
+		started += pthread_create(&th[started], NULL, load_worker, j) == 0;
+	if (!started)
+		load_worker(j);
+	for (i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	if (saved >= 0 && scratch >= 0)
 		dup2(saved, STDERR_FILENO);
-		if (fd < 0) {
-			FILE *f = fdopen(dup(scratch), "r");
-			char line[512];
-
-			print_log_tail(log);
-			if (f) {
-				rewind(f);
-				while (fgets(line, sizeof(line), f))
-					if (!strncmp(line, "HINT:", 5))
-						fputs(line, stderr);
-				fclose(f);
-			}
+	for (i = 0; i < j->n && refused < 0; i++)
+		if (j->fds[i] < 0)
+			refused = i;
+	if (refused >= 0) {
+		print_log_tail(j->failed_log[refused] ? j->failed_log[refused] : "");
+		if (scratch >= 0 && (f = fdopen(dup(scratch), "r")) != NULL) {
+			rewind(f);
+			while (fgets(line, sizeof(line), f))
+				if (!strncmp(line, "HINT:", 5) || !strncmp(line, "bpf:", 4))
+					fputs(line, stderr);
+			fclose(f);
 		}
 	}
 	if (saved >= 0)
 		close(saved);
 	if (scratch >= 0)
 		close(scratch);
-	return fd;
+	return refused;
 }
 
 static int send_reply(int sock, struct wire_reply *rep, int *fds)
@@ -233,15 +288,35 @@ static int send_reply(int sock, struct wire_reply *rep, int *fds)
 	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
 }
 
+/*
+ * Compile. As root, libbcc reads all of /proc/kallsyms into a table several
+ * times while compiling (for kernel-symbol features these probes do not
+ * use), which more than doubles the time; it skips that when the effective
+ * uid is not 0. So compile with euid nobody, keeping the capabilities
+ * (SECBIT_NO_SETUID_FIXUP) that reading tracefs and the headers needs.
+ */
+static void *compile_unprivileged(const struct bcc_api *api, const char *text)
+{
+	bool dropped = geteuid() == 0 && prctl(PR_SET_SECUREBITS, SECBIT_NO_SETUID_FIXUP) == 0 &&
+		       seteuid(65534) == 0;
+	void *mod = api->create(text, 0, NULL, 0, true, NULL);
+
+	if (dropped && seteuid(0) != 0) {
+		fprintf(stderr, "%s: cannot restore the effective uid: %s\n", BWM_NAME,
+			strerror(errno));
+		_exit(1);
+	}
+	return mod;
+}
+
 /* The child: compile, load every tracepoint function, send the fds back. */
 static void compile_child(int sock, const char *text, bool verbose)
 {
 	static struct wire_reply rep;
-	int fds[MAX_ITEMS];
+	static struct load_job job;
+	int fds[MAX_ITEMS], refused, i;
 	struct bcc_api api;
-	char *log = NULL;
-	void *mod;
-	size_t i, n;
+	size_t k, n;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* libbcc prints some diagnostics on stdout: keep the data stream clean. */
@@ -249,41 +324,39 @@ static void compile_child(int sock, const char *text, bool verbose)
 	memset(&rep, 0, sizeof(rep));
 	if (bind_bcc(&api, &rep))
 		goto fail;
-	mod = api.create(text, 0, NULL, 0, true, NULL);
-	if (!mod) {
+	job.api = &api;
+	job.mod = compile_unprivileged(&api, text);
+	if (!job.mod) {
 		snprintf(rep.msg, sizeof(rep.msg), "failed to compile the BPF program (compiler "
 			 "messages above; see the generated text with --ebpf)");
 		goto fail;
 	}
-	log = malloc(VERIFIER_LOG_SIZE);
-	if (!log) {
-		snprintf(rep.msg, sizeof(rep.msg), "out of memory");
+	n = api.num_functions(job.mod);
+	for (k = 0; k < n && job.n < MAX_ITEMS / 2; k++) {
+		const char *name = api.function_name(job.mod, k);
+
+		if (!strncmp(name, "tracepoint__", 12))
+			job.names[job.n++] = name;
+	}
+	refused = load_all(&job);
+	if (refused >= 0) {
+		snprintf(rep.msg, sizeof(rep.msg), "the kernel refused program %s: %s (the "
+			 "verifier's reasons are above)", job.names[refused],
+			 strerror(job.errs[refused]));
 		goto fail;
 	}
-	n = api.num_functions(mod);
-	for (i = 0; i < n && rep.n < MAX_ITEMS; i++) {
-		const char *name = api.function_name(mod, i);
-		int fd;
-
-		if (strncmp(name, "tracepoint__", 12))
-			continue;
-		fd = load_one(&api, mod, name, log);
-		if (fd < 0) {
-			snprintf(rep.msg, sizeof(rep.msg), "the kernel refused program %s: %s "
-				 "(the verifier's reasons are above)", name, strerror(-fd));
-			goto fail;
-		}
+	for (i = 0; i < job.n; i++) {
 		if (verbose)
-			fprintf(stderr, "%s: loaded %s\n", BWM_NAME, name);
-		snprintf(rep.items[rep.n].name, sizeof(rep.items[0].name), "%s", name);
-		fds[rep.n++] = fd;
+			fprintf(stderr, "%s: loaded %s\n", BWM_NAME, job.names[i]);
+		snprintf(rep.items[rep.n].name, sizeof(rep.items[0].name), "%s", job.names[i]);
+		fds[rep.n++] = job.fds[i];
 	}
-	n = api.num_tables(mod);
-	for (i = 0; i < n && rep.n < MAX_ITEMS; i++) {
+	n = api.num_tables(job.mod);
+	for (k = 0; k < n && rep.n < MAX_ITEMS; k++) {
 		snprintf(rep.items[rep.n].name, sizeof(rep.items[0].name), "%s",
-			 api.table_name(mod, i));
+			 api.table_name(job.mod, k));
 		rep.items[rep.n].is_map = 1;
-		fds[rep.n++] = api.table_fd_id(mod, i);
+		fds[rep.n++] = api.table_fd_id(job.mod, k);
 	}
 	send_reply(sock, &rep, fds);
 	_exit(0);
@@ -322,17 +395,17 @@ static int receive_reply(int sock, struct wire_reply *rep, int *fds, int *nfds)
 	return 0;
 }
 
-/* Split "tracepoint__<cat>__<ev>". */
-static int parse_function(struct prog *p)
+/* Split "tracepoint__<cat>__<ev>"; 0 on success. */
+static int split_function(const char *name, char *cat, char *ev)
 {
-	const char *cat = p->name + 12, *sep = strstr(cat, "__");
+	const char *c = name + 12, *sep = strstr(c, "__");
 
-	if (strncmp(p->name, "tracepoint__", 12) || !sep || sep == cat ||
-	    (size_t)(sep - cat) >= sizeof(p->cat) || strlen(sep + 2) >= sizeof(p->ev))
+	if (strncmp(name, "tracepoint__", 12) || !sep || sep == c || sep - c >= 64 ||
+	    strlen(sep + 2) >= 64)
 		return -1;
-	memcpy(p->cat, cat, sep - cat);
-	p->cat[sep - cat] = '\0';
-	strcpy(p->ev, sep + 2);
+	memcpy(cat, c, sep - c);
+	cat[sep - c] = '\0';
+	strcpy(ev, sep + 2);
 	return 0;
 }
 
@@ -396,40 +469,96 @@ struct tracer *tracer_load(const struct program *prog, bool verbose, char *err, 
 
 			snprintf(p->name, sizeof(p->name), "%s", rep.items[i].name);
 			p->fd = fds[i];
-			p->link = -1;
-			p->stage = program_stage_of(prog, p->name);
-			if (p->stage == 0)
-				p->stage = 2;	/* a probe we did not scan: attach with the writes */
-			if (parse_function(p)) {
-				snprintf(err, errlen, "cannot tell the tracepoint of function %s "
-					 "(name it with TRACEPOINT_PROBE(category, event))", p->name);
-				tracer_close(t);
-				return NULL;
-			}
 		}
 	}
 	return t;
 }
 
-int tracer_attach(struct tracer *t, int stage, bool verbose, char *err, size_t errlen)
+static struct prog *find_prog(struct tracer *t, const char *name)
 {
 	int i;
 
-	for (i = 0; i < t->nprogs; i++) {
-		struct prog *p = &t->progs[i];
+	for (i = 0; i < t->nprogs; i++)
+		if (!strcmp(t->progs[i].name, name))
+			return &t->progs[i];
+	return NULL;
+}
 
-		if (p->stage != stage || p->link >= 0)
+static int attach_one(struct tracer *t, struct prog *p, const char *cat, const char *ev,
+		      int stage, bool verbose, char *err, size_t errlen)
+{
+	struct link *l = &t->links[t->nlinks];
+
+	if (t->nlinks == MAX_ITEMS) {
+		snprintf(err, errlen, "too many probes (at most %d)", MAX_ITEMS);
+		return -1;
+	}
+	errno = 0;
+	l->fd = bpf_attach_tracepoint(p->fd, cat, ev);
+	if (l->fd < 0) {
+		snprintf(err, errlen, "failed to attach %s:%s: %s (is tracefs mounted and the "
+			 "tracepoint enabled in this kernel?)", cat, ev,
+			 strerror(errno ? errno : EINVAL));
+		return -1;
+	}
+	snprintf(l->cat, sizeof(l->cat), "%s", cat);
+	snprintf(l->ev, sizeof(l->ev), "%s", ev);
+	l->stage = stage;
+	t->nlinks++;
+	p->attached = true;
+	if (verbose)
+		fprintf(stderr, "%s: attached %s:%s\n", BWM_NAME, cat, ev);
+	return 0;
+}
+
+static bool ref_present(const struct program *prog, const char *cat, const char *ev)
+{
+	size_t i;
+
+	for (i = 0; i < prog->nrefs; i++)
+		if (!strcmp(prog->refs[i].cat, cat) && !strcmp(prog->refs[i].ev, ev))
+			return prog->refs[i].present;
+	return false;
+}
+
+int tracer_attach(struct tracer *t, const struct program *prog, int stage, bool verbose,
+		  char *err, size_t errlen)
+{
+	char cat[64], ev[64], name[160];
+	size_t i;
+	int j;
+
+	for (i = 0; i < prog->nrefs; i++) {
+		const struct probe_ref *r = &prog->refs[i];
+		struct prog *p;
+
+		if (r->stage != stage || !r->present)
 			continue;
-		p->link = bpf_attach_tracepoint(p->fd, p->cat, p->ev);
-		if (p->link < 0) {
-			snprintf(err, errlen, "failed to attach %s:%s: %s (is tracefs mounted and "
-				 "the tracepoint enabled in this kernel?)", p->cat, p->ev,
-				 strerror(errno ? errno : EINVAL));
-			p->link = -1;
+		snprintf(name, sizeof(name), "tracepoint__%s__%s", r->cat, r->func_ev);
+		p = find_prog(t, name);
+		if (!p) {
+			if (!strcmp(r->ev, r->func_ev) || !ref_present(prog, r->cat, r->func_ev))
+				continue;	/* compiled out by the template's own #if */
+			snprintf(err, errlen, "BWM_ALSO(%s, %s, %s): there is no probe for %s:%s",
+				 r->cat, r->func_ev, r->ev, r->cat, r->func_ev);
 			return -1;
 		}
-		if (verbose)
-			fprintf(stderr, "%s: attached %s:%s\n", BWM_NAME, p->cat, p->ev);
+		if (attach_one(t, p, r->cat, r->ev, stage, verbose, err, errlen))
+			return -1;
+	}
+	/* A probe the scan did not see (not written with TRACEPOINT_PROBE): with the writes. */
+	for (j = 0; stage == 2 && j < t->nprogs; j++) {
+		struct prog *p = &t->progs[j];
+
+		if (p->attached)
+			continue;
+		if (split_function(p->name, cat, ev)) {
+			snprintf(err, errlen, "cannot tell the tracepoint of function %s "
+				 "(name it with TRACEPOINT_PROBE(category, event))", p->name);
+			return -1;
+		}
+		if (attach_one(t, p, cat, ev, stage, verbose, err, errlen))
+			return -1;
 	}
 	return 0;
 }
@@ -442,7 +571,7 @@ static void *close_link(void *arg)
 
 /*
  * Each detach waits for an RCU grace period (~70 ms here): close the links
- * in parallel so that they share one, falling back to one by one.
+ * in parallel so that they share some, falling back to one by one.
  */
 void tracer_detach(struct tracer *t, int stage)
 {
@@ -450,17 +579,17 @@ void tracer_detach(struct tracer *t, int stage)
 	bool started[MAX_ITEMS] = { false };
 	int i;
 
-	for (i = 0; i < t->nprogs; i++) {
-		struct prog *p = &t->progs[i];
+	for (i = 0; i < t->nlinks; i++) {
+		struct link *l = &t->links[i];
 
-		if (p->stage != stage || p->link < 0)
+		if (l->stage != stage || l->fd < 0)
 			continue;
-		started[i] = pthread_create(&th[i], NULL, close_link, (void *)(intptr_t)p->link) == 0;
+		started[i] = pthread_create(&th[i], NULL, close_link, (void *)(intptr_t)l->fd) == 0;
 		if (!started[i])
-			close_link((void *)(intptr_t)p->link);
-		p->link = -1;
+			close_link((void *)(intptr_t)l->fd);
+		l->fd = -1;
 	}
-	for (i = 0; i < t->nprogs; i++)
+	for (i = 0; i < t->nlinks; i++)
 		if (started[i])
 			pthread_join(th[i], NULL);
 }
@@ -469,8 +598,8 @@ int tracer_attached(const struct tracer *t)
 {
 	int i, n = 0;
 
-	for (i = 0; i < t->nprogs; i++)
-		n += t->progs[i].link >= 0;
+	for (i = 0; i < t->nlinks; i++)
+		n += t->links[i].fd >= 0;
 	return n;
 }
 
@@ -589,9 +718,6 @@ void tracer_close(struct tracer *t)
 	tracer_set_enabled(t, false);
 	tracer_detach(t, 2);
 	tracer_detach(t, 1);
-	for (i = 0; i < t->nprogs; i++)
-		if (t->progs[i].link >= 0)
-			bpf_close_perf_event_fd(t->progs[i].link);
 	for (i = 0; i < t->nbufs; i++)
 		perf_reader_free(t->bufs[i].pr);
 	free(t->bufs);

@@ -23,8 +23,12 @@ struct tracer;
  */
 struct tracer *tracer_load(const struct program *prog, bool verbose, char *err, size_t errlen);
 
-/* Attach every loaded probe of a stage (1: lifecycle, 2: write). */
-int tracer_attach(struct tracer *t, int stage, bool verbose, char *err, size_t errlen);
+/*
+ * Attach the probes of a stage (1: lifecycle, 2: write) to their tracepoints,
+ * as the program's references say (BWM_ALSO attaches one probe to several).
+ */
+int tracer_attach(struct tracer *t, const struct program *prog, int stage, bool verbose,
+		  char *err, size_t errlen);
 
 /* Detach the probes of a stage (closing their perf event fds). */
 void tracer_detach(struct tracer *t, int stage);

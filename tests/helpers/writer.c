@@ -19,6 +19,19 @@
  *   socket:FD              point FD at a socket whose peer a thread drains
  *   burst:FD:COUNT:LEN     COUNT lines of LEN bytes ("%09d xxx...\n"), back to back
  *   pinalt:FD:COUNT        COUNT lines "seq N", switching CPU before each
+ *   try:FD:TEXT            write(FD, TEXT), ignoring a failure
+ *   bigwrite:FD:SIZE:LINE  one write() of SIZE bytes: lines of LINE bytes, letters
+ *                          'a'+(line % 26) then '\n'; LINE 0: SIZE 'x', no newline
+ *   writevn:FD:N,N,...     one writev() of iovecs of those sizes, iovec i all 'A'+i
+ *   copyfile:FD:PATH:CHUNK write PATH's bytes to FD, CHUNK bytes per write()
+ *   eagain:FD              FD becomes a full non-blocking pipe (lines of 4095 'f'
+ *                          then '\n'); "after eagain\n" is retried until the pipe
+ *                          is drained; prints "fills=K eagain=N" on stderr
+ *   short:FD               as eagain, then one write() of 200 lines of 99 'g' and
+ *                          '\n' that the pipe takes in part; the rest is written
+ *                          after draining; prints "fills=K short=N" on stderr
+ *   epipe:FD               FD becomes a pipe whose reader is gone
+ *   closefd:FD             close FD
  *   sleep:MS               sleep
  *   exit:CODE              exit now
  */
@@ -26,6 +39,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +136,38 @@ static void pin(int cpu)
 		die("sched_setaffinity");
 }
 
+/* A non-blocking pipe on fd, filled with lines of 4095 'f': its read end, and how many. */
+static int full_pipe(int fd, int *fills)
+{
+	char line[4096];
+	int p[2];
+
+	if (pipe2(p, O_NONBLOCK) || dup2(p[1], fd) < 0)
+		die("pipe2");
+	close(p[1]);
+	memset(line, 'f', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\n';
+	*fills = 0;
+	while (write(fd, line, sizeof(line)) == (ssize_t)sizeof(line))
+		(*fills)++;
+	if (errno != EAGAIN)
+		die("fill");
+	return p[0];
+}
+
+static void drain(int rd, size_t n)
+{
+	char buf[65536];
+
+	while (n > 0) {
+		ssize_t r = read(rd, buf, n < sizeof(buf) ? n : sizeof(buf));
+
+		if (r <= 0)
+			break;
+		n -= r;
+	}
+}
+
 static void do_action(char *a)
 {
 	struct iovec iov[MAX_ITEMS];
@@ -157,6 +203,19 @@ static void do_action(char *a)
 	arg = strchr(arg, ':');
 	if (arg)
 		arg++;
+	if (!strcmp(a, "closefd")) {
+		close(fd);
+		return;
+	}
+	if (!strcmp(a, "epipe")) {
+		int p[2];
+
+		if (pipe(p) || dup2(p[1], fd) < 0)
+			die("pipe");
+		close(p[0]);
+		close(p[1]);
+		return;
+	}
 	if (!strcmp(a, "devnull") || !strcmp(a, "file")) {
 		int f;
 
@@ -171,7 +230,8 @@ static void do_action(char *a)
 		}
 		if (f < 0 || dup2(f, fd) < 0)
 			die(a);
-		close(f);
+		if (f != fd)
+			close(f);
 		return;
 	}
 	if (!strcmp(a, "socket")) {
@@ -180,9 +240,45 @@ static void do_action(char *a)
 
 		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || dup2(sv[0], fd) < 0)
 			die("socketpair");
-		close(sv[0]);
+		if (sv[0] != fd)
+			close(sv[0]);
 		if (pthread_create(&th, NULL, drain_socket, (void *)(long)sv[1]))
 			die("pthread_create");
+		return;
+	}
+	if (!strcmp(a, "eagain")) {
+		static const char line[] = "after eagain\n";
+		int fills, eagain = 0, rd = full_pipe(fd, &fills);
+
+		while (write(fd, line, sizeof(line) - 1) < 0) {
+			if (errno != EAGAIN)
+				die("write");
+			eagain++;
+			drain(rd, 1 << 20);
+		}
+		fprintf(stderr, "fills=%d eagain=%d\n", fills, eagain);
+		return;
+	}
+	if (!strcmp(a, "short")) {
+		char big[20000];
+		size_t done = 0, i;
+		int fills, shorts = 0, rd = full_pipe(fd, &fills);
+
+		for (i = 0; i < sizeof(big); i++)
+			big[i] = i % 100 == 99 ? '\n' : 'g';
+		drain(rd, 8192);	/* two free pages: room for part of the write */
+		while (done < sizeof(big)) {
+			ssize_t w = write(fd, big + done, sizeof(big) - done);
+
+			if (w < 0 && errno != EAGAIN)
+				die("write");
+			if (w > 0 && (size_t)w < sizeof(big) - done)
+				shorts++;
+			if (w > 0)
+				done += w;
+			drain(rd, 1 << 20);
+		}
+		fprintf(stderr, "fills=%d short=%d\n", fills, shorts);
 		return;
 	}
 	if (!arg)
@@ -191,6 +287,51 @@ static void do_action(char *a)
 		size_t len = unescape(arg);
 
 		write_all(fd, arg, len);
+	} else if (!strcmp(a, "try")) {
+		size_t len = unescape(arg);
+
+		if (write(fd, arg, len) >= 0)
+			die("try: the write was expected to fail");
+	} else if (!strcmp(a, "bigwrite")) {
+		size_t size = atol(arg), line = strchr(arg, ':') ? atol(strchr(arg, ':') + 1) : 0, i;
+		char *buf = malloc(size);
+
+		if (!buf)
+			die("malloc");
+		for (i = 0; i < size; i++)
+			buf[i] = !line ? 'x' : i % line == line - 1 ? '\n' : 'a' + (i / line) % 26;
+		write_all(fd, buf, size);
+		free(buf);
+	} else if (!strcmp(a, "writevn")) {
+		char *save = NULL, *tok;
+		int i = 0;
+
+		for (tok = strtok_r(arg, ",", &save); tok && i < MAX_ITEMS;
+		     tok = strtok_r(NULL, ",", &save), i++) {
+			iov[i].iov_len = atol(tok);
+			iov[i].iov_base = malloc(iov[i].iov_len + 1);
+			if (!iov[i].iov_base)
+				die("malloc");
+			memset(iov[i].iov_base, 'A' + i, iov[i].iov_len);
+		}
+		if (writev(fd, iov, i) < 0)
+			die("writev");
+	} else if (!strcmp(a, "copyfile")) {
+		char *colon = strrchr(arg, ':'), *buf;
+		size_t chunk = colon ? atol(colon + 1) : 4096;
+		ssize_t r;
+		int f;
+
+		if (colon)
+			*colon = '\0';
+		f = open(arg, O_RDONLY);
+		buf = malloc(chunk);
+		if (f < 0 || !buf)
+			die("copyfile");
+		while ((r = read(f, buf, chunk)) > 0)
+			write_all(fd, buf, r);
+		close(f);
+		free(buf);
 	} else if (!strcmp(a, "pwrite")) {
 		size_t len = unescape(arg);
 
@@ -296,6 +437,7 @@ int main(int argc, char **argv)
 {
 	int i;
 
+	signal(SIGPIPE, SIG_IGN);
 	for (i = 1; i < argc; i++)
 		do_action(argv[i]);
 	return 0;

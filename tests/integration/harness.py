@@ -196,11 +196,19 @@ def bpftool():
 
 
 def our_maps():
-    """Names of loaded BPF maps that belong to this tool (bwm_*)."""
+    """Ids of loaded BPF maps named like this tool's (bwm_*)."""
     out = subprocess.run([bpftool(), "-j", "map", "show"], capture_output=True, check=True,
                          timeout=30).stdout
-    return sorted(m.get("name", "") for m in json.loads(out or b"[]")
-                  if m.get("name", "").startswith("bwm_"))
+    return {m["id"] for m in json.loads(out or b"[]") if m.get("name", "").startswith("bwm_")}
+
+
+_baseline = set()
+
+
+def snapshot():
+    """Remember the bwm_* maps that exist before a test (e.g. left by an old kernel bug)."""
+    global _baseline
+    _baseline = our_maps()
 
 
 def loaded_programs():
@@ -209,9 +217,13 @@ def loaded_programs():
     return {p["id"] for p in json.loads(out or b"[]")}
 
 
+def new_maps():
+    return our_maps() - _baseline
+
+
 def assert_nothing_left():
     """No program or map of ours is still loaded (every BPF program of ours uses a bwm_ map)."""
-    wait_until(lambda: not our_maps(), 10, "the tool's BPF maps to be freed")
+    wait_until(lambda: not new_maps(), 10, "the tool's BPF maps to be freed")
 
 
 def error_line(res):

@@ -49,6 +49,7 @@ def main(argv):
     for name, func in tests:
         start = time.monotonic()
         try:
+            harness.snapshot()
             func()
             harness.cleanup()
             harness.assert_nothing_left()

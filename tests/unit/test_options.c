@@ -44,6 +44,8 @@ static void defaults(void **state)
 	assert_int_equal(c.pid, 42);
 	assert_int_equal(c.fd_mask, BWM_FD_STDOUT);
 	assert_int_equal(c.buffer_pages, BWM_DEFAULT_PAGES);
+	assert_int_equal(c.max_bytes, BWM_DEFAULT_MAX_BYTES);
+	assert_false(c.raw);
 	assert_false(c.timestamp || c.origin_pid || c.origin_comm || c.quiet || c.ascii);
 	assert_string_equal(options_streams(&c), "stdout");
 }
@@ -136,6 +138,25 @@ static void unknown_and_extra_arguments(void **state)
 	assert_non_null(strstr(err_buf, "needs a value"));
 }
 
+static void max_bytes_and_raw(void **state)
+{
+	struct config c;
+
+	(void)state;
+	assert_int_equal(parse(&c, "-p", "1", "--max-bytes", "1048576", "--raw", NULL), OPTIONS_RUN);
+	assert_int_equal(c.max_bytes, 1048576);
+	assert_true(c.raw);
+	assert_int_equal(parse(&c, "-p", "1", "-m", "1048577", NULL), OPTIONS_ERROR);
+	assert_non_null(strstr(err_buf, "invalid --max-bytes: 1048577"));
+	assert_int_equal(parse(&c, "-p", "1", "-m", "0", NULL), OPTIONS_ERROR);
+	assert_int_equal(parse(&c, "-p", "1", "-r", "-2", NULL), OPTIONS_RUN);
+	assert_int_equal(c.fd_mask, BWM_FD_STDERR);
+	assert_int_equal(parse(&c, "-p", "1", "-r", "-1", "-2", NULL), OPTIONS_ERROR);
+	assert_non_null(strstr(err_buf, "--raw copies one stream"));
+	assert_int_equal(parse(&c, "-p", "1", "-r", "-P", NULL), OPTIONS_ERROR);
+	assert_non_null(strstr(err_buf, "--raw prints the bytes only"));
+}
+
 static void help_has_usage_and_examples(void **state)
 {
 	struct config c;
@@ -159,6 +180,7 @@ int main(void)
 		cmocka_unit_test(pid_is_required),
 		cmocka_unit_test(buffer_pages_must_be_a_power_of_two),
 		cmocka_unit_test(unknown_and_extra_arguments),
+		cmocka_unit_test(max_bytes_and_raw),
 		cmocka_unit_test(help_has_usage_and_examples),
 	};
 

@@ -37,12 +37,13 @@ static const char write_text[] =
 	"#endif\n"
 	"TRACEPOINT_PROBE( syscalls , sys_exit_sendmmsg ) { return 0; }\n"
 	"TRACEPOINT_PROBE(syscalls, sys_exit_write) { return 0; }\n"
+	"BWM_ALSO(syscalls, sys_exit_write, sys_exit_sendto)\n"
 	"/* TRACEPOINT_PROBE(broken */";
 
 static void build(struct program *prog, const char *dir, const struct config *cfg)
 {
 	struct program_params p = {
-		.cfg = cfg, .target = 1234, .self = 99, .pid_max = 32768,
+		.cfg = cfg, .target = 1234, .self = 99, .pid_max = 32768, .ncpus = 4,
 		.tp_exists = all_but_sendmmsg,
 	};
 	struct templates t;
@@ -56,7 +57,7 @@ static void build(struct program *prog, const char *dir, const struct config *cf
 static void constants_are_baked_as_numbers(void **state)
 {
 	struct config cfg = { .pid = 1234, .fd_mask = BWM_FD_STDOUT | BWM_FD_STDERR,
-			      .origin_comm = true };
+			      .origin_comm = true, .max_bytes = 40000 };
 	struct program prog;
 
 	(void)state;
@@ -67,6 +68,9 @@ static void constants_are_baked_as_numbers(void **state)
 	assert_non_null(strstr(prog.text, "\n#define BWM_WANT_COMM 1\n"));
 	assert_non_null(strstr(prog.text, "\n#define BWM_PID_MAX 32768\n"));
 	assert_non_null(strstr(prog.text, "\n#define BWM_DESCENDANTS 0\n"));
+	assert_non_null(strstr(prog.text, "\n#define BWM_MAX_BYTES 40000\n"));
+	assert_non_null(strstr(prog.text, "\n#define BWM_CAP 65536\n"));
+	assert_non_null(strstr(prog.text, "\n#define BWM_NR_CPUS 4\n"));
 	program_free(&prog);
 }
 
@@ -96,11 +100,15 @@ static void only_present_tracepoints_are_defined(void **state)
 	assert_non_null(strstr(prog.text, "#define BWM_TP(cat, ev) BWM_TP_##cat##__##ev\n"));
 	assert_non_null(strstr(prog.text, "#define BWM_TP_syscalls__sys_exit_write 1\n"));
 	assert_null(strstr(prog.text, "BWM_TP_syscalls__sys_exit_sendmmsg"));
-	assert_int_equal(prog.nrefs, 2);	/* duplicates and broken uses are skipped */
+	assert_non_null(strstr(prog.text, "#define BWM_TP_syscalls__sys_exit_sendto 1\n"));
+	assert_int_equal(prog.nrefs, 3);	/* duplicates and broken uses are skipped */
 	assert_true(prog.refs[0].present);
+	assert_string_equal(prog.refs[0].ev, "sys_exit_write");
 	assert_false(prog.refs[1].present);
-	assert_int_equal(program_stage_of(&prog, "tracepoint__syscalls__sys_exit_write"), 2);
-	assert_int_equal(program_stage_of(&prog, "tracepoint__sched__sched_process_fork"), 0);
+	assert_string_equal(prog.refs[2].ev, "sys_exit_sendto");
+	assert_string_equal(prog.refs[2].func_ev, "sys_exit_write");
+	assert_true(prog.refs[2].present);
+	assert_int_equal(prog.refs[2].stage, 2);
 	program_free(&prog);
 }
 

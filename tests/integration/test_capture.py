@@ -1,0 +1,154 @@
+"""Complete capture: large writes, every iovec and message, only what was written."""
+import os
+import re
+import subprocess
+import tempfile
+
+from harness import Monitor, Writer, capture, check, expect_eq
+
+
+def big_lines(size, line):
+    """What 'bigwrite:FD:SIZE:LINE' writes (see tests/helpers/writer.c)."""
+    return bytes(10 if i % line == line - 1 else 97 + (i // line) % 26 for i in range(size))
+
+
+def test_writev_with_8_iovecs_of_mixed_sizes():
+    sizes = [1, 4096, 100, 7000, 3, 2048, 5000, 2232]          # 20480 bytes
+    r = capture(["writevn:1:" + ",".join(map(str, sizes)), "out:\\n"])
+    want = b"".join(bytes([65 + i]) * n for i, n in enumerate(sizes))
+    expect_eq(len(want), 20 * 1024, "test data size")
+    expect_eq(r.stdout, want + b"\n")
+
+
+def test_writev_iovecs_with_lines():
+    r = capture(["writev:1:first |line\\nsecond| line\\n|\\nthird\\n"])
+    expect_eq(r.stdout, b"first line\nsecond line\n\nthird\n")
+
+
+def test_sendmsg_iovecs():
+    r = capture(["socket:1", "sendmsg:1:one |two |three\\n"])
+    expect_eq(r.stdout, b"one two three\n")
+
+
+def test_sendmmsg_with_several_messages():
+    r = capture(["socket:1", "sendmmsg:1:first message\\n|second\\n|third: a longer one\\n|4\\n"])
+    expect_eq(r.stdout, b"first message\nsecond\nthird: a longer one\n4\n")
+
+
+def test_sendmmsg_messages_are_separate_writes():
+    # Two newline-less messages, nothing held: each is emitted as it is.
+    r = capture(["socket:1", "sendmmsg:1:alpha|beta"])
+    expect_eq(r.stdout, b"alpha\nbeta\n")
+
+
+def test_1mib_write_is_truncated_at_the_default_limit_and_says_so():
+    size = 1 << 20
+    r = capture(["bigwrite:1:%d:128" % size])
+    want = big_lines(size, 128)[:65536]
+    lines = want.split(b"\n")        # 512 whole lines, then nothing
+    expect_eq(r.stdout, b"\n".join(lines[:-1]) + b"\n[... %d more bytes not captured]\n"
+              % (size - 65536))
+
+
+def test_1mib_write_is_complete_with_max_bytes_1mib():
+    size = 1 << 20
+    r = capture(["bigwrite:1:%d:128" % size], "--max-bytes", "1048576")
+    expect_eq(r.stdout, big_lines(size, 128))
+
+
+def test_truncation_inside_a_line_is_marked_on_that_line():
+    r = capture(["bigwrite:1:5000:1000"], "--max-bytes", "2500")
+    want = big_lines(5000, 1000)[:2500].split(b"\n")
+    expect_eq(r.stdout, b"\n".join(want) + b" [... 2500 more bytes not captured]\n")
+
+
+def test_100kib_line_without_newline_then_a_newline():
+    size = 100 * 1024
+    r = capture(["bigwrite:1:%d:0" % size, "out:\\n"], "--max-bytes", "1048576")
+    expect_eq(r.stdout, b"x" * size + b"\n")
+
+
+def test_100kib_line_assembled_from_4kib_writes():
+    # "held:" is held after a newline, so each newline-less write is held too.
+    r = capture(["out:start\\nheld:"] + ["bigwrite:1:4096:0"] * 25 + ["out:\\n"], "-m", "4096")
+    expect_eq(r.stdout, b"start\nheld:" + b"x" * (25 * 4096) + b"\n")
+
+
+def test_write_to_a_full_nonblocking_pipe_is_printed_once():
+    err = tempfile.TemporaryFile()
+    r = capture(["eagain:1"], writer_kw={"stderr": err})
+    err.seek(0)
+    m = re.match(rb"fills=(\d+) eagain=(\d+)", err.read())
+    check(m and int(m.group(2)) >= 1, "the writer should have hit EAGAIN")
+    fills = int(m.group(1))
+    expect_eq(r.stdout, (b"f" * 4095 + b"\n") * fills + b"after eagain\n")
+
+
+def test_short_write_prints_only_what_was_written():
+    err = tempfile.TemporaryFile()
+    r = capture(["short:1"], writer_kw={"stderr": err})
+    err.seek(0)
+    m = re.match(rb"fills=(\d+) short=(\d+)", err.read())
+    check(m and int(m.group(2)) >= 1, "the writer should have made a short write")
+    fills = int(m.group(1))
+    expect_eq(r.stdout, (b"f" * 4095 + b"\n") * fills + (b"g" * 99 + b"\n") * 200)
+
+
+def test_short_write_raw_copy_is_exact():
+    err = tempfile.TemporaryFile()
+    r = capture(["short:1"], "--raw", writer_kw={"stderr": err})
+    err.seek(0)
+    fills = int(re.match(rb"fills=(\d+)", err.read()).group(1))
+    expect_eq(r.stdout, (b"f" * 4095 + b"\n") * fills + (b"g" * 99 + b"\n") * 200)
+
+
+def test_failed_writes_print_nothing():
+    r = capture(["epipe:1", "try:1:lost to EPIPE\\n", "closefd:1", "try:1:lost to EBADF\\n",
+                 "devnull:1", "out:after\\n"])
+    expect_eq(r.stdout, b"after\n")
+
+
+def test_raw_copy_of_random_binary_data_is_identical():
+    with tempfile.NamedTemporaryFile(delete=False) as src:
+        src.write(os.urandom(3 * 1024 * 1024 + 12345))
+    with tempfile.NamedTemporaryFile(delete=False) as dst:
+        pass
+    w = Writer("wait", "copyfile:1:%s:65536" % src.name)
+    with open(dst.name, "wb") as out:
+        m = Monitor("-p", w.pid, "--raw", stdout=out)
+        w.go()
+        expect_eq(w.wait(), 0, "writer status")
+        r = m.stop()
+    expect_eq(r.rc, 0, "monitor status")
+    check("not in the copy" not in r.stderr and "lost" not in r.stderr, r.stderr)
+    cmp = subprocess.run(["cmp", src.name, dst.name], capture_output=True, text=True)
+    check(cmp.returncode == 0, "cmp: " + cmp.stdout + cmp.stderr)
+    os.unlink(src.name)
+    os.unlink(dst.name)
+
+
+def test_raw_reports_what_it_could_not_copy():
+    r = capture(["bigwrite:1:10000:0", "devnull:1", "splice:1:300"], "--raw", "-m", "4000")
+    expect_eq(r.stdout, b"x" * 4000)
+    check("6000 more bytes" in r.stderr and "300 bytes to stdout inside the kernel" in r.stderr,
+          r.stderr)
+
+
+def test_raw_of_stderr_only():
+    r = capture(["out:not this\\n", "err:\\x00\\x01binary\\xff\\n"], "--raw", "--stderr")
+    expect_eq(r.stdout, b"\x00\x01binary\xff\n")
+
+
+def test_raw_needs_one_stream_and_no_prefix():
+    from harness import error_line, run_tool
+    r = run_tool("-p", "1", "--raw", "-1", "-2")
+    check(r.rc == 2 and "one stream" in error_line(r), repr(r))
+    r = run_tool("-p", "1", "--raw", "-T")
+    check(r.rc == 2 and "bytes only" in error_line(r), repr(r))
+
+
+def test_max_bytes_validation():
+    from harness import error_line, run_tool
+    for bad in ("0", "x", "1048577"):
+        r = run_tool("-p", "1", "--max-bytes", bad)
+        check(r.rc == 2 and "invalid --max-bytes: " + bad in error_line(r), repr(r))
