@@ -27,13 +27,14 @@ WARN      := -Wall -Wextra -Werror -Wno-missing-field-initializers
 CFLAGS    ?= -O2 -g
 CPPFLAGS  += -D_GNU_SOURCE
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(CPPFLAGS)
-LDLIBS_TOOL := -lbcc_bpf -ldl -pthread
+BPF_CFLAGS := $(shell pkg-config --cflags libbpf 2>/dev/null)
+LDLIBS_TOOL := -lbcc_bpf -lbpf -ldl -pthread
 
 TOOL      := bpf_write_monitor
-PROBES    := probes/event.h probes/write.bpf.c
+PROBES    := $(wildcard probes/*)
 CORE_SRCS := src/options.c src/sanitize.c src/lines.c src/format.c src/reader.c \
              src/procs.c src/probes.c src/program.c src/sink.c src/host.c
-TOOL_SRCS := $(CORE_SRCS) src/tracer.c src/main.c
+TOOL_SRCS := $(CORE_SRCS) src/kbtf.c src/tracer.c src/tree.c src/main.c
 BUILD     := build
 
 CORE_OBJS := $(CORE_SRCS:src/%.c=$(BUILD)/%.o)
@@ -52,7 +53,7 @@ $(TOOL): $(TOOL_OBJS)
 
 $(BUILD)/%.o: src/%.c $(wildcard src/*.h) probes/event.h | $(BUILD)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(ALL_CFLAGS) $(BCC_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(if $(filter src/kbtf.c,$<),$(BPF_CFLAGS),$(BCC_CFLAGS)) -c -o $@ $<
 
 # The templates, embedded so that a lone binary still works.
 $(BUILD)/embedded.o: src/embedded.S $(PROBES) | $(BUILD)

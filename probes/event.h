@@ -23,6 +23,7 @@
 #define BWM_F_FIRST	0x1	/* first chunk of one call (or one sendmmsg message) */
 #define BWM_F_LAST	0x2	/* last chunk: total - (offset + len) bytes were not captured */
 #define BWM_F_MSGS_SKIPPED 0x4	/* no data: offset sendmmsg messages were not walked */
+#define BWM_F_STATUS	0x8	/* EXIT: total holds the wait status */
 
 /*
  * A record on the perf buffer: this header, then len bytes of data. Only the
@@ -31,11 +32,12 @@
 struct bwm_event {
 	__u64 ts;		/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) when the call returned */
 	__u64 total;		/* WRITE, XFER: bytes written; FORK: parent pid;
-				 * EXIT: wait status (exit code << 8 | signal) */
+				 * EXIT: wait status (exit code << 8 | signal), if
+				 * BWM_F_STATUS */
 	__u64 offset;		/* WRITE: where data[] starts within the bytes written */
 	__u32 tgid;		/* process (thread-group) id */
 	__u32 tid;		/* thread id */
-	__u32 len;		/* bytes in data[] */
+	__u32 len;		/* bytes in data[] (EXEC: the program's path) */
 	__u8 type;		/* BWM_EV_* */
 	__u8 fd;		/* WRITE, XFER: the file descriptor written to */
 	__u8 flags;		/* BWM_F_* */

@@ -1,28 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * write.bpf.c - capture what monitored processes write to the selected fds.
- *
- * A BCC program template: the frontend pastes probes/event.h above this file
- * and a block of constants above that (see them with `bpf_write_monitor --ebpf`):
- *
- *   BWM_TARGET_PID    the traced process (thread-group id)
- *   BWM_FD_MASK       bit N set: capture fd N (bit 1 stdout, bit 2 stderr)
- *   BWM_SELF_PID      the monitor itself, never captured
- *   BWM_WANT_COMM     1: fill event.comm (a prefix or JSON needs it)
- *   BWM_MAX_BYTES     payload bytes captured per call (or sendmmsg message)
- *   BWM_CAP           the smallest power of two >= BWM_MAX_BYTES and BWM_CHUNK
- *   BWM_NR_CPUS       possible CPUs (sizes the scratch map)
- *   BWM_TP(cat, ev)   1 if the running kernel has that tracepoint: probes for
- *                     absent tracepoints compile out
- *   BWM_ALSO(cat, ev, other)  attach the program of cat:ev to cat:other too
- *                     (the same arguments, so the same code; verified once)
+ * write.bpf.c - capture what traced processes write to the selected fds.
  *
  * Every probe is on a syscall *exit*: by then the return value says how many
  * bytes were really written, so a failed call (EAGAIN, EPIPE, EBADF) sends
  * nothing and a short write sends only what was written. The arguments come
- * from the registers the task saved on syscall entry (see BWM_ARG below).
+ * from the registers the task saved on syscall entry (see common.bpf.h).
  *
- * Filter first, copy later: a write by any other process costs one compare.
+ * Filter first, copy later: a write by any other process costs one compare
+ * (one map lookup with descendants).
  *
  * A call's bytes (every iovec, in order, up to BWM_MAX_BYTES) are gathered in
  * a per-CPU scratch buffer, then sent as records of up to BWM_CHUNK bytes,
@@ -32,7 +18,6 @@
  * reference races with a map lookup by id, so the loops are plain bounded
  * loops, kept small so that the verifier's work stays small.
  */
-#include <uapi/linux/ptrace.h>
 
 #define BWM_CHUNK	32768	/* payload bytes per record */
 #define BWM_MAX_CHUNKS	((BWM_MAX_BYTES + BWM_CHUNK - 1) / BWM_CHUNK)
@@ -81,44 +66,12 @@ struct bwm_scratch {
 	char data[2 * BWM_CAP];
 };
 
-BPF_PERF_OUTPUT(bwm_events);
-/* 1 while capture is on: set before the write probes attach, cleared first on exit. */
-BPF_ARRAY(bwm_enabled, u32, 1);
 /*
  * One scratch per CPU, indexed by CPU number: it is too big for the 512-byte
  * stack and for a per-CPU map value (32 KiB at most). Programs on one CPU do
  * not nest: the kernel skips a BPF program while another runs on that CPU.
  */
 BPF_ARRAY(bwm_scratch, struct bwm_scratch, BWM_NR_CPUS);
-
-/*
- * The syscall's arguments, read at its exit from the user registers the task
- * saved on entry (bpf_task_pt_regs(), no struct layout of ours involved). On
- * x86-64 the syscall ABI passes arguments in di, si, dx and the kernel only
- * writes the return value to ax, so they still hold what the caller passed.
- */
-#define BWM_ARG1(r) ((r)->di)
-#define BWM_ARG2(r) ((r)->si)
-#define BWM_ARG3(r) ((r)->dx)
-
-static __always_inline struct pt_regs *bwm_regs(void)
-{
-	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-}
-
-/* The fd mask the process is monitored with, 0 when it is not. */
-static __always_inline u32 bwm_mask_of(u32 tgid)
-{
-	return tgid == BWM_TARGET_PID && tgid != BWM_SELF_PID ? BWM_FD_MASK : 0;
-}
-
-static __always_inline int bwm_is_enabled(void)
-{
-	int zero = 0;
-	u32 *on = bwm_enabled.lookup(&zero);
-
-	return on && *on;
-}
 
 /*
  * Prologue of every probe: the caller's fd mask when this call is worth a
@@ -143,26 +96,6 @@ static __always_inline struct bwm_scratch *bwm_scratch_get(void)
 	u32 cpu = bpf_get_smp_processor_id();
 
 	return bwm_scratch.lookup(&cpu);
-}
-
-/* Fill the header of a call's records; total: bytes it wrote. */
-static __always_inline void bwm_header(struct bwm_event *h, u64 id, int type, u64 fd, u64 total)
-{
-	h->ts = bpf_ktime_get_ns();
-	h->total = total;
-	h->offset = 0;
-	h->tgid = id >> 32;
-	h->tid = (u32)id;
-	h->len = 0;
-	h->type = type;
-	h->fd = fd;
-	h->flags = 0;
-	h->pad = 0;
-#if BWM_WANT_COMM
-	bpf_get_current_comm(&h->comm, sizeof(h->comm));
-#else
-	__builtin_memset(h->comm, 0, sizeof(h->comm));
-#endif
 }
 
 static __always_inline u64 bwm_min(u64 a, u64 b)

@@ -12,6 +12,18 @@ bwm_embedded_event_h:
 	.incbin "probes/event.h"
 bwm_embedded_event_h_end:
 
+	.global bwm_embedded_common
+	.global bwm_embedded_common_end
+bwm_embedded_common:
+	.incbin "probes/common.bpf.h"
+bwm_embedded_common_end:
+
+	.global bwm_embedded_lifecycle
+	.global bwm_embedded_lifecycle_end
+bwm_embedded_lifecycle:
+	.incbin "probes/lifecycle.bpf.c"
+bwm_embedded_lifecycle_end:
+
 	.global bwm_embedded_write
 	.global bwm_embedded_write_end
 bwm_embedded_write:

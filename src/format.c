@@ -2,6 +2,7 @@
 /*
  * format.c - render lines: [HH:MM:SS.mmm ][PID ][COMM ][stream: ]line
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,8 +103,9 @@ static void put_time(struct formatter *f, struct outbuf *ob, int64_t wall_ns)
 	ob_put(ob, frac, 5);
 }
 
+/* The prefix; label: an event's name, or NULL for the stream name (when labels are on). */
 static void put_prefix(struct formatter *f, struct outbuf *ob, const struct line_meta *m,
-		       int64_t wall_ns)
+		       int64_t wall_ns, const char *label)
 {
 	char tmp[16];
 
@@ -120,8 +122,8 @@ static void put_prefix(struct formatter *f, struct outbuf *ob, const struct line
 		ob_put(ob, comm, n);
 		ob_put(ob, " ", 1);
 	}
-	if (f->o.label) {
-		ob_puts(ob, format_stream(m->fd, tmp, sizeof(tmp)));
+	if (label || f->o.label) {
+		ob_puts(ob, label ? label : format_stream(m->fd, tmp, sizeof(tmp)));
 		ob_put(ob, ": ", 2);
 	}
 }
@@ -131,7 +133,7 @@ void format_line(struct formatter *f, struct outbuf *ob, const struct line_meta 
 {
 	char *dst;
 
-	put_prefix(f, ob, m, wall_ns);
+	put_prefix(f, ob, m, wall_ns, NULL);
 	dst = ob_reserve(ob, SANITIZE_MAX_OUT(len));
 	if (dst)
 		ob->len += sanitize(text, len, dst, f->o.ascii);
@@ -146,8 +148,40 @@ void format_line(struct formatter *f, struct outbuf *ob, const struct line_meta 
 void format_transfer(struct formatter *f, struct outbuf *ob, const struct line_meta *m,
 		     int64_t wall_ns, uint64_t bytes)
 {
-	put_prefix(f, ob, m, wall_ns);
+	put_prefix(f, ob, m, wall_ns, NULL);
 	ob_put(ob, "[", 1);
 	ob_putu(ob, bytes);
 	ob_puts(ob, " bytes via kernel transfer]\n");
+}
+
+void format_event(struct formatter *f, struct outbuf *ob, const struct line_meta *m,
+		  int64_t wall_ns, const char *label, const char *text, size_t len)
+{
+	char *dst;
+
+	put_prefix(f, ob, m, wall_ns, label);
+	dst = ob_reserve(ob, SANITIZE_MAX_OUT(len));
+	if (dst)
+		ob->len += sanitize(text, len, dst, f->o.ascii);
+	ob_put(ob, "\n", 1);
+}
+
+void format_status(char *buf, size_t size, unsigned status, bool known)
+{
+	unsigned sig = status & 0x7f;
+	const char *name;
+
+	if (!known) {
+		snprintf(buf, size, "exited");
+		return;
+	}
+	if (!sig) {
+		snprintf(buf, size, "exited with status %u", (status >> 8) & 0xff);
+		return;
+	}
+	name = sigabbrev_np(sig);
+	if (name)
+		snprintf(buf, size, "killed by SIG%s%s", name, status & 0x80 ? " (core dumped)" : "");
+	else
+		snprintf(buf, size, "killed by signal %u%s", sig, status & 0x80 ? " (core dumped)" : "");
 }

@@ -53,4 +53,14 @@ void format_line(struct formatter *f, struct outbuf *ob, const struct line_meta 
 void format_transfer(struct formatter *f, struct outbuf *ob, const struct line_meta *m,
 		     int64_t wall_ns, uint64_t bytes);
 
+/*
+ * Render a lifecycle line: the prefix, then "label: text" (the label is
+ * always shown: "fork", "exec", "exit").
+ */
+void format_event(struct formatter *f, struct outbuf *ob, const struct line_meta *m,
+		  int64_t wall_ns, const char *label, const char *text, size_t len);
+
+/* "exited with status 3", "killed by SIGTERM", ... of a wait(2) status. */
+void format_status(char *buf, size_t size, unsigned status, bool known);
+
 #endif /* BWM_FORMAT_H */

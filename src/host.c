@@ -95,6 +95,26 @@ bool host_has_tracepoint(const char *cat, const char *ev)
 	return exists(path);
 }
 
+bool host_tracepoint_has_field(const char *cat, const char *ev, const char *field)
+{
+	const char *dir = host_tracefs();
+	char path[512], line[512], want[160];
+	bool found = false;
+	FILE *f;
+
+	if (!dir)
+		return false;
+	snprintf(path, sizeof(path), "%s/events/%s/%s/format", dir, cat, ev);
+	snprintf(want, sizeof(want), " %s;", field);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strncmp(line, "\tfield:", 7) == 0 && strstr(line, want) != NULL;
+	fclose(f);
+	return found;
+}
+
 int host_check_headers(char *err, size_t errlen)
 {
 	const char *env = getenv("BCC_KERNEL_SOURCE");

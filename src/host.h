@@ -25,4 +25,7 @@ const char *host_tracefs(void);
 /* Does the running kernel have tracepoint cat:ev? (true when tracefs is unreadable) */
 bool host_has_tracepoint(const char *cat, const char *ev);
 
+/* Does tracepoint cat:ev have the field? (false when tracefs is unreadable) */
+bool host_tracepoint_has_field(const char *cat, const char *ev, const char *field);
+
 #endif /* BWM_HOST_H */

@@ -23,6 +23,8 @@
 #include "reader.h"
 #include "sink.h"
 #include "tracer.h"
+#include "tree.h"
+#include "kbtf.h"
 
 #define DRAIN_MS	25		/* an idle line appears within this */
 #define WAKEUP_EVENTS	64		/* records per reader wakeup */
@@ -49,6 +51,9 @@ struct app {
 	int ncpu;
 	uint64_t *lost_reported;
 	uint64_t lines_out;
+	struct tree_watch watch;
+	pid_t target;
+	bool done;		/* everything traced has exited */
 };
 
 static uint64_t clock_ns(clockid_t id)
@@ -105,6 +110,36 @@ static void on_raw_event(struct app *app, const struct bwm_event *ev, uint64_t m
 	}
 }
 
+/* fork, exec, exit: flush what an exited process left held, and report with -x. */
+static void on_lifecycle(struct app *app, const struct bwm_event *ev, const struct line_meta *m)
+{
+	int64_t wall = m->ts + app->wall_offset;
+	char text[320], status[64];
+	int n = 0;
+
+	if (ev->type == BWM_EV_EXIT)
+		lines_flush_process(app->lines, ev->tgid);
+	if (!app->cfg->exits)
+		return;
+	switch (ev->type) {
+	case BWM_EV_FORK:
+		n = snprintf(text, sizeof(text), "%u (parent %llu)", ev->tgid,
+			     (unsigned long long)ev->total);
+		format_event(&app->fmt, &app->sink.ob, m, wall, "fork", text, n);
+		break;
+	case BWM_EV_EXEC:
+		n = snprintf(text, sizeof(text), "%u %.*s", ev->tgid, (int)ev->len, ev->data);
+		format_event(&app->fmt, &app->sink.ob, m, wall, "exec", text, n);
+		break;
+	case BWM_EV_EXIT:
+		format_status(status, sizeof(status), ev->total, ev->flags & BWM_F_STATUS);
+		n = snprintf(text, sizeof(text), "%u %s", ev->tgid, status);
+		format_event(&app->fmt, &app->sink.ob, m, wall, "exit", text, n);
+		break;
+	}
+	app->lines_out++;
+}
+
 static void on_event(void *cookie, const struct bwm_event *ev)
 {
 	struct app *app = cookie;
@@ -116,7 +151,7 @@ static void on_event(void *cookie, const struct bwm_event *ev)
 
 	if (ev->type == BWM_EV_WRITE && (ev->flags & BWM_F_LAST) && ev->total > end)
 		missing = ev->total - end;
-	if (app->cfg->raw) {
+	if (app->cfg->raw && ev->type <= BWM_EV_XFER) {
 		on_raw_event(app, ev, missing);
 		return;
 	}
@@ -134,6 +169,9 @@ static void on_event(void *cookie, const struct bwm_event *ev)
 	case BWM_EV_XFER:
 		format_transfer(&app->fmt, &app->sink.ob, &m, m.ts + app->wall_offset, ev->total);
 		app->lines_out++;
+		break;
+	default:
+		on_lifecycle(app, ev, &m);
 		break;
 	}
 }
@@ -195,6 +233,18 @@ static int check_target(const struct config *cfg, pid_t *tgid)
 		fail(msg);
 		return -1;
 	}
+	if (st.flags & PROC_PF_KTHREAD) {
+		if (cfg->exclude_kernel) {
+			snprintf(msg, sizeof(msg), "PID %d is a kernel thread, which --exclude-kernel "
+				 "excludes: nothing is left to trace (drop -K)", (int)cfg->pid);
+			fail(msg);
+			return -1;
+		}
+		if (!cfg->quiet)
+			fprintf(stderr, "%s: PID %d is a kernel thread: kernel threads make no "
+				"system calls, so they write nothing to capture\n", BWM_NAME,
+				(int)cfg->pid);
+	}
 	*tgid = proc_tgid(cfg->pid);
 	if (*tgid <= 0)
 		*tgid = cfg->pid;
@@ -219,9 +269,11 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* Wait for records or the drain timer, until told to stop. */
+/* Wait for records or the drain timer, until told to stop or all is done. */
 static int run(struct app *app)
 {
+	uint64_t deadline = app->cfg->duration > 0 ?
+		clock_ns(CLOCK_MONOTONIC) + (uint64_t)(app->cfg->duration * 1e9) : UINT64_MAX;
 	int fds[MAX_BUFFERS], n, i, ep = epoll_create1(EPOLL_CLOEXEC);
 
 	if (ep < 0) {
@@ -229,6 +281,8 @@ static int run(struct app *app)
 		return -1;
 	}
 	n = tracer_buffer_fds(app->tracer, fds, MAX_BUFFERS);
+	if (tree_watch_fd(&app->watch) >= 0 && n < MAX_BUFFERS)
+		fds[n++] = tree_watch_fd(&app->watch);
 	for (i = 0; i < n; i++) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fds[i] };
 
@@ -236,12 +290,20 @@ static int run(struct app *app)
 	}
 	while (!exiting && !app->sink.error) {
 		struct epoll_event evs[16];
+		uint64_t now;
 
 		if (epoll_wait(ep, evs, 16, DRAIN_MS) < 0 && errno != EINTR) {
 			fail("epoll_wait failed");
 			break;
 		}
 		drain(app, false);
+		now = clock_ns(CLOCK_MONOTONIC);
+		if (now >= deadline)
+			break;
+		if (tree_done(&app->watch, app->tracer, app->cfg, now)) {
+			app->done = true;
+			break;
+		}
 	}
 	close(ep);
 	return 0;
@@ -252,10 +314,11 @@ int main(int argc, char **argv)
 	struct program_params params = { .tp_exists = host_has_tracepoint };
 	struct program prog = { 0 };
 	struct templates tpl;
-	struct app app = { 0 };
+	struct app app = { .watch.pidfd = -1 };
 	struct config cfg;
 	char err[1024];
 	pid_t target = 0;
+	long traced = 0;
 	int rc = 1;
 
 	switch (options_parse(argc, argv, &cfg, stdout, stderr)) {
@@ -272,6 +335,9 @@ int main(int argc, char **argv)
 	params.pid_max = proc_pid_max();
 	params.ncpus = proc_possible_cpus();
 	params.target = cfg.pid;
+	params.exit_code_off = kbtf_member_offset("task_struct", "exit_code");
+	params.exit_has_group_dead = host_tracepoint_has_field("sched", "sched_process_exit",
+							       "group_dead");
 
 	if (!cfg.ebpf) {
 		if (host_check_privileges(err, sizeof(err))) {
@@ -337,6 +403,12 @@ int main(int argc, char **argv)
 		fail(err);
 		goto out;
 	}
+	tree_watch_init(&app.watch, target);
+	traced = tree_register(app.tracer, &cfg, target, params.pid_max, err, sizeof(err));
+	if (traced < 0) {
+		fail(err);
+		goto out;
+	}
 	if (tracer_set_enabled(app.tracer, true)) {
 		fail("cannot set the bwm_enabled flag (does write.bpf.c still define it?)");
 		goto out;
@@ -345,7 +417,11 @@ int main(int argc, char **argv)
 		fail(err);
 		goto out;
 	}
-	if (!cfg.quiet)
+	if (!cfg.quiet && cfg.descendants)
+		fprintf(stderr, "Tracing PID %d and its descendants (%ld process%s; %s)... "
+			"Ctrl-C to end.\n", (int)target, traced, traced == 1 ? "" : "es",
+			options_streams(&cfg));
+	else if (!cfg.quiet)
 		fprintf(stderr, "Tracing PID %d (%s)... Ctrl-C to end.\n", (int)target,
 			options_streams(&cfg));
 
@@ -370,7 +446,13 @@ out:
 			fprintf(stderr, "%s: dropped %llu malformed records\n", BWM_NAME,
 				(unsigned long long)reader_malformed(app.reader));
 		tracer_close(app.tracer);
+		if (app.done && !cfg.quiet && cfg.descendants)
+			fprintf(stderr, "%s: PID %d and all its descendants have exited\n",
+				BWM_NAME, (int)target);
+		else if (app.done && !cfg.quiet)
+			fprintf(stderr, "%s: PID %d has exited\n", BWM_NAME, (int)target);
 	}
+	tree_watch_free(&app.watch);
 	if (app.sink.error && app.sink.error != EPIPE) {
 		snprintf(err, sizeof(err), "cannot write output: %s", strerror(app.sink.error));
 		fail(err);

@@ -11,7 +11,8 @@
 #include "options.h"
 
 static const char usage[] =
-"USAGE: " BWM_NAME " -p PID [-1] [-2] [-T] [-P] [-C] [-a] [-r] [-m BYTES] [-b PAGES] [-q] [-v]\n"
+"USAGE: " BWM_NAME " -p PID [-1] [-2] [-T] [-P] [-C] [-f] [-K] [-x] [-d SECONDS] [-a] [-r]\n"
+"                         [-m BYTES] [-b PAGES] [-I DIR] [-q] [-v]\n"
 "\n"
 "Print what a running process writes to its stdout and stderr, even when that\n"
 "output goes to /dev/null, a closed pipe or a file nobody reads.\n"
@@ -24,6 +25,8 @@ static const char usage[] =
 "  -C, --with-origin-process-name   prefix lines with the writing process name\n"
 "  -f, --include-descendants        also trace all current and future descendants\n"
 "  -K, --exclude-kernel             skip kernel threads\n"
+"  -x, --exits                      also print when a traced process forks, execs, exits\n"
+"  -d, --duration SECONDS           stop after SECONDS (default: when all have exited)\n"
 "  -a, --ascii                      print printable ASCII only, other bytes as \\xNN\n"
 "  -r, --raw                        print the exact bytes of one stream: no prefix,\n"
 "                                   no line assembly, no sanitizing\n"
@@ -39,6 +42,9 @@ static const char usage[] =
 "    " BWM_NAME " -p 1234                # what PID 1234 writes to stdout\n"
 "    " BWM_NAME " -p 1234 -2             # only its stderr\n"
 "    " BWM_NAME " -p 1234 -1 -2 -T -P -C # both streams, with time, PID and name\n"
+"    " BWM_NAME " -p 1234 -f -x          # it and its descendants, with forks and exits\n"
+"    " BWM_NAME " -p 1 -f -K -1 -2 -P -C # everything, system-wide\n"
+"    " BWM_NAME " -p 1234 -d 10          # for ten seconds\n"
 "    " BWM_NAME " -p 1234 -b 4096        # bigger buffers for very bursty writers\n"
 "    " BWM_NAME " -p 1234 -r > copy      # an exact copy of its stdout, binary included\n"
 "    " BWM_NAME " -p 1234 -m 1048576     # capture writes of up to 1 MiB whole\n"
@@ -53,6 +59,8 @@ static const struct option long_options[] = {
 	{ "with-origin-process-name",	no_argument,		NULL, 'C' },
 	{ "include-descendants",	no_argument,		NULL, 'f' },
 	{ "exclude-kernel",		no_argument,		NULL, 'K' },
+	{ "exits",			no_argument,		NULL, 'x' },
+	{ "duration",			required_argument,	NULL, 'd' },
 	{ "ascii",			no_argument,		NULL, 'a' },
 	{ "raw",			no_argument,		NULL, 'r' },
 	{ "max-bytes",			required_argument,	NULL, 'm' },
@@ -67,7 +75,7 @@ static const struct option long_options[] = {
 };
 
 /* The leading ':' makes getopt report a missing value as ':'. */
-static const char short_options[] = ":p:12TPCfKarm:b:I:qvhV";
+static const char short_options[] = ":p:12TPCfKxd:arm:b:I:qvhV";
 
 /* strtol with the whole string, errno and range checked. */
 static int parse_long(const char *s, long min, long max, long *out)
@@ -80,6 +88,22 @@ static int parse_long(const char *s, long min, long max, long *out)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || end == s || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* A positive number of seconds, at most a year. */
+static int parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end != '\0' || !(v > 0) || v > 366 * 86400.0)
 		return -1;
 	*out = v;
 	return 0;
@@ -127,6 +151,16 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg, FIL
 			break;
 		case 'K':
 			cfg->exclude_kernel = true;
+			break;
+		case 'x':
+			cfg->exits = true;
+			break;
+		case 'd':
+			if (parse_seconds(optarg, &cfg->duration)) {
+				fprintf(err, "%s: invalid duration: %s (expected seconds, e.g. -d 10 "
+					"or -d 0.5)\n", BWM_NAME, optarg);
+				return OPTIONS_ERROR;
+			}
 			break;
 		case 'a':
 			cfg->ascii = true;
@@ -190,11 +224,6 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg, FIL
 	if (!have_pid) {
 		fprintf(err, "%s: --pid is required: %s --pid PID (see --help)\n",
 			BWM_NAME, BWM_NAME);
-		return OPTIONS_ERROR;
-	}
-	if (cfg->descendants || cfg->exclude_kernel) {
-		fprintf(err, "%s: %s is not supported yet: trace the process itself without it\n",
-			BWM_NAME, cfg->descendants ? "--include-descendants" : "--exclude-kernel");
 		return OPTIONS_ERROR;
 	}
 	if (!cfg->fd_mask)

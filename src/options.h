@@ -26,6 +26,8 @@ struct config {
 	bool origin_comm;	/* --with-origin-process-name */
 	bool descendants;	/* --include-descendants */
 	bool exclude_kernel;	/* --exclude-kernel */
+	bool exits;		/* --exits */
+	double duration;	/* --duration, seconds; 0: until done */
 	bool ascii;		/* --ascii */
 	bool raw;		/* --raw */
 	bool quiet;		/* --quiet */

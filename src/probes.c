@@ -14,6 +14,8 @@
 
 /* Copies of probes/ linked into the binary by src/embedded.S. */
 extern const char bwm_embedded_event_h[], bwm_embedded_event_h_end[];
+extern const char bwm_embedded_common[], bwm_embedded_common_end[];
+extern const char bwm_embedded_lifecycle[], bwm_embedded_lifecycle_end[];
 extern const char bwm_embedded_write[], bwm_embedded_write_end[];
 
 static const struct {
@@ -22,6 +24,9 @@ static const struct {
 	const char *start, *end;
 } known[TPL_COUNT] = {
 	[TPL_EVENT_H] = { "event.h", 0, bwm_embedded_event_h, bwm_embedded_event_h_end },
+	[TPL_COMMON] = { "common.bpf.h", 0, bwm_embedded_common, bwm_embedded_common_end },
+	[TPL_LIFECYCLE] = { "lifecycle.bpf.c", 1, bwm_embedded_lifecycle,
+			    bwm_embedded_lifecycle_end },
 	[TPL_WRITE] = { "write.bpf.c", 2, bwm_embedded_write, bwm_embedded_write_end },
 };
 

@@ -8,6 +8,8 @@
 /* The templates, in the order they go into the program text. */
 enum template_id {
 	TPL_EVENT_H,		/* probes/event.h */
+	TPL_COMMON,		/* probes/common.bpf.h */
+	TPL_LIFECYCLE,		/* probes/lifecycle.bpf.c */
 	TPL_WRITE,		/* probes/write.bpf.c */
 	TPL_COUNT,
 };

@@ -4,11 +4,14 @@
  * parent, kernel-thread flag, pid_max, CPU lists.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "procs.h"
@@ -174,4 +177,248 @@ int proc_online_cpus(bool *set, int n)
 	if (read_small("/sys/devices/system/cpu/online", buf, sizeof(buf)) <= 0)
 		return -1;
 	return proc_parse_cpulist(buf, set, n);
+}
+
+/* The numeric entries of a /proc directory, through fn; stops when fn returns non-zero. */
+static int each_number(const char *dir, int (*fn)(long n, void *arg), void *arg)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int rc = 0;
+
+	if (!d)
+		return -errno;
+	while (!rc && (e = readdir(d)) != NULL) {
+		char *end;
+		long n = strtol(e->d_name, &end, 10);
+
+		if (e->d_name[0] >= '0' && e->d_name[0] <= '9' && *end == '\0')
+			rc = fn(n, arg);
+	}
+	closedir(d);
+	return rc;
+}
+
+struct list_build {
+	struct proc_entry *v;
+	size_t n, cap;
+};
+
+static int add_entry(long pid, void *arg)
+{
+	struct list_build *b = arg;
+	struct proc_stat st;
+
+	if (proc_read_stat(pid, &st))
+		return 0;	/* gone meanwhile */
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 1024;
+		struct proc_entry *v = realloc(b->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		b->v = v;
+		b->cap = cap;
+	}
+	b->v[b->n].pid = pid;
+	b->v[b->n].ppid = st.ppid;
+	b->v[b->n].kthread = st.flags & PROC_PF_KTHREAD;
+	b->n++;
+	return 0;
+}
+
+ssize_t proc_list(struct proc_entry **out)
+{
+	struct list_build b = { 0 };
+	int rc = each_number("/proc", add_entry, &b);
+
+	if (rc) {
+		free(b.v);
+		return rc;
+	}
+	*out = b.v;
+	return b.n;
+}
+
+int pidset_init(struct pidset *s, long max)
+{
+	s->max = max;
+	s->bits = calloc((max + 7) / 8, 1);
+	return s->bits ? 0 : -ENOMEM;
+}
+
+void pidset_free(struct pidset *s)
+{
+	free(s->bits);
+	s->bits = NULL;
+}
+
+bool pidset_has(const struct pidset *s, pid_t pid)
+{
+	return pid > 0 && pid < s->max && (s->bits[pid / 8] & (1u << (pid % 8)));
+}
+
+void pidset_add(struct pidset *s, pid_t pid)
+{
+	if (pid > 0 && pid < s->max)
+		s->bits[pid / 8] |= 1u << (pid % 8);
+}
+
+size_t proc_descendants(const struct proc_entry *list, size_t n, struct pidset *set,
+			bool skip_kthreads, struct proc_entry *out, size_t max)
+{
+	size_t found = 0, i;
+	bool more = true;
+
+	/* Each pass adds one more generation; a pass that adds nothing ends it. */
+	while (more) {
+		more = false;
+		for (i = 0; i < n; i++) {
+			const struct proc_entry *e = &list[i];
+
+			if (pidset_has(set, e->pid) || !pidset_has(set, e->ppid) ||
+			    (skip_kthreads && e->kthread))
+				continue;
+			pidset_add(set, e->pid);
+			if (found < max)
+				out[found] = *e;
+			found++;
+			more = true;
+		}
+	}
+	return found < max ? found : max;
+}
+
+/* What readers of an output look for in each process's fds. */
+struct reader_scan {
+	unsigned long *pipes;	/* pipe inodes written to by the output or its readers */
+	size_t npipes, cap;
+	int pty;		/* pseudo-terminal index, or -1 */
+	pid_t self;
+	pid_t *out;
+	size_t n, max;
+	bool added;
+};
+
+static bool has_pipe(const struct reader_scan *r, unsigned long ino)
+{
+	size_t i;
+
+	for (i = 0; i < r->npipes; i++)
+		if (r->pipes[i] == ino)
+			return true;
+	return false;
+}
+
+static void add_pipe(struct reader_scan *r, unsigned long ino)
+{
+	if (has_pipe(r, ino))
+		return;
+	if (r->npipes == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 16;
+		unsigned long *p = realloc(r->pipes, cap * sizeof(*p));
+
+		if (!p)
+			return;
+		r->pipes = p;
+		r->cap = cap;
+	}
+	r->pipes[r->npipes++] = ino;
+}
+
+/* The pipe inode behind /proc/PID/fd/FD, 0 if it is not a pipe. */
+static unsigned long fd_pipe(pid_t pid, const char *fd)
+{
+	char path[320], link[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%s", pid, fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return 0;
+	link[n] = '\0';
+	return strncmp(link, "pipe:[", 6) ? 0 : strtoul(link + 6, NULL, 10);
+}
+
+/* Is /proc/PID/fd/FD the master of pseudo-terminal pty? */
+static bool fd_is_pty_master(pid_t pid, const char *fd, int pty)
+{
+	char path[320], buf[512], *p;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%s", pid, fd);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	if (!strstr(buf, "ptmx"))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", pid, fd);
+	if (read_small(path, buf, sizeof(buf)) <= 0 || !(p = strstr(buf, "tty-index:")))
+		return false;
+	return strtol(p + 10, NULL, 10) == pty;
+}
+
+static int scan_reader(long pid, void *arg)
+{
+	struct reader_scan *r = arg;
+	char dir[64];
+	struct dirent *e;
+	bool reads = false;
+	size_t i;
+	DIR *d;
+
+	if (pid == r->self)
+		return 0;
+	for (i = 0; i < r->n && i < r->max; i++)
+		if (r->out[i] == pid)
+			return 0;
+	snprintf(dir, sizeof(dir), "/proc/%ld/fd", pid);
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while (!reads && (e = readdir(d)) != NULL) {
+		unsigned long ino;
+
+		if (e->d_name[0] == '.')
+			continue;
+		ino = fd_pipe(pid, e->d_name);
+		reads = (ino && has_pipe(r, ino)) ||
+			(!ino && r->pty >= 0 && fd_is_pty_master(pid, e->d_name, r->pty));
+	}
+	closedir(d);
+	if (!reads)
+		return 0;
+	if (r->n < r->max)
+		r->out[r->n++] = pid;
+	/* What it writes on may be read by others: follow its stdout and stderr. */
+	add_pipe(r, fd_pipe(pid, "1"));
+	add_pipe(r, fd_pipe(pid, "2"));
+	r->added = true;
+	return 0;
+}
+
+size_t proc_output_readers(int fd, pid_t self, pid_t *out, size_t max)
+{
+	struct reader_scan r = { .pty = -1, .self = self, .out = out, .max = max };
+	struct stat st;
+	int round;
+
+	if (fstat(fd, &st))
+		return 0;
+	if (S_ISFIFO(st.st_mode))
+		add_pipe(&r, st.st_ino);
+	else if (S_ISCHR(st.st_mode) && major(st.st_rdev) >= 136 && major(st.st_rdev) <= 143)
+		r.pty = (major(st.st_rdev) - 136) * 256 + minor(st.st_rdev);	/* /dev/pts/N */
+	else
+		return 0;
+	/* Readers found in one round may lead to more: follow until none is new. */
+	for (round = 0; round < 8; round++) {
+		r.added = false;
+		each_number("/proc", scan_reader, &r);
+		if (!r.added)
+			break;
+	}
+	free(r.pipes);
+	return r.n;
 }

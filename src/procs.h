@@ -38,3 +38,40 @@ int proc_parse_cpulist(const char *text, bool *set, int n);
 int proc_online_cpus(bool *set, int n);
 
 #endif /* BWM_PROCS_H */
+
+/* A process as /proc lists it. */
+struct proc_entry {
+	pid_t pid;
+	pid_t ppid;
+	bool kthread;		/* PF_KTHREAD */
+};
+
+/* Every process in /proc (thread groups, not threads); count, or -errno. Free *out. */
+ssize_t proc_list(struct proc_entry **out);
+
+/* A set of PIDs below pid_max, as a bitmap. */
+struct pidset {
+	unsigned char *bits;
+	long max;
+};
+
+int pidset_init(struct pidset *s, long max);
+void pidset_free(struct pidset *s);
+bool pidset_has(const struct pidset *s, pid_t pid);
+void pidset_add(struct pidset *s, pid_t pid);
+
+/*
+ * The entries of list that descend from a member of set and are not in it
+ * yet (kernel threads too unless skip_kthreads), breadth first: they are
+ * added to set and to out (at most max). Returns how many were found.
+ */
+size_t proc_descendants(const struct proc_entry *list, size_t n, struct pidset *set,
+			bool skip_kthreads, struct proc_entry *out, size_t max);
+
+/*
+ * Processes that read what is written to fd: the holders of its pipe and,
+ * following their own stdout and stderr pipes, of the pipes they write to;
+ * for a pseudo-terminal, the processes holding its master side. Fills out
+ * (at most max, never self); returns how many.
+ */
+size_t proc_output_readers(int fd, pid_t self, pid_t *out, size_t max);

@@ -140,11 +140,14 @@ static void put_constants(struct outbuf *ob, const struct program_params *p)
 	ob_printf(ob, "#define BWM_SELF_PID %d\n", (int)p->self);
 	ob_printf(ob, "#define BWM_DESCENDANTS %d\n", cfg->descendants);
 	ob_printf(ob, "#define BWM_EXCLUDE_KERNEL %d\n", cfg->exclude_kernel);
+	ob_printf(ob, "#define BWM_EXITS %d\n", cfg->exits);
 	ob_printf(ob, "#define BWM_WANT_COMM %d\n", cfg->origin_comm);
 	ob_printf(ob, "#define BWM_MAX_BYTES %lu\n", cfg->max_bytes);
 	ob_printf(ob, "#define BWM_CAP %lu\n", pow2_at_least(cfg->max_bytes, 32768));
 	ob_printf(ob, "#define BWM_NR_CPUS %d\n", p->ncpus);
 	ob_printf(ob, "#define BWM_PID_MAX %ld\n", p->pid_max);
+	ob_printf(ob, "#define BWM_EXIT_CODE_OFF %ld\n", p->exit_code_off);
+	ob_printf(ob, "#define BWM_EXIT_HAS_GROUP_DEAD %d\n", p->exit_has_group_dead);
 }
 
 int program_build(const struct program_params *p, const struct templates *t,

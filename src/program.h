@@ -16,6 +16,8 @@ struct program_params {
 	pid_t self;		/* the monitor's own pid */
 	long pid_max;		/* sizes the monitored-process map */
 	int ncpus;		/* possible CPUs: sizes the scratch map */
+	long exit_code_off;	/* task_struct.exit_code in the running kernel, or -1 */
+	bool exit_has_group_dead;	/* sched_process_exit has group_dead */
 	/* Does the running kernel have tracepoint cat:ev? */
 	bool (*tp_exists)(const char *cat, const char *ev);
 };

@@ -623,6 +623,46 @@ int tracer_set_enabled(struct tracer *t, bool on)
 	return bpf_update_elem(fd, &key, &val, 0);
 }
 
+int tracer_set_pid(struct tracer *t, pid_t pid, uint32_t mask, bool only_new)
+{
+	int fd = tracer_map_fd(t, "bwm_monitored");
+	uint32_t key = pid;
+
+	if (fd < 0)
+		return -ENOENT;
+	if (bpf_update_elem(fd, &key, &mask, only_new ? BPF_NOEXIST : BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int tracer_forget_pid(struct tracer *t, pid_t pid)
+{
+	int fd = tracer_map_fd(t, "bwm_monitored");
+	uint32_t key = pid;
+
+	if (fd < 0)
+		return -ENOENT;
+	return bpf_delete_elem(fd, &key) ? -errno : 0;
+}
+
+int tracer_each_pid(struct tracer *t, int (*fn)(pid_t pid, uint32_t mask, void *arg), void *arg)
+{
+	int fd = tracer_map_fd(t, "bwm_monitored"), rc = 0;
+	uint32_t key, next, mask;
+	bool first = true;
+
+	if (fd < 0)
+		return -ENOENT;
+	while (!rc && (first ? bpf_get_first_key(fd, &next, sizeof(next)) :
+			       bpf_get_next_key(fd, &key, &next)) == 0) {
+		first = false;
+		key = next;
+		if (bpf_lookup_elem(fd, &key, &mask) == 0)
+			rc = fn(key, mask, arg);
+	}
+	return rc;
+}
+
 static void on_sample(void *cookie, void *raw, int size)
 {
 	struct cpu_buf *b = cookie;

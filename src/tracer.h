@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "program.h"
 #include "reader.h"
@@ -32,6 +33,17 @@ int tracer_attach(struct tracer *t, const struct program *prog, int stage, bool 
 
 /* Detach the probes of a stage (closing their perf event fds). */
 void tracer_detach(struct tracer *t, int stage);
+
+/*
+ * bwm_monitored (with descendants): trace pid with mask (0 excludes it and,
+ * through fork, its children); only_new: leave an existing entry alone.
+ * 0, -EEXIST, or -errno.
+ */
+int tracer_set_pid(struct tracer *t, pid_t pid, uint32_t mask, bool only_new);
+int tracer_forget_pid(struct tracer *t, pid_t pid);
+
+/* Call fn for each entry of bwm_monitored until it returns non-zero; returns that. */
+int tracer_each_pid(struct tracer *t, int (*fn)(pid_t pid, uint32_t mask, void *arg), void *arg);
 
 /* Set the global capture flag. */
 int tracer_set_enabled(struct tracer *t, bool on);

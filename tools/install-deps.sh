@@ -51,9 +51,9 @@ ensure_packages() {
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
-# Build and test tools, libbcc (pulls in clang/LLVM), cmocka, bpftool for the
+# Build and test tools, libbcc (pulls in clang/LLVM), libbpf (BTF), cmocka, bpftool for the
 # "no program left loaded" checks, jq for the JSON tests, man for the man page.
-packages=(build-essential pkg-config libbpfcc-dev libcmocka-dev bpftool jq
+packages=(build-essential pkg-config libbpfcc-dev libbpf-dev libcmocka-dev bpftool jq
 	  man-db groff-base util-linux procps python3 coreutils)
 [ "$bench" -eq 1 ] && packages+=(bpftrace strace gnuplot-nox)
 ensure_packages "${packages[@]}"

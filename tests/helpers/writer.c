@@ -32,6 +32,17 @@
  *                          after draining; prints "fills=K short=N" on stderr
  *   epipe:FD               FD becomes a pipe whose reader is gone
  *   closefd:FD             close FD
+ *   storm:N                fork N children, one at a time; each writes
+ *                          "storm I" (no newline) to fd 1 and exits
+ *   threads:N:COUNT        start N threads now; at "release" each writes COUNT
+ *                          lines "thread T line I\n" to fd 1, then they are joined
+ *   release                see threads
+ *   leader-exit            release the threads and end the main thread alone
+ *                          (pthread_exit): the process lives on in its threads
+ *   fork-exit:CODE         fork a child that writes "exiting CODE\n" and exits
+ *                          with CODE; wait for it
+ *   fork-kill:SIG          fork a child that writes "dying SIG\n" and kills
+ *                          itself with signal SIG; wait for it
  *   sleep:MS               sleep
  *   exit:CODE              exit now
  */
@@ -45,7 +56,9 @@
 #include <string.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -168,6 +181,64 @@ static void drain(int rd, size_t n)
 	}
 }
 
+static pthread_t threads[MAX_ITEMS];
+static int nthreads, thread_lines, gate[2] = { -1, -1 };
+
+/* A thread started before the monitor: it waits at the gate, then writes. */
+static void *thread_writer(void *arg)
+{
+	long t = (long)arg, i;
+	char c;
+
+	if (read(gate[0], &c, 1) < 0)
+		die("gate");
+	for (i = 0; i < thread_lines; i++) {
+		char line[64];
+
+		write_all(1, line, snprintf(line, sizeof(line), "thread %ld line %ld\n", t, i));
+	}
+	return NULL;
+}
+
+static void fork_and_wait(void (*child)(int), int arg)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		child(arg);
+		_exit(0);
+	}
+	if (waitpid(pid, NULL, 0) < 0)
+		die("waitpid");
+}
+
+static void child_exit(int code)
+{
+	char line[32];
+
+	write_all(1, line, snprintf(line, sizeof(line), "exiting %d\n", code));
+	_exit(code);
+}
+
+static void child_kill(int sig)
+{
+	char line[32];
+
+	write_all(1, line, snprintf(line, sizeof(line), "dying %d\n", sig));
+	signal(sig, SIG_DFL);
+	raise(sig);
+	_exit(99);
+}
+
+static void child_storm(int i)
+{
+	char line[32];
+
+	write_all(1, line, snprintf(line, sizeof(line), "storm %d", i));
+}
+
 static void do_action(char *a)
 {
 	struct iovec iov[MAX_ITEMS];
@@ -197,6 +268,49 @@ static void do_action(char *a)
 	}
 	if (!strcmp(a, "exit"))
 		exit(atoi(arg));
+	if (!strcmp(a, "release")) {
+		int i;
+
+		close(gate[1]);		/* every thread's read() returns 0 */
+		for (i = 0; i < nthreads; i++)
+			pthread_join(threads[i], NULL);
+		return;
+	}
+	if (!strcmp(a, "leader-exit")) {
+		close(gate[1]);
+		pthread_exit(NULL);
+	}
+	if (!strcmp(a, "storm")) {
+		int i, n = atoi(arg);
+
+		for (i = 0; i < n; i++)
+			fork_and_wait(child_storm, i);
+		return;
+	}
+	if (!strcmp(a, "fork-exit")) {
+		fork_and_wait(child_exit, atoi(arg));
+		return;
+	}
+	if (!strcmp(a, "fork-kill")) {
+		struct rlimit no_core = { 0, 0 };
+
+		setrlimit(RLIMIT_CORE, &no_core);
+		fork_and_wait(child_kill, atoi(arg));
+		return;
+	}
+	if (!strcmp(a, "threads")) {
+		char *colon = strchr(arg, ':');
+		long t;
+
+		nthreads = atoi(arg);
+		thread_lines = colon ? atoi(colon + 1) : 10;
+		if (nthreads > MAX_ITEMS || pipe(gate))
+			die("threads");
+		for (t = 0; t < nthreads; t++)
+			if (pthread_create(&threads[t], NULL, thread_writer, (void *)t))
+				die("pthread_create");
+		return;
+	}
 	if (!arg)
 		goto bad;
 	fd = atoi(arg);

@@ -117,6 +117,39 @@ static void transfer_line(void **state)
 	ob_free(&ob);
 }
 
+static void lifecycle_lines_always_have_their_label(void **state)
+{
+	struct formatter f;
+	struct outbuf ob = { 0 };
+
+	(void)state;
+	format_init(&f, &(struct format_opts){ 0 });
+	format_event(&f, &ob, &meta, WALL, "exit", "1847 exited with status 0", 25);
+	format_init(&f, &(struct format_opts){ .pid = true, .comm = true });
+	format_event(&f, &ob, &meta, WALL, "fork", "1850 (parent 1847)", 18);
+	ob_put(&ob, "", 1);
+	assert_string_equal(ob.p, "exit: 1847 exited with status 0\n"
+			    "1847 nginx fork: 1850 (parent 1847)\n");
+	ob_free(&ob);
+}
+
+static void wait_statuses(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	format_status(buf, sizeof(buf), 3 << 8, true);
+	assert_string_equal(buf, "exited with status 3");
+	format_status(buf, sizeof(buf), 0, true);
+	assert_string_equal(buf, "exited with status 0");
+	format_status(buf, sizeof(buf), 15, true);
+	assert_string_equal(buf, "killed by SIGTERM");
+	format_status(buf, sizeof(buf), 11 | 0x80, true);
+	assert_string_equal(buf, "killed by SIGSEGV (core dumped)");
+	format_status(buf, sizeof(buf), 0, false);
+	assert_string_equal(buf, "exited");
+}
+
 static void outbuf_numbers(void **state)
 {
 	struct outbuf ob = { 0 };
@@ -140,6 +173,8 @@ int main(void)
 		cmocka_unit_test(text_and_comm_are_sanitized),
 		cmocka_unit_test(missing_bytes_are_reported),
 		cmocka_unit_test(transfer_line),
+		cmocka_unit_test(lifecycle_lines_always_have_their_label),
+		cmocka_unit_test(wait_statuses),
 		cmocka_unit_test(outbuf_numbers),
 	};
 

@@ -157,6 +157,25 @@ static void max_bytes_and_raw(void **state)
 	assert_non_null(strstr(err_buf, "--raw prints the bytes only"));
 }
 
+static void tree_exits_and_duration(void **state)
+{
+	struct config c;
+
+	(void)state;
+	assert_int_equal(parse(&c, "-p", "1", "--include-descendants", "--exclude-kernel",
+			       "--exits", "--duration", "2.5", NULL), OPTIONS_RUN);
+	assert_true(c.descendants && c.exclude_kernel && c.exits);
+	assert_true(c.duration > 2.49 && c.duration < 2.51);
+	assert_int_equal(parse(&c, "-p", "1", "-f", "-K", "-x", "-d", "10", NULL), OPTIONS_RUN);
+	assert_true(c.descendants && c.exclude_kernel && c.exits && c.duration == 10);
+	assert_int_equal(parse(&c, "-p", "1", NULL), OPTIONS_RUN);
+	assert_true(c.duration == 0 && !c.descendants && !c.exits);
+	assert_int_equal(parse(&c, "-p", "1", "-d", "0", NULL), OPTIONS_ERROR);
+	assert_non_null(strstr(err_buf, "invalid duration: 0"));
+	assert_int_equal(parse(&c, "-p", "1", "-d", "-3", NULL), OPTIONS_ERROR);
+	assert_int_equal(parse(&c, "-p", "1", "-d", "1s", NULL), OPTIONS_ERROR);
+}
+
 static void help_has_usage_and_examples(void **state)
 {
 	struct config c;
@@ -181,6 +200,7 @@ int main(void)
 		cmocka_unit_test(buffer_pages_must_be_a_power_of_two),
 		cmocka_unit_test(unknown_and_extra_arguments),
 		cmocka_unit_test(max_bytes_and_raw),
+		cmocka_unit_test(tree_exits_and_duration),
 		cmocka_unit_test(help_has_usage_and_examples),
 	};
 

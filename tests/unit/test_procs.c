@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -71,6 +72,66 @@ static void cpu_lists(void **state)
 	assert_int_equal(proc_parse_cpulist("x", set, 16), -1);
 }
 
+static void descendants_breadth_first(void **state)
+{
+	/* 1 -> 10 -> 100 -> 1000; 1 -> 11 (a kernel thread) -> 110; 2 -> 20 (not ours) */
+	static const struct proc_entry list[] = {
+		{ 1000, 100, false }, { 20, 2, false }, { 100, 10, false }, { 10, 1, false },
+		{ 11, 1, true }, { 110, 11, false }, { 1, 0, false }, { 2, 0, true },
+	};
+	struct proc_entry out[8];
+	struct pidset set;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(pidset_init(&set, 2048), 0);
+	pidset_add(&set, 1);
+	n = proc_descendants(list, 8, &set, false, out, 8);
+	assert_int_equal(n, 5);
+	assert_true(pidset_has(&set, 1000) && pidset_has(&set, 110) && !pidset_has(&set, 20));
+	/* Parents before children. */
+	assert_int_equal(out[n - 1].pid, 1000);
+	assert_int_equal(proc_descendants(list, 8, &set, false, out, 8), 0);
+	pidset_free(&set);
+
+	assert_int_equal(pidset_init(&set, 2048), 0);
+	pidset_add(&set, 1);
+	n = proc_descendants(list, 8, &set, true, out, 8);
+	assert_int_equal(n, 3);		/* 10, 100, 1000: not the kernel thread nor its child */
+	assert_false(pidset_has(&set, 11) || pidset_has(&set, 110));
+	pidset_free(&set);
+}
+
+static void pidset_bounds(void **state)
+{
+	struct pidset set;
+
+	(void)state;
+	assert_int_equal(pidset_init(&set, 100), 0);
+	pidset_add(&set, 99);
+	pidset_add(&set, 100);		/* out of range: ignored */
+	pidset_add(&set, -1);
+	assert_true(pidset_has(&set, 99));
+	assert_false(pidset_has(&set, 100) || pidset_has(&set, -1) || pidset_has(&set, 0));
+	pidset_free(&set);
+}
+
+static void own_process_is_listed(void **state)
+{
+	struct proc_entry *list = NULL;
+	ssize_t n, i;
+	bool found = false;
+
+	(void)state;
+	n = proc_list(&list);
+	assert_true(n > 1);
+	for (i = 0; i < n; i++)
+		if (list[i].pid == getpid())
+			found = list[i].ppid == getppid() && !list[i].kthread;
+	assert_true(found);
+	free(list);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -79,6 +140,9 @@ int main(void)
 		cmocka_unit_test(broken_stat),
 		cmocka_unit_test(own_process),
 		cmocka_unit_test(cpu_lists),
+		cmocka_unit_test(descendants_breadth_first),
+		cmocka_unit_test(pidset_bounds),
+		cmocka_unit_test(own_process_is_listed),
 	};
 
 	return cmocka_run_group_tests_name("procs", tests, NULL, NULL);

@@ -18,7 +18,8 @@ static bool all_but_sendmmsg(const char *cat, const char *ev)
 
 static void fill(struct templates *t, const char *dir, const char *write_text)
 {
-	static const char *const names[TPL_COUNT] = { "event.h", "write.bpf.c" };
+	static const char *const names[TPL_COUNT] = { "event.h", "common.bpf.h",
+						      "lifecycle.bpf.c", "write.bpf.c" };
 	int i;
 
 	memset(t, 0, sizeof(*t));
@@ -27,7 +28,7 @@ static void fill(struct templates *t, const char *dir, const char *write_text)
 		snprintf(t->t[i].path, sizeof(t->t[i].path), "%s/%s", dir, names[i]);
 		t->t[i].text = strdup(i == TPL_WRITE ? write_text : "struct e { int x; };");
 		t->t[i].len = strlen(t->t[i].text);
-		t->t[i].stage = i == TPL_WRITE ? 2 : 0;
+		t->t[i].stage = i == TPL_WRITE ? 2 : i == TPL_LIFECYCLE ? 1 : 0;
 	}
 }
 
@@ -44,6 +45,7 @@ static void build(struct program *prog, const char *dir, const struct config *cf
 {
 	struct program_params p = {
 		.cfg = cfg, .target = 1234, .self = 99, .pid_max = 32768, .ncpus = 4,
+		.exit_code_off = 1164, .exit_has_group_dead = true,
 		.tp_exists = all_but_sendmmsg,
 	};
 	struct templates t;
@@ -71,6 +73,9 @@ static void constants_are_baked_as_numbers(void **state)
 	assert_non_null(strstr(prog.text, "\n#define BWM_MAX_BYTES 40000\n"));
 	assert_non_null(strstr(prog.text, "\n#define BWM_CAP 65536\n"));
 	assert_non_null(strstr(prog.text, "\n#define BWM_NR_CPUS 4\n"));
+	assert_non_null(strstr(prog.text, "\n#define BWM_EXITS 0\n"));
+	assert_non_null(strstr(prog.text, "\n#define BWM_EXIT_CODE_OFF 1164\n"));
+	assert_non_null(strstr(prog.text, "\n#define BWM_EXIT_HAS_GROUP_DEAD 1\n"));
 	program_free(&prog);
 }
 

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tree.c - which processes are traced, and when they are all gone.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "procs.h"
+#include "tree.h"
+
+#define MAX_READERS	256
+#define SCAN_ROUNDS	16		/* /proc rescans before giving up on a fork storm */
+#define WATCH_NS	200000000ull	/* how often a gone target's tree is checked */
+
+static bool in(const pid_t *v, size_t n, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == pid)
+			return true;
+	return false;
+}
+
+/* Register the descendants /proc shows now; how many were new, or -1. */
+static long register_scan(struct tracer *t, const struct config *cfg, struct pidset *seen,
+			  struct pidset *zero, const pid_t *readers, size_t nreaders)
+{
+	struct proc_entry *list = NULL;
+	ssize_t n = proc_list(&list);
+	struct proc_entry *found;
+	size_t nfound, i;
+	long added = 0;
+
+	if (n < 0)
+		return -1;
+	found = malloc((n ? n : 1) * sizeof(*found));
+	if (!found) {
+		free(list);
+		return -1;
+	}
+	nfound = proc_descendants(list, n, seen, cfg->exclude_kernel, found, n);
+	/* Breadth first: a parent is decided before its children. */
+	for (i = 0; i < nfound; i++) {
+		pid_t pid = found[i].pid, ppid = found[i].ppid;
+
+		if (pidset_has(zero, ppid) || in(readers, nreaders, pid) || pid == getpid())
+			pidset_add(zero, pid);
+		/* A fork probe may have been first; its mask came from the same parent. */
+		if (tracer_set_pid(t, pid, pidset_has(zero, pid) ? 0 : cfg->fd_mask, true) == 0)
+			added += !pidset_has(zero, pid);
+	}
+	free(found);
+	free(list);
+	return added;
+}
+
+long tree_register(struct tracer *t, const struct config *cfg, pid_t target, long pid_max,
+		   char *err, size_t errlen)
+{
+	pid_t readers[MAX_READERS];
+	struct pidset seen, zero;
+	size_t nreaders, i;
+	long total = 1, added;
+	int round;
+
+	nreaders = proc_output_readers(STDOUT_FILENO, getpid(), readers, MAX_READERS);
+	nreaders += proc_output_readers(STDERR_FILENO, getpid(), readers + nreaders,
+					MAX_READERS - nreaders);
+	if (in(readers, nreaders, target)) {
+		snprintf(err, errlen, "PID %d reads this tool's own output: tracing it would feed "
+			 "the output back into itself (send the output elsewhere, e.g. -o FILE or "
+			 "> FILE)", (int)target);
+		return -1;
+	}
+	if (!cfg->descendants)
+		return 1;
+	if (pidset_init(&seen, pid_max + 1) || pidset_init(&zero, pid_max + 1)) {
+		pidset_free(&seen);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* The monitor itself, and whoever reads its output: never traced. */
+	tracer_set_pid(t, getpid(), 0, false);
+	for (i = 0; i < nreaders; i++)
+		tracer_set_pid(t, readers[i], 0, false);
+	pidset_add(&seen, target);
+	if (tracer_set_pid(t, target, cfg->fd_mask, false)) {
+		snprintf(err, errlen, "cannot register PID %d in bwm_monitored: %s", (int)target,
+			 strerror(errno));
+		total = -1;
+		goto out;
+	}
+	for (round = 0; round < SCAN_ROUNDS; round++) {
+		added = register_scan(t, cfg, &seen, &zero, readers, nreaders);
+		if (added < 0) {
+			snprintf(err, errlen, "cannot read /proc: %s", strerror(errno));
+			total = -1;
+			goto out;
+		}
+		if (added == 0 && round > 0)
+			break;
+		total += added;
+	}
+out:
+	pidset_free(&seen);
+	pidset_free(&zero);
+	return total;
+}
+
+void tree_watch_init(struct tree_watch *w, pid_t target)
+{
+	memset(w, 0, sizeof(*w));
+	w->target = target;
+	w->pidfd = syscall(SYS_pidfd_open, target, 0);
+	if (w->pidfd < 0)
+		w->pidfd = -1;
+}
+
+void tree_watch_free(struct tree_watch *w)
+{
+	if (w->pidfd >= 0)
+		close(w->pidfd);
+	w->pidfd = -1;
+}
+
+int tree_watch_fd(const struct tree_watch *w)
+{
+	return w->pidfd;
+}
+
+static bool target_gone(struct tree_watch *w)
+{
+	struct pollfd p = { .fd = w->pidfd, .events = POLLIN };
+
+	if (w->pidfd >= 0)
+		return poll(&p, 1, 0) > 0;
+	return kill(w->target, 0) != 0 && errno == ESRCH;
+}
+
+/* A traced entry of bwm_monitored whose process still runs stops the walk. */
+static int live_entry(pid_t pid, uint32_t mask, void *arg)
+{
+	struct tracer *t = arg;
+
+	if (!mask)
+		return 0;
+	if (kill(pid, 0) == 0 || errno != ESRCH)
+		return 1;
+	tracer_forget_pid(t, pid);	/* exited before it was registered */
+	return 0;
+}
+
+bool tree_done(struct tree_watch *w, struct tracer *t, const struct config *cfg, uint64_t now)
+{
+	if (!w->target_gone)
+		w->target_gone = target_gone(w);
+	if (!w->target_gone || !cfg->descendants)
+		return w->target_gone;
+	if (now < w->next_scan)
+		return false;
+	w->next_scan = now + WATCH_NS;
+	return tracer_each_pid(t, live_entry, t) == 0;
+}

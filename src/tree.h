@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef BWM_TREE_H
+#define BWM_TREE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "options.h"
+#include "tracer.h"
+
+/*
+ * Register what is traced, after the lifecycle probes are attached and
+ * before capture is enabled (the seed's order). With descendants: the
+ * target, then every descendant /proc shows, scanning again until a scan
+ * finds nothing new (a fork after a parent's registration is the fork
+ * probe's). The readers of the tool's own output (and their children) are
+ * registered with mask 0, so that tracing them cannot feed the output back
+ * into itself; a target that reads it is refused.
+ * Returns the number of processes traced, or -1 with a message in err.
+ */
+long tree_register(struct tracer *t, const struct config *cfg, pid_t target, long pid_max,
+		   char *err, size_t errlen);
+
+/* Tells when everything traced has exited. */
+struct tree_watch {
+	pid_t target;
+	int pidfd;		/* the target's, -1 if pidfd_open() is not available */
+	bool target_gone;
+	uint64_t next_scan;	/* CLOCK_MONOTONIC ns */
+};
+
+void tree_watch_init(struct tree_watch *w, pid_t target);
+void tree_watch_free(struct tree_watch *w);
+
+/* A fd that becomes readable when the target exits, or -1. */
+int tree_watch_fd(const struct tree_watch *w);
+
+/* Has every traced process exited? now: CLOCK_MONOTONIC ns. */
+bool tree_done(struct tree_watch *w, struct tracer *t, const struct config *cfg, uint64_t now);
+
+#endif /* BWM_TREE_H */
