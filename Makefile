@@ -10,6 +10,9 @@
 
 PREFIX    ?= /usr/local
 DESTDIR   ?=
+SBINDIR   := $(PREFIX)/sbin
+DATADIR   := $(PREFIX)/share/bpf_write_monitor
+MANDIR    := $(PREFIX)/share/man/man8
 CC        ?= cc
 PYTHON    ?= python3
 
@@ -43,7 +46,7 @@ TOOL_OBJS := $(TOOL_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/embedded.o
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
-.PHONY: all deps check unit integration demo clean helpers
+.PHONY: all deps check unit integration demo clean helpers install uninstall FORCE
 
 all: $(TOOL)
 
@@ -53,7 +56,15 @@ $(TOOL): $(TOOL_OBJS)
 
 $(BUILD)/%.o: src/%.c $(wildcard src/*.h) probes/event.h | $(BUILD)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(ALL_CFLAGS) $(if $(filter src/kbtf.c,$<),$(BPF_CFLAGS),$(BCC_CFLAGS)) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) -I$(BUILD) $(if $(filter src/kbtf.c,$<),$(BPF_CFLAGS),$(BCC_CFLAGS)) \
+		-c -o $@ $<
+
+# Where `make install` puts the templates, known to the binary; rewritten
+# only when PREFIX changes, so that changing it rebuilds what depends on it.
+$(BUILD)/probes.o: $(BUILD)/config.h
+$(BUILD)/config.h: FORCE | $(BUILD)
+	$(Q)printf '#define BWM_PROBES_DIR "%s/probes"\n' '$(DATADIR)' > $@.tmp
+	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 # The templates, embedded so that a lone binary still works.
 $(BUILD)/embedded.o: src/embedded.S $(PROBES) | $(BUILD)
@@ -96,6 +107,19 @@ check: deps
 demo: deps
 	$(Q)$(MAKE) --no-print-directory $(TOOL)
 	$(Q)tools/demo.sh
+
+install: $(TOOL)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/probes $(DESTDIR)$(MANDIR)
+	install -m 0755 $(TOOL) $(DESTDIR)$(SBINDIR)/$(TOOL)
+	install -m 0644 $(PROBES) $(DESTDIR)$(DATADIR)/probes/
+	install -m 0644 man/man8/$(TOOL).8 $(DESTDIR)$(MANDIR)/$(TOOL).8
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/$(TOOL) $(DESTDIR)$(MANDIR)/$(TOOL).8
+	rm -f $(addprefix $(DESTDIR)$(DATADIR)/probes/,$(notdir $(PROBES)))
+	-rmdir $(DESTDIR)$(DATADIR)/probes $(DESTDIR)$(DATADIR) 2>/dev/null
+
+FORCE:
 
 clean:
 	rm -rf $(BUILD) $(TOOL)

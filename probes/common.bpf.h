@@ -61,6 +61,13 @@ static __always_inline struct pt_regs *bwm_regs(void)
 }
 
 /*
+ * The fds captured for a traced process, from the mask the command line
+ * gave. A field hack can widen it: ((mask) | 1 << 3) captures fd 3 too
+ * (its lines are labelled "fd3: ").
+ */
+#define BWM_CAPTURE(mask)	(mask)
+
+/*
  * The fd mask a process is traced with, 0 when it is not. Without
  * descendants this is one compare; with them, one hash lookup.
  */
@@ -69,9 +76,9 @@ static __always_inline u32 bwm_mask_of(u32 tgid)
 #if BWM_DESCENDANTS
 	u32 *mask = bwm_monitored.lookup(&tgid);
 
-	return mask && tgid != BWM_SELF_PID ? *mask : 0;
+	return mask && *mask && tgid != BWM_SELF_PID ? BWM_CAPTURE(*mask) : 0;
 #else
-	return tgid == BWM_TARGET_PID && tgid != BWM_SELF_PID ? BWM_FD_MASK : 0;
+	return tgid == BWM_TARGET_PID && tgid != BWM_SELF_PID ? BWM_CAPTURE(BWM_FD_MASK) : 0;
 #endif
 }
 

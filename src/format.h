@@ -27,14 +27,17 @@ struct format_opts {
 	bool timestamp;		/* HH:MM:SS.mmm */
 	bool pid;
 	bool comm;
-	bool label;		/* "stdout: " / "stderr: " */
+	bool label;		/* "stdout: " / "stderr: " on every line */
+	int bare_fd;		/* without label: the one stream shown bare (others get one) */
 	bool ascii;		/* sanitizer mode */
+	bool json;		/* one JSON object per line instead of text */
 };
 
 struct formatter {
 	struct format_opts o;
-	time_t cached_sec;	/* localtime of cached_sec is in cached_hms */
-	char cached_hms[9];
+	time_t cached_sec;	/* local time of cached_sec: */
+	char cached_hms[9];	/* HH:MM:SS */
+	char cached_date[32];	/* YYYY-MM-DDTHH:MM:SS and, from 19, the UTC offset */
 };
 
 void format_init(struct formatter *f, const struct format_opts *o);
@@ -44,23 +47,34 @@ const char *format_stream(uint8_t fd, char *buf, size_t size);
 
 /*
  * Render one captured line: prefixes, the sanitized text, a note when bytes
- * were not captured, and a newline. wall_ns: the write's time since the epoch.
+ * were not captured, and a newline; or, with json, one JSON object:
+ *   {"time":"2026-03-02T14:32:01.042000+01:00","pid":1847,"tid":1847,
+ *    "comm":"nginx","stream":"stdout","line":"...","truncated":false}
+ * wall_ns: the write's time since the epoch.
  */
 void format_line(struct formatter *f, struct outbuf *ob, const struct line_meta *m,
 		 int64_t wall_ns, const char *text, size_t len, uint64_t missing);
 
-/* Render the accounting line of an in-kernel transfer (splice, sendfile). */
+/* An in-kernel transfer (splice, sendfile): "[N bytes via kernel transfer]". */
 void format_transfer(struct formatter *f, struct outbuf *ob, const struct line_meta *m,
 		     int64_t wall_ns, uint64_t bytes);
 
-/*
- * Render a lifecycle line: the prefix, then "label: text" (the label is
- * always shown: "fork", "exec", "exit").
- */
-void format_event(struct formatter *f, struct outbuf *ob, const struct line_meta *m,
-		  int64_t wall_ns, const char *label, const char *text, size_t len);
+/* A note in the stream of a writer, e.g. "[... 3 more messages not captured]". */
+void format_note(struct formatter *f, struct outbuf *ob, const struct line_meta *m,
+		 int64_t wall_ns, const char *note);
+
+/* Lifecycle lines (-x): "fork: PID (parent PPID)", "exec: PID PATH", "exit: PID STATUS". */
+void format_fork(struct formatter *f, struct outbuf *ob, const struct line_meta *m,
+		 int64_t wall_ns, uint32_t parent);
+void format_exec(struct formatter *f, struct outbuf *ob, const struct line_meta *m,
+		 int64_t wall_ns, const char *path, size_t len);
+void format_exit(struct formatter *f, struct outbuf *ob, const struct line_meta *m,
+		 int64_t wall_ns, unsigned status, bool known);
 
 /* "exited with status 3", "killed by SIGTERM", ... of a wait(2) status. */
 void format_status(char *buf, size_t size, unsigned status, bool known);
+
+/* Append s (n bytes) as a JSON string, quotes included. */
+void format_json_string(struct outbuf *ob, const char *s, size_t n);
 
 #endif /* BWM_FORMAT_H */

@@ -213,6 +213,7 @@ void lines_feed(struct lines *l, const struct line_meta *m, const char *data, si
 	if (flags & BWM_F_LAST) {
 		if (missing) {
 			emit(l, w, missing);
+			w->open_line = true;	/* cut short: a lone newline next only ends it */
 		} else if (!w->newline_seen && !w->had_pending && w->len > 0) {
 			emit(l, w, 0);
 			w->open_line = true;

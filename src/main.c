@@ -5,6 +5,8 @@
  * main.c: wiring, the event loop, signals and the exit status.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +53,8 @@ struct app {
 	int ncpu;
 	uint64_t *lost_reported;
 	uint64_t lines_out;
+	uint64_t bytes_in;	/* payload bytes captured */
+	uint64_t started;	/* CLOCK_MONOTONIC ns when tracing began */
 	struct tree_watch watch;
 	pid_t target;
 	bool done;		/* everything traced has exited */
@@ -114,8 +118,6 @@ static void on_raw_event(struct app *app, const struct bwm_event *ev, uint64_t m
 static void on_lifecycle(struct app *app, const struct bwm_event *ev, const struct line_meta *m)
 {
 	int64_t wall = m->ts + app->wall_offset;
-	char text[320], status[64];
-	int n = 0;
 
 	if (ev->type == BWM_EV_EXIT)
 		lines_flush_process(app->lines, ev->tgid);
@@ -123,18 +125,13 @@ static void on_lifecycle(struct app *app, const struct bwm_event *ev, const stru
 		return;
 	switch (ev->type) {
 	case BWM_EV_FORK:
-		n = snprintf(text, sizeof(text), "%u (parent %llu)", ev->tgid,
-			     (unsigned long long)ev->total);
-		format_event(&app->fmt, &app->sink.ob, m, wall, "fork", text, n);
+		format_fork(&app->fmt, &app->sink.ob, m, wall, ev->total);
 		break;
 	case BWM_EV_EXEC:
-		n = snprintf(text, sizeof(text), "%u %.*s", ev->tgid, (int)ev->len, ev->data);
-		format_event(&app->fmt, &app->sink.ob, m, wall, "exec", text, n);
+		format_exec(&app->fmt, &app->sink.ob, m, wall, ev->data, ev->len);
 		break;
 	case BWM_EV_EXIT:
-		format_status(status, sizeof(status), ev->total, ev->flags & BWM_F_STATUS);
-		n = snprintf(text, sizeof(text), "%u %s", ev->tgid, status);
-		format_event(&app->fmt, &app->sink.ob, m, wall, "exit", text, n);
+		format_exit(&app->fmt, &app->sink.ob, m, wall, ev->total, ev->flags & BWM_F_STATUS);
 		break;
 	}
 	app->lines_out++;
@@ -149,6 +146,8 @@ static void on_event(void *cookie, const struct bwm_event *ev)
 	uint64_t end = ev->offset + ev->len, missing = 0;
 	char note[64];
 
+	if (ev->type == BWM_EV_WRITE)
+		app->bytes_in += ev->len;
 	if (ev->type == BWM_EV_WRITE && (ev->flags & BWM_F_LAST) && ev->total > end)
 		missing = ev->total - end;
 	if (app->cfg->raw && ev->type <= BWM_EV_XFER) {
@@ -161,7 +160,8 @@ static void on_event(void *cookie, const struct bwm_event *ev)
 		if (ev->flags & BWM_F_MSGS_SKIPPED) {
 			snprintf(note, sizeof(note), "[... %llu more messages not captured]",
 				 (unsigned long long)ev->offset);
-			on_line(app, &m, note, strlen(note), 0);
+			format_note(&app->fmt, &app->sink.ob, &m, m.ts + app->wall_offset, note);
+			app->lines_out++;
 			break;
 		}
 		lines_feed(app->lines, &m, ev->data, ev->len, ev->flags, missing);
@@ -206,6 +206,27 @@ static void drain(struct app *app, bool final)
 	if (final)
 		lines_flush_all(app->lines);
 	sink_flush(&app->sink);
+}
+
+/*
+ * Where the output goes: stdout, or --output FILE opened for appending,
+ * created mode 0600, never through a symlink. -1 with a message printed.
+ */
+static int open_output(const struct config *cfg)
+{
+	char msg[PATH_MAX + 128];
+	int fd;
+
+	if (!cfg->output)
+		return STDOUT_FILENO;
+	fd = open(cfg->output, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(msg, sizeof(msg), "cannot open %s for appending: %s%s", cfg->output,
+			 strerror(errno), errno == ELOOP ? " (it is a symlink: give the real path)" :
+			 "");
+		fail(msg);
+	}
+	return fd;
 }
 
 /* Resolve --pid to a live thread group; 0 or -1 with a message printed. */
@@ -319,7 +340,7 @@ int main(int argc, char **argv)
 	char err[1024];
 	pid_t target = 0;
 	long traced = 0;
-	int rc = 1;
+	int rc = 1, out_fd = -1;
 
 	switch (options_parse(argc, argv, &cfg, stdout, stderr)) {
 	case OPTIONS_EXIT_OK:
@@ -369,13 +390,18 @@ int main(int argc, char **argv)
 	}
 
 	install_signals();
-	sink_init(&app.sink, STDOUT_FILENO);
+	out_fd = open_output(&cfg);
+	if (out_fd < 0)
+		goto out;
+	sink_init(&app.sink, out_fd);
 	format_init(&app.fmt, &(struct format_opts){
 		.timestamp = cfg.timestamp, .pid = cfg.origin_pid, .comm = cfg.origin_comm,
 		/* Bare lines only for one stream with no prefix. */
 		.label = cfg.timestamp || cfg.origin_pid || cfg.origin_comm ||
 			 (cfg.fd_mask != BWM_FD_STDOUT && cfg.fd_mask != BWM_FD_STDERR),
+		.bare_fd = cfg.fd_mask == BWM_FD_STDERR ? 2 : 1,
 		.ascii = cfg.ascii,
+		.json = cfg.json,
 	});
 	app.ncpu = proc_possible_cpus();
 	app.lost_reported = calloc(app.ncpu, sizeof(*app.lost_reported));
@@ -425,6 +451,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "Tracing PID %d (%s)... Ctrl-C to end.\n", (int)target,
 			options_streams(&cfg));
 
+	app.started = clock_ns(CLOCK_MONOTONIC);
 	if (run(&app) == 0)
 		rc = 0;
 out:
@@ -451,6 +478,12 @@ out:
 				BWM_NAME, (int)target);
 		else if (app.done && !cfg.quiet)
 			fprintf(stderr, "%s: PID %d has exited\n", BWM_NAME, (int)target);
+		if (app.started && !cfg.quiet)
+			fprintf(stderr, "%s: %llu lines, %llu bytes captured, %llu events lost, "
+				"%.1f s\n", BWM_NAME, (unsigned long long)app.lines_out,
+				(unsigned long long)app.bytes_in,
+				(unsigned long long)reader_lost_total(app.reader),
+				(clock_ns(CLOCK_MONOTONIC) - app.started) / 1e9);
 	}
 	tree_watch_free(&app.watch);
 	if (app.sink.error && app.sink.error != EPIPE) {
@@ -462,6 +495,8 @@ out:
 	reader_free(app.reader);
 	free(app.lost_reported);
 	sink_free(&app.sink);
+	if (out_fd > STDERR_FILENO)
+		close(out_fd);
 	program_free(&prog);
 	probes_free(&tpl);
 	return rc;

@@ -11,8 +11,8 @@
 #include "options.h"
 
 static const char usage[] =
-"USAGE: " BWM_NAME " -p PID [-1] [-2] [-T] [-P] [-C] [-f] [-K] [-x] [-d SECONDS] [-a] [-r]\n"
-"                         [-m BYTES] [-b PAGES] [-I DIR] [-q] [-v]\n"
+"USAGE: " BWM_NAME " -p PID [-1] [-2] [-T] [-P] [-C] [-f] [-K] [-x] [-d SECONDS] [-a]\n"
+"                         [-r | -j] [-o FILE] [-m BYTES] [-b PAGES] [-I DIR] [-q] [-v]\n"
 "\n"
 "Print what a running process writes to its stdout and stderr, even when that\n"
 "output goes to /dev/null, a closed pipe or a file nobody reads.\n"
@@ -30,10 +30,12 @@ static const char usage[] =
 "  -a, --ascii                      print printable ASCII only, other bytes as \\xNN\n"
 "  -r, --raw                        print the exact bytes of one stream: no prefix,\n"
 "                                   no line assembly, no sanitizing\n"
+"  -j, --json                       one JSON object per line (time, pid, comm, stream, line)\n"
+"  -o, --output FILE                append to FILE (created mode 0600) instead of stdout\n"
 "  -m, --max-bytes BYTES            capture up to BYTES per call (default %u, up to %u)\n"
 "  -b, --buffer-pages PAGES         perf buffer pages per CPU, a power of two (default %u)\n"
 "  -I, --probe-dir DIR              read the BPF program templates from DIR\n"
-"  -q, --quiet                      no header or exit messages on stderr\n"
+"  -q, --quiet                      no header, exit message or summary on stderr\n"
 "  -v, --verbose                    say which templates and probes are used\n"
 "  -h, --help                       show this help and exit\n"
 "  -V, --version                    show the version and exit\n"
@@ -48,6 +50,9 @@ static const char usage[] =
 "    " BWM_NAME " -p 1234 -b 4096        # bigger buffers for very bursty writers\n"
 "    " BWM_NAME " -p 1234 -r > copy      # an exact copy of its stdout, binary included\n"
 "    " BWM_NAME " -p 1234 -m 1048576     # capture writes of up to 1 MiB whole\n"
+"    " BWM_NAME " -p 1234 -j | jq .line  # JSON, for jq or a log shipper\n"
+"    " BWM_NAME " -p 1234 -o /var/log/x  # append to a file\n"
+"    " BWM_NAME " -p 1234 -I ~/probes    # with edited copies of the BPF templates\n"
 "    " BWM_NAME " -p 1234 --ebpf         # print the BPF program and exit\n";
 
 static const struct option long_options[] = {
@@ -63,6 +68,8 @@ static const struct option long_options[] = {
 	{ "duration",			required_argument,	NULL, 'd' },
 	{ "ascii",			no_argument,		NULL, 'a' },
 	{ "raw",			no_argument,		NULL, 'r' },
+	{ "json",			no_argument,		NULL, 'j' },
+	{ "output",			required_argument,	NULL, 'o' },
 	{ "max-bytes",			required_argument,	NULL, 'm' },
 	{ "buffer-pages",		required_argument,	NULL, 'b' },
 	{ "probe-dir",			required_argument,	NULL, 'I' },
@@ -75,7 +82,7 @@ static const struct option long_options[] = {
 };
 
 /* The leading ':' makes getopt report a missing value as ':'. */
-static const char short_options[] = ":p:12TPCfKxd:arm:b:I:qvhV";
+static const char short_options[] = ":p:12TPCfKxd:arjo:m:b:I:qvhV";
 
 /* strtol with the whole string, errno and range checked. */
 static int parse_long(const char *s, long min, long max, long *out)
@@ -168,6 +175,16 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg, FIL
 		case 'r':
 			cfg->raw = true;
 			break;
+		case 'j':
+			cfg->json = true;
+			break;
+		case 'o':
+			if (!*optarg) {
+				fprintf(err, "%s: --output needs a file name\n", BWM_NAME);
+				return OPTIONS_ERROR;
+			}
+			cfg->output = optarg;
+			break;
 		case 'm':
 			if (parse_long(optarg, 1, BWM_MAX_MAX_BYTES, &v)) {
 				fprintf(err, "%s: invalid --max-bytes: %s (expected a number of bytes "
@@ -231,6 +248,10 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg, FIL
 	if (cfg->raw && cfg->fd_mask == (BWM_FD_STDOUT | BWM_FD_STDERR)) {
 		fprintf(err, "%s: --raw copies one stream: give --stdout or --stderr, not both\n",
 			BWM_NAME);
+		return OPTIONS_ERROR;
+	}
+	if (cfg->raw && cfg->json) {
+		fprintf(err, "%s: --raw and --json do not mix: choose one\n", BWM_NAME);
 		return OPTIONS_ERROR;
 	}
 	if (cfg->raw && (cfg->timestamp || cfg->origin_pid || cfg->origin_comm || cfg->ascii)) {

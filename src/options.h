@@ -30,6 +30,8 @@ struct config {
 	double duration;	/* --duration, seconds; 0: until done */
 	bool ascii;		/* --ascii */
 	bool raw;		/* --raw */
+	bool json;		/* --json */
+	const char *output;	/* --output FILE, or NULL for stdout */
 	bool quiet;		/* --quiet */
 	bool verbose;		/* --verbose */
 	bool ebpf;		/* --ebpf */

@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * probes.c - find and read the BPF program templates.
+ * probes.c - find, check and read the BPF program templates.
+ *
+ * Templates are code that the kernel runs on behalf of root: a directory and
+ * its templates are used only when owned by root and not writable by group
+ * or others, checked on the open file descriptors (no window between the
+ * check and the read, no symlink followed for the templates).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +17,8 @@
 #include <unistd.h>
 
 #include "probes.h"
+
+#include "config.h"	/* BWM_PROBES_DIR, from the Makefile's PREFIX */
 
 /* Copies of probes/ linked into the binary by src/embedded.S. */
 extern const char bwm_embedded_event_h[], bwm_embedded_event_h_end[];
@@ -30,20 +38,37 @@ static const struct {
 	[TPL_WRITE] = { "write.bpf.c", 2, bwm_embedded_write, bwm_embedded_write_end },
 };
 
-/* Read a whole file; -errno on failure. */
-static int read_file(const char *path, char **text, size_t *len)
+const char *probes_installed_dir(void)
+{
+	return BWM_PROBES_DIR;
+}
+
+/* Is this file safe to take code from? NULL if so, else why not. */
+static const char *unsafe(const struct stat *st)
+{
+	if (st->st_uid != 0)
+		return "is not owned by root";
+	if (st->st_mode & S_IWOTH)
+		return "is writable by everyone";
+	if (st->st_mode & S_IWGRP)
+		return "is writable by its group";
+	return NULL;
+}
+
+static void refuse(char *err, size_t errlen, const char *path, const char *why, bool dir)
+{
+	snprintf(err, errlen, "refusing template %s %s: %s %s (fix: sudo chown root:root %s && "
+		 "sudo chmod go-w %s)", dir ? "directory" : "file", path, path, why, path, path);
+}
+
+/* Read a whole file from an open fd; -errno on failure. */
+static int read_fd(int fd, char **text, size_t *len)
 {
 	size_t cap = 16384, n = 0;
 	char *buf = malloc(cap);
-	int fd, err = 0;
 
 	if (!buf)
 		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		free(buf);
-		return -errno;
-	}
 	for (;;) {
 		ssize_t r;
 
@@ -51,8 +76,8 @@ static int read_file(const char *path, char **text, size_t *len)
 			char *p = realloc(buf, cap * 2);
 
 			if (!p) {
-				err = -ENOMEM;
-				break;
+				free(buf);
+				return -ENOMEM;
 			}
 			buf = p;
 			cap *= 2;
@@ -61,17 +86,14 @@ static int read_file(const char *path, char **text, size_t *len)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			err = -errno;
-			break;
+			int e = errno;
+
+			free(buf);
+			return -e;
 		}
 		if (r == 0)
 			break;
 		n += r;
-	}
-	close(fd);
-	if (err) {
-		free(buf);
-		return err;
 	}
 	buf[n] = '\0';
 	*text = buf;
@@ -95,45 +117,94 @@ static int load_embedded(struct templates *t)
 		tp->len = n;
 		snprintf(tp->path, sizeof(tp->path), "<embedded>/%s", known[i].name);
 	}
-	snprintf(t->origin, sizeof(t->origin), "the copy embedded in the binary");
 	return 0;
+}
+
+/* Load every template from dir, checking the directory and each file. */
+static int load_dir(const char *dir, struct templates *t, char *err, size_t errlen)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), i, rc;
+	struct stat st;
+	const char *why;
+
+	if (dfd < 0) {
+		snprintf(err, errlen, "cannot open template directory %s: %s (copy probes/ there)",
+			 dir, strerror(errno));
+		return -1;
+	}
+	if (fstat(dfd, &st) == 0 && (why = unsafe(&st)) != NULL) {
+		refuse(err, errlen, dir, why, true);
+		goto fail;
+	}
+	for (i = 0; i < TPL_COUNT; i++) {
+		struct template *tp = &t->t[i];
+		int fd;
+
+		if ((size_t)snprintf(tp->path, sizeof(tp->path), "%s/%s", dir, tp->name) >=
+		    sizeof(tp->path)) {
+			snprintf(err, errlen, "template directory name too long: %s", dir);
+			goto fail;
+		}
+		fd = openat(dfd, tp->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0) {
+			snprintf(err, errlen, "cannot read template %s: %s (copy all of probes/ "
+				 "there)", tp->path, strerror(errno));
+			goto fail;
+		}
+		why = fstat(fd, &st) || !S_ISREG(st.st_mode) ? "is not a regular file" : unsafe(&st);
+		if (why) {
+			refuse(err, errlen, tp->path, why, false);
+			close(fd);
+			goto fail;
+		}
+		rc = read_fd(fd, &tp->text, &tp->len);
+		close(fd);
+		if (rc) {
+			snprintf(err, errlen, "cannot read template %s: %s", tp->path, strerror(-rc));
+			goto fail;
+		}
+	}
+	close(dfd);
+	return 0;
+fail:
+	close(dfd);
+	return -1;
 }
 
 int probes_load(const char *dir, struct templates *t, char *err, size_t errlen)
 {
-	int i, rc;
+	const char *env = getenv("BPF_WRITE_MONITOR_PROBES");
+	const char *from = NULL;
+	int i;
 
 	memset(t, 0, sizeof(*t));
 	for (i = 0; i < TPL_COUNT; i++) {
 		t->t[i].name = known[i].name;
 		t->t[i].stage = known[i].stage;
 	}
+	if (dir) {
+		from = "--probe-dir";
+	} else if (env && *env) {
+		dir = env;
+		from = "BPF_WRITE_MONITOR_PROBES";
+	} else if (access(BWM_PROBES_DIR, F_OK) == 0) {
+		dir = BWM_PROBES_DIR;
+		from = "the installed copy";
+	}
 	if (!dir) {
-		if (load_embedded(t) == 0)
-			return 0;
-		snprintf(err, errlen, "out of memory reading the embedded templates");
+		if (load_embedded(t)) {
+			snprintf(err, errlen, "out of memory reading the embedded templates");
+			probes_free(t);
+			return -1;
+		}
+		snprintf(t->origin, sizeof(t->origin), "the copy embedded in the binary");
+		return 0;
+	}
+	if (load_dir(dir, t, err, errlen)) {
 		probes_free(t);
 		return -1;
 	}
-	for (i = 0; i < TPL_COUNT; i++) {
-		struct template *tp = &t->t[i];
-
-		if ((size_t)snprintf(tp->path, sizeof(tp->path), "%s/%s", dir, tp->name) >=
-		    sizeof(tp->path)) {
-			snprintf(err, errlen, "template directory name too long: %s", dir);
-			probes_free(t);
-			return -1;
-		}
-		rc = read_file(tp->path, &tp->text, &tp->len);
-		if (rc) {
-			snprintf(err, errlen, "cannot read template %s: %s (copy probes/ there, "
-				 "or drop --probe-dir to use the built-in ones)",
-				 tp->path, strerror(-rc));
-			probes_free(t);
-			return -1;
-		}
-	}
-	snprintf(t->origin, sizeof(t->origin), "%s (from --probe-dir)", dir);
+	snprintf(t->origin, sizeof(t->origin), "%s (%s)", dir, from);
 	return 0;
 }
 

@@ -24,14 +24,20 @@ struct template {
 
 struct templates {
 	struct template t[TPL_COUNT];
-	char origin[PATH_MAX + 32];	/* "DIR (from --probe-dir)", "embedded copy", ... */
+	char origin[PATH_MAX + 64];	/* "DIR (--probe-dir)", "the copy embedded ...", ... */
 };
 
 /*
- * Load the templates: from dir if given, else the copy embedded in the binary
- * at build time. On failure, a one-line message in err.
+ * Load the templates from the first of: dir (--probe-dir), the directory in
+ * $BPF_WRITE_MONITOR_PROBES, the installed directory (if it exists), the
+ * copy embedded in the binary at build time. A directory and its files must
+ * be owned by root and not group- or world-writable. On failure, a one-line
+ * message in err.
  */
 int probes_load(const char *dir, struct templates *t, char *err, size_t errlen);
+
+/* $(PREFIX)/share/bpf_write_monitor/probes, as built. */
+const char *probes_installed_dir(void);
 void probes_free(struct templates *t);
 
 #endif /* BWM_PROBES_H */

@@ -141,13 +141,41 @@ static void put_constants(struct outbuf *ob, const struct program_params *p)
 	ob_printf(ob, "#define BWM_DESCENDANTS %d\n", cfg->descendants);
 	ob_printf(ob, "#define BWM_EXCLUDE_KERNEL %d\n", cfg->exclude_kernel);
 	ob_printf(ob, "#define BWM_EXITS %d\n", cfg->exits);
-	ob_printf(ob, "#define BWM_WANT_COMM %d\n", cfg->origin_comm);
+	ob_printf(ob, "#define BWM_WANT_COMM %d\n", cfg->origin_comm || cfg->json);
 	ob_printf(ob, "#define BWM_MAX_BYTES %lu\n", cfg->max_bytes);
 	ob_printf(ob, "#define BWM_CAP %lu\n", pow2_at_least(cfg->max_bytes, 32768));
 	ob_printf(ob, "#define BWM_NR_CPUS %d\n", p->ncpus);
 	ob_printf(ob, "#define BWM_PID_MAX %ld\n", p->pid_max);
 	ob_printf(ob, "#define BWM_EXIT_CODE_OFF %ld\n", p->exit_code_off);
 	ob_printf(ob, "#define BWM_EXIT_HAS_GROUP_DEAD %d\n", p->exit_has_group_dead);
+}
+
+/*
+ * A template behind a #line marker, so that compiler messages name its file
+ * and line. libbcc inserts each tracepoint's argument struct (several lines)
+ * in front of its TRACEPOINT_PROBE, so a marker after each of those lines
+ * puts the numbering back on track.
+ */
+static void put_template(struct outbuf *ob, const struct template *t)
+{
+	char path[PATH_MAX * 4 + 1];
+	const char *p = t->text, *end = t->text + t->len;
+	unsigned line = 1;
+
+	program_c_escape(t->path, path, sizeof(path));
+	ob_printf(ob, "\n#line 1 \"%s\"\n", path);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', end - p);
+		size_t n = nl ? (size_t)(nl - p + 1) : (size_t)(end - p);
+
+		ob_put(ob, p, n);
+		if (!nl)
+			ob_put(ob, "\n", 1);
+		line++;
+		if (memmem(p, n, "TRACEPOINT_PROBE(", 17) && !memmem(p, n, "#define", 7))
+			ob_printf(ob, "#line %u \"%s\"\n", line, path);
+		p += n;
+	}
 }
 
 int program_build(const struct program_params *p, const struct templates *t,
@@ -175,15 +203,8 @@ int program_build(const struct program_params *p, const struct templates *t,
 		if (r->present)
 			ob_printf(&ob, "#define BWM_TP_%s__%s 1\n", r->cat, r->ev);
 	}
-	for (i = 0; i < TPL_COUNT; i++) {
-		char path[PATH_MAX * 4 + 1];
-
-		program_c_escape(t->t[i].path, path, sizeof(path));
-		ob_printf(&ob, "\n#line 1 \"%s\"\n", path);
-		ob_put(&ob, t->t[i].text, t->t[i].len);
-		if (t->t[i].len && t->t[i].text[t->t[i].len - 1] != '\n')
-			ob_put(&ob, "\n", 1);
-	}
+	for (i = 0; i < TPL_COUNT; i++)
+		put_template(&ob, &t->t[i]);
 	ob_put(&ob, "", 1);
 	if (ob.oom) {
 		ob_free(&ob);

@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -19,6 +20,24 @@ WRITER = str(HELPERS / "writer")
 TIMEOUT = 60.0
 
 _live = []
+
+
+def _hermetic_templates():
+    """An installed copy of the templates (make install) would take precedence over the
+    copy embedded in the binary under test: point the tool at a root-owned copy of
+    this tree's probes/ instead, so that the tests always run this tree's templates."""
+    installed = "/usr/local/share/bpf_write_monitor/probes"
+    if not os.path.isdir(installed) or os.environ.get("BPF_WRITE_MONITOR_PROBES"):
+        return
+    d = tempfile.mkdtemp(prefix="bwm-probes-")
+    os.chmod(d, 0o755)
+    for f in (ROOT / "probes").iterdir():
+        shutil.copy(f, d)
+        os.chmod(os.path.join(d, f.name), 0o644)
+    os.environ["BPF_WRITE_MONITOR_PROBES"] = d
+
+
+_hermetic_templates()
 
 
 class TestFailure(AssertionError):

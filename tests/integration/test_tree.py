@@ -140,7 +140,7 @@ def test_exits_by_itself_when_the_process_exits():
     w.wait()
     r = m.finish()
     expect_eq((r.rc, r.stdout), (0, b"bye\n"), "status and output")
-    check(r.stderr.rstrip().endswith("PID %d has exited" % w.pid), r.stderr)
+    check("\nbpf_write_monitor: PID %d has exited\n" % w.pid in r.stderr, r.stderr)
 
 
 def test_quiet_exit():

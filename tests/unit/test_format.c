@@ -44,8 +44,58 @@ static int utc(void **state)
 
 static void bare_line(void **state)
 {
+	struct line_meta other = meta;
+
 	(void)state;
-	assert_string_equal(render(&(struct format_opts){ 0 }, &meta, "hello", 0), "hello\n");
+	assert_string_equal(render(&(struct format_opts){ .bare_fd = 1 }, &meta, "hello", 0),
+			    "hello\n");
+	/* A stream other than the one shown bare (a field hack) is named. */
+	other.fd = 3;
+	assert_string_equal(render(&(struct format_opts){ .bare_fd = 1 }, &other, "hello", 0),
+			    "fd3: hello\n");
+}
+
+static void json_lines(void **state)
+{
+	struct format_opts o = { .json = true };
+	struct line_meta m = meta;
+
+	(void)state;
+	assert_string_equal(render(&o, &m, "say \"hi\"\t\\ \x1b[1mbold\x01", 0),
+			    "{\"time\":\"2026-03-02T14:32:01.042000+00:00\",\"pid\":1847,"
+			    "\"tid\":1850,\"comm\":\"nginx\",\"stream\":\"stdout\","
+			    "\"line\":\"say \\\"hi\\\"\\t\\\\ bold\",\"truncated\":false}\n");
+	m.fd = 2;
+	assert_string_equal(render(&o, &m, "caf\xc3\xa9 \xff", 10),
+			    "{\"time\":\"2026-03-02T14:32:01.042000+00:00\",\"pid\":1847,"
+			    "\"tid\":1850,\"comm\":\"nginx\",\"stream\":\"stderr\","
+			    "\"line\":\"caf\xc3\xa9 \\\\xff\",\"truncated\":true,"
+			    "\"missing_bytes\":10}\n");
+}
+
+static void json_events(void **state)
+{
+	struct formatter f;
+	struct outbuf ob = { 0 };
+
+	(void)state;
+	format_init(&f, &(struct format_opts){ .json = true });
+	format_exit(&f, &ob, &meta, WALL, 3 << 8, true);
+	format_exit(&f, &ob, &meta, WALL, 11 | 0x80, true);
+	format_fork(&f, &ob, &meta, WALL, 1);
+	format_transfer(&f, &ob, &meta, WALL, 4096);
+	ob_put(&ob, "", 1);
+	assert_string_equal(ob.p,
+		"{\"time\":\"2026-03-02T14:32:01.042000+00:00\",\"pid\":1847,\"tid\":1850,"
+		"\"comm\":\"nginx\",\"event\":\"exit\",\"exit_status\":3}\n"
+		"{\"time\":\"2026-03-02T14:32:01.042000+00:00\",\"pid\":1847,\"tid\":1850,"
+		"\"comm\":\"nginx\",\"event\":\"exit\",\"signal\":\"SIGSEGV\","
+		"\"core_dumped\":true}\n"
+		"{\"time\":\"2026-03-02T14:32:01.042000+00:00\",\"pid\":1847,\"tid\":1850,"
+		"\"comm\":\"nginx\",\"event\":\"fork\",\"parent\":1}\n"
+		"{\"time\":\"2026-03-02T14:32:01.042000+00:00\",\"pid\":1847,\"tid\":1850,"
+		"\"comm\":\"nginx\",\"stream\":\"stdout\",\"kernel_transfer_bytes\":4096}\n");
+	ob_free(&ob);
 }
 
 static void all_prefixes_match_the_seed_example(void **state)
@@ -64,12 +114,12 @@ static void all_prefixes_match_the_seed_example(void **state)
 static void each_prefix_alone(void **state)
 {
 	(void)state;
-	assert_string_equal(render(&(struct format_opts){ .timestamp = true }, &meta, "x", 0),
-			    "14:32:01.042 x\n");
-	assert_string_equal(render(&(struct format_opts){ .pid = true }, &meta, "x", 0),
-			    "1847 x\n");
-	assert_string_equal(render(&(struct format_opts){ .comm = true }, &meta, "x", 0),
-			    "nginx x\n");
+	assert_string_equal(render(&(struct format_opts){ .timestamp = true, .bare_fd = 1 }, &meta,
+				   "x", 0), "14:32:01.042 x\n");
+	assert_string_equal(render(&(struct format_opts){ .pid = true, .bare_fd = 1 }, &meta, "x",
+				   0), "1847 x\n");
+	assert_string_equal(render(&(struct format_opts){ .comm = true, .bare_fd = 1 }, &meta, "x",
+				   0), "nginx x\n");
 	assert_string_equal(render(&(struct format_opts){ .label = true }, &meta, "x", 0),
 			    "stdout: x\n");
 }
@@ -90,16 +140,16 @@ static void text_and_comm_are_sanitized(void **state)
 
 	(void)state;
 	memcpy(m.comm, "ev\x1b[1mil", 9);
-	assert_string_equal(render(&(struct format_opts){ .comm = true }, &m, "\x1b[31mred", 0),
-			    "evil red\n");
+	assert_string_equal(render(&(struct format_opts){ .comm = true, .bare_fd = 1 }, &m,
+				   "\x1b[31mred", 0), "evil red\n");
 }
 
 static void missing_bytes_are_reported(void **state)
 {
 	(void)state;
-	assert_string_equal(render(&(struct format_opts){ 0 }, &meta, "start", 12345),
+	assert_string_equal(render(&(struct format_opts){ .bare_fd = 1 }, &meta, "start", 12345),
 			    "start [... 12345 more bytes not captured]\n");
-	assert_string_equal(render(&(struct format_opts){ 0 }, &meta, "", 7),
+	assert_string_equal(render(&(struct format_opts){ .bare_fd = 1 }, &meta, "", 7),
 			    "[... 7 more bytes not captured]\n");
 }
 
@@ -123,13 +173,17 @@ static void lifecycle_lines_always_have_their_label(void **state)
 	struct outbuf ob = { 0 };
 
 	(void)state;
-	format_init(&f, &(struct format_opts){ 0 });
-	format_event(&f, &ob, &meta, WALL, "exit", "1847 exited with status 0", 25);
-	format_init(&f, &(struct format_opts){ .pid = true, .comm = true });
-	format_event(&f, &ob, &meta, WALL, "fork", "1850 (parent 1847)", 18);
+	format_init(&f, &(struct format_opts){ .bare_fd = 1 });
+	format_exit(&f, &ob, &meta, WALL, 0, true);
+	format_exit(&f, &ob, &meta, WALL, 9, true);
+	format_exec(&f, &ob, &meta, WALL, "/usr/sbin/nginx", 15);
+	format_init(&f, &(struct format_opts){ .pid = true, .comm = true, .bare_fd = 1 });
+	format_fork(&f, &ob, &meta, WALL, 1);
 	ob_put(&ob, "", 1);
 	assert_string_equal(ob.p, "exit: 1847 exited with status 0\n"
-			    "1847 nginx fork: 1850 (parent 1847)\n");
+			    "exit: 1847 killed by SIGKILL\n"
+			    "exec: 1847 /usr/sbin/nginx\n"
+			    "1847 nginx fork: 1847 (parent 1)\n");
 	ob_free(&ob);
 }
 
@@ -167,6 +221,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(bare_line),
+		cmocka_unit_test(json_lines),
+		cmocka_unit_test(json_events),
 		cmocka_unit_test(all_prefixes_match_the_seed_example),
 		cmocka_unit_test(each_prefix_alone),
 		cmocka_unit_test(other_fds_are_named),

@@ -1,0 +1,227 @@
+"""Field hacks and bcc-tools conventions: templates, --ebpf, JSON, files, install."""
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import tempfile
+from pathlib import Path
+
+from harness import (ROOT, TOOL, Monitor, Writer, capture, check, error_line, expect_eq,
+                     run_tool)
+
+PROBES = ROOT / "probes"
+
+
+def root_owned_copy():
+    """A copy of probes/ the way the README's walkthrough makes it."""
+    d = Path(tempfile.mkdtemp(prefix="bwm-hack-"))
+    os.chmod(d, 0o755)
+    for f in PROBES.iterdir():
+        shutil.copy(f, d)
+        os.chmod(d / f.name, 0o644)
+    return d
+
+
+# ---- templates -------------------------------------------------------------
+
+def test_readme_field_hack_walkthrough():
+    # The README's steps, run as written: copy probes/, edit with its sed line, rerun.
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Field hacks"):readme.index("## Output for machines")]
+    cmds = [l[len("$ sudo "):] for l in section.splitlines() if l.startswith("$ sudo ")]
+    check(len(cmds) == 4, "walkthrough commands: %r" % cmds)
+    d = tempfile.mkdtemp(prefix="bwm-hack-")
+    os.rmdir(d)
+    for cmd in cmds[:3]:
+        subprocess.run(["sh", "-c", cmd.replace("/root/probes", d)], cwd=ROOT, check=True)
+    grep = subprocess.run(["grep", "-n", "define BWM_CAPTURE", d + "/common.bpf.h"],
+                          capture_output=True, text=True).stdout
+    check(grep.strip() in section, "the README shows the edited line: " + grep)
+    check("--probe-dir /root/probes" in cmds[3], cmds[3])
+    r = capture(["devnull:3", "out:to stdout\\n", "write:3:to fd 3\\n", "err:not stderr\\n"],
+                "--probe-dir", d)
+    expect_eq(r.stdout, b"to stdout\nfd3: to fd 3\n")
+    check("to stdout\nfd3: to fd 3\n" in section, "the README shows this output")
+    # Without the hack, fd 3 is not captured.
+    r = capture(["devnull:3", "out:to stdout\\n", "write:3:to fd 3\\n"])
+    expect_eq(r.stdout, b"to stdout\n")
+
+
+def test_templates_from_the_environment_and_verbose_origin():
+    d = root_owned_copy()
+    env = dict(os.environ, BPF_WRITE_MONITOR_PROBES=str(d))
+    r = run_tool("-p", "1", "--ebpf", "-v", env=env)
+    expect_eq(r.rc, 0, "status")
+    check("templates from %s (BPF_WRITE_MONITOR_PROBES)" % d in r.stderr, r.stderr)
+    check(('#line 1 "%s/write.bpf.c"' % d).encode() in r.stdout, "line markers")
+    env.pop("BPF_WRITE_MONITOR_PROBES")
+    r = run_tool("-p", "1", "--ebpf", "-v", "--probe-dir", d, env=env)
+    check("templates from %s (--probe-dir)" % d in r.stderr, r.stderr)
+
+
+def test_embedded_templates_are_the_fallback():
+    env = {k: v for k, v in os.environ.items() if k != "BPF_WRITE_MONITOR_PROBES"}
+    r = run_tool("-p", "1", "--ebpf", "-v", prog=["unshare", "--mount", "sh", "-c",
+                 "mount -t tmpfs none /usr/local && exec \"$0\" \"$@\"", TOOL], env=env)
+    expect_eq(r.rc, 0, "status")
+    check("templates from the copy embedded in the binary" in r.stderr, r.stderr)
+    check(b'#line 1 "<embedded>/write.bpf.c"' in r.stdout, "embedded line markers")
+
+
+def test_unsafe_templates_are_refused():
+    d = root_owned_copy()
+    os.chmod(d / "write.bpf.c", 0o664)
+    line = error_line(run_tool("-p", "1", "--ebpf", "--probe-dir", d))
+    check("refusing template file %s/write.bpf.c" % d in line and "writable by its group" in line
+          and "chmod go-w" in line, line)
+    os.chmod(d / "write.bpf.c", 0o644)
+    os.chown(d / "event.h", 65534, 65534)
+    line = error_line(run_tool("-p", "1", "--ebpf", "--probe-dir", d))
+    check("%s/event.h is not owned by root" % d in line and "chown root:root" in line, line)
+    os.chown(d / "event.h", 0, 0)
+    os.chmod(d, 0o777)
+    line = error_line(run_tool("-p", "1", "--ebpf", "--probe-dir", d))
+    check("refusing template directory %s" % d in line and "writable by everyone" in line, line)
+    os.chmod(d, 0o755)
+    os.symlink(d / "event.h", d / "link.h")
+    os.rename(d / "link.h", d / "lifecycle.bpf.c")
+    line = error_line(run_tool("-p", "1", "--ebpf", "--probe-dir", d))
+    check("lifecycle.bpf.c" in line, line)
+
+
+def test_compile_error_in_lifecycle_template_names_file_and_line():
+    d = root_owned_copy()
+    lines = (d / "lifecycle.bpf.c").read_text().split("\n")
+    n = next(i for i, l in enumerate(lines) if "TRACEPOINT_PROBE(sched, sched_process_fork)" in l)
+    lines.insert(n + 2, "\tint oops = ;")
+    (d / "lifecycle.bpf.c").write_text("\n".join(lines))
+    w = Writer("wait")
+    r = run_tool("-p", w.pid, "-f", "--probe-dir", d)
+    check(r.rc == 1, "expected a failure")
+    check("%s/lifecycle.bpf.c:%d:" % (d, n + 3) in r.stderr, r.stderr)
+
+
+def test_ebpf_shows_the_baked_constants_without_root():
+    r = run_tool("--pid", "4321", "--stderr", "--ebpf", prog=[
+        "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", TOOL])
+    expect_eq(r.rc, 0, "status: " + r.stderr)
+    text = r.stdout.decode()
+    check("\n#define BWM_TARGET_PID 4321\n" in text, "PID")
+    check("\n#define BWM_FD_MASK 0x4\n" in text, "fd mask (stderr)")
+    check("TRACEPOINT_PROBE(syscalls, sys_exit_write)" in text, "the templates")
+
+
+# ---- output ---------------------------------------------------------------
+
+def test_json_lines_parse_with_jq_and_python():
+    w = Writer("wait", "out:plain\\n", "err:\"quoted\" \\\\ back\\tslash\\n",
+               "out:ctl\\x01\\x02 \\e[31mred\\e[0m\\n", "out:utf8 \u00e9\u2713 \\xff\\n",
+               "bigwrite:1:3000:0", "out:\\n")
+    m = Monitor("-p", w.pid, "-1", "-2", "--json", "-m", "1000")
+    w.go()
+    w.wait()
+    r = m.finish()
+    rows = [json.loads(l) for l in r.text.splitlines()]
+    expect_eq([(x["stream"], x["line"], x["truncated"]) for x in rows], [
+        ("stdout", "plain", False),
+        ("stderr", '"quoted" \\ back\tslash', False),
+        ("stdout", "ctl red", False),
+        ("stdout", "utf8 \u00e9\u2713 \\xff", False),
+        ("stdout", "x" * 1000, True),
+    ], "parsed lines")
+    expect_eq(rows[-1]["missing_bytes"], 2000, "missing bytes")
+    for x in rows:
+        expect_eq((x["pid"], x["tid"], x["comm"]), (w.pid, w.pid, "writer"), "origin")
+        check(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d", x["time"]),
+              x["time"])
+    jq = subprocess.run(["jq", "-r", ".line"], input=r.stdout, capture_output=True, check=True)
+    expect_eq(jq.stdout.decode().splitlines()[0], "plain", "jq")
+
+
+def test_json_lifecycle_events():
+    w = Writer("wait", "fork-exit:4")
+    m = Monitor("-p", w.pid, "-f", "-x", "-j")
+    w.go()
+    w.wait()
+    rows = [json.loads(l) for l in m.finish().text.splitlines()]
+    events = [(x.get("event"), x.get("exit_status")) for x in rows if "event" in x]
+    expect_eq(events, [("fork", None), ("exit", 4), ("exit", 0)], "events")
+    expect_eq(rows[0]["parent"], w.pid, "parent of the fork")
+
+
+def test_output_file_is_appended_with_mode_0600():
+    path = os.path.join(tempfile.mkdtemp(), "out.log")
+    for word in ("first", "second"):
+        r = capture(["out:%s\\n" % word], "-o", path)
+        expect_eq(r.stdout, b"", "nothing on stdout")
+    expect_eq(open(path).read(), "first\nsecond\n", "appended")
+    expect_eq(stat.S_IMODE(os.stat(path).st_mode), 0o600, "mode")
+
+
+def test_output_file_does_not_follow_a_symlink():
+    d = tempfile.mkdtemp()
+    target = os.path.join(d, "victim")
+    open(target, "w").close()
+    os.symlink(target, os.path.join(d, "link"))
+    w = Writer("wait")
+    line = error_line(run_tool("-p", w.pid, "-o", os.path.join(d, "link")))
+    check("symlink" in line, line)
+    expect_eq(os.path.getsize(target), 0, "the symlink's target is untouched")
+
+
+def test_summary_line_at_exit_and_quiet():
+    r = capture(["out:a\\nb\\n"])
+    last = r.stderr.rstrip().splitlines()[-1]
+    check(re.fullmatch(r"bpf_write_monitor: 2 lines, 4 bytes captured, 0 events lost, "
+                       r"\d+\.\d s", last), last)
+
+
+# ---- install and documentation ----------------------------------------------
+
+def test_make_install_destdir_layout_and_man_page():
+    dest = tempfile.mkdtemp(prefix="bwm-destdir-")
+    subprocess.run(["make", "-s", "install", "DESTDIR=" + dest], cwd=ROOT, check=True,
+                   capture_output=True)
+    files = sorted(str(p.relative_to(dest)) for p in Path(dest).rglob("*") if p.is_file())
+    expect_eq(files, [
+        "usr/local/sbin/bpf_write_monitor",
+        "usr/local/share/bpf_write_monitor/probes/common.bpf.h",
+        "usr/local/share/bpf_write_monitor/probes/event.h",
+        "usr/local/share/bpf_write_monitor/probes/lifecycle.bpf.c",
+        "usr/local/share/bpf_write_monitor/probes/write.bpf.c",
+        "usr/local/share/man/man8/bpf_write_monitor.8",
+    ], "installed files")
+    man = subprocess.run(["man", "-l", os.path.join(dest, "usr/local/share/man/man8/"
+                                                     "bpf_write_monitor.8")],
+                         capture_output=True, env=dict(os.environ, MANPAGER="cat",
+                                                       MANWIDTH="80"))
+    expect_eq(man.returncode, 0, "man -l")
+    text = man.stdout.decode()
+    for section in ("NAME", "SYNOPSIS", "DESCRIPTION", "REQUIREMENTS", "OPTIONS", "EXAMPLES",
+                    "FIELDS", "OVERHEAD", "SOURCE", "OS", "STABILITY", "SEE ALSO"):
+        check(re.search(r"^%s$" % section, text, re.M), "man page section " + section)
+    # The installed binary finds the installed templates.
+    r = run_tool("-p", "1", "--ebpf", "-v", prog=[
+        "unshare", "--mount", "sh", "-c", "mount --bind %s/usr/local /usr/local && exec "
+        "/usr/local/sbin/bpf_write_monitor \"$@\"" % dest, "sh"],
+        env={k: v for k, v in os.environ.items() if k != "BPF_WRITE_MONITOR_PROBES"})
+    check("templates from /usr/local/share/bpf_write_monitor/probes (the installed copy)"
+          in r.stderr, r.stderr)
+    subprocess.run(["make", "-s", "uninstall", "DESTDIR=" + dest], cwd=ROOT, check=True,
+                   capture_output=True)
+    expect_eq([p for p in Path(dest).rglob("*") if p.is_file()], [], "uninstalled")
+
+
+def test_docs_are_in_step_with_the_options():
+    help_text = run_tool("-h").stdout.decode()
+    longs = sorted(set(re.findall(r"--[a-z][a-z-]+", help_text)))
+    man = (ROOT / "man/man8/bpf_write_monitor.8").read_text().replace("\\-", "-")
+    readme = (ROOT / "README.md").read_text()
+    for opt in longs + ["--ebpf"]:
+        check(opt in man, "man page lacks " + opt)
+        check(opt in readme, "README lacks " + opt)
+    example = (ROOT / "tools/bpf_write_monitor_example.txt").read_text()
+    check(example.rstrip().endswith(help_text.rstrip()),
+          "tools/bpf_write_monitor_example.txt must end with the current -h output")
