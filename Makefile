@@ -46,7 +46,7 @@ TOOL_OBJS := $(TOOL_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/embedded.o
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
-.PHONY: all deps check unit integration demo clean helpers install uninstall FORCE
+.PHONY: all deps check unit integration demo bench clean helpers install uninstall FORCE
 
 all: $(TOOL)
 
@@ -107,6 +107,27 @@ check: deps
 demo: deps
 	$(Q)$(MAKE) --no-print-directory $(TOOL)
 	$(Q)tools/demo.sh
+
+# The benchmark (not part of check): installs bpftrace, strace, gnuplot and GNU
+# time, builds its load programs, writes bench/RESULTS.md and bench/chart.png.
+BENCH_BINS := $(BUILD)/bench/load $(BUILD)/bench/minimal
+
+$(BUILD)/bench/load: bench/load.c | $(BUILD)/bench
+	@echo "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
+
+$(BUILD)/bench/minimal: bench/minimal.c | $(BUILD)/bench
+	@echo "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(BCC_CFLAGS) -o $@ $< -lbcc
+
+$(BUILD)/bench:
+	$(Q)mkdir -p $@
+
+bench:
+	$(Q)if [ "$$(id -u)" -ne 0 ]; then echo "make: run this as root (sudo make bench)" >&2; exit 1; fi
+	$(Q)tools/install-deps.sh --bench
+	$(Q)$(MAKE) --no-print-directory $(TOOL) $(BENCH_BINS)
+	$(Q)$(PYTHON) bench/bench.py
 
 install: $(TOOL)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/probes $(DESTDIR)$(MANDIR)

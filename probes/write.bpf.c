@@ -22,9 +22,10 @@
 #define BWM_CHUNK	32768	/* payload bytes per record */
 #define BWM_MAX_CHUNKS	((BWM_MAX_BYTES + BWM_CHUNK - 1) / BWM_CHUNK)
 #define BWM_MAX_IOV	1024	/* UIO_MAXIOV: the kernel takes no more per call */
-#define BWM_MAX_MSGS	64	/* sendmmsg messages walked per call; more are reported */
+#define BWM_MAX_MSGS	32	/* sendmmsg messages walked per call; more are reported */
 #define BWM_MSG_IOV	8	/* iovecs walked per sendmmsg message; more are reported */
-#define BWM_MSG_MAX	(BWM_MAX_BYTES < 65536 ? BWM_MAX_BYTES : 65536) /* bytes per message */
+#define BWM_NR_SENDMSG	46	/* x86-64 syscall number (the ABI) */
+#define BWM_MSG_MAX	(BWM_MAX_BYTES < BWM_CHUNK ? BWM_MAX_BYTES : BWM_CHUNK) /* per message */
 
 /* Arguments as user space passed them: struct iovec, msghdr, mmsghdr (UAPI). */
 struct bwm_iovec {
@@ -266,10 +267,14 @@ BWM_ALSO(syscalls, sys_exit_write, sys_exit_sendto)
 #endif
 
 #if BWM_TP(syscalls, sys_exit_writev)
-/* writev(fd, iov, vlen); pwritev(), pwritev2() and vmsplice() take the same first three. */
+/*
+ * writev(fd, iov, vlen); pwritev(), pwritev2() and vmsplice() take the same
+ * first three, and sendmsg(fd, msg, flags) has its iovecs in msg. One
+ * program for them all, so that the iovec loop is verified once.
+ */
 TRACEPOINT_PROBE(syscalls, sys_exit_writev)
 {
-	u64 id = bpf_get_current_pid_tgid();
+	u64 id = bpf_get_current_pid_tgid(), iov, vlen;
 	u32 mask = bwm_begin(id, args->ret);
 	struct pt_regs *regs;
 
@@ -278,30 +283,22 @@ TRACEPOINT_PROBE(syscalls, sys_exit_writev)
 	regs = bwm_regs();
 	if (!bwm_fd_ok(mask, BWM_ARG1(regs)))
 		return 0;
-	return bwm_iovecs(args, id, BWM_ARG1(regs), BWM_ARG2(regs), BWM_ARG3(regs), args->ret);
+	iov = BWM_ARG2(regs);
+	vlen = BWM_ARG3(regs);
+	if (args->__syscall_nr == BWM_NR_SENDMSG) {
+		struct bwm_msghdr m = {};
+
+		if (bpf_probe_read_user(&m, sizeof(m), (void *)iov) != 0)
+			return 0;
+		iov = m.iov;
+		vlen = m.iovlen;
+	}
+	return bwm_iovecs(args, id, BWM_ARG1(regs), iov, vlen, args->ret);
 }
 BWM_ALSO(syscalls, sys_exit_writev, sys_exit_pwritev)
 BWM_ALSO(syscalls, sys_exit_writev, sys_exit_pwritev2)
 BWM_ALSO(syscalls, sys_exit_writev, sys_exit_vmsplice)
-#endif
-
-#if BWM_TP(syscalls, sys_exit_sendmsg)
-/* sendmsg(fd, msg, flags): the message's iovecs. */
-TRACEPOINT_PROBE(syscalls, sys_exit_sendmsg)
-{
-	u64 id = bpf_get_current_pid_tgid();
-	u32 mask = bwm_begin(id, args->ret);
-	struct bwm_msghdr m = {};
-	struct pt_regs *regs;
-
-	if (!mask)
-		return 0;
-	regs = bwm_regs();
-	if (!bwm_fd_ok(mask, BWM_ARG1(regs)) ||
-	    bpf_probe_read_user(&m, sizeof(m), (void *)BWM_ARG2(regs)) != 0)
-		return 0;
-	return bwm_iovecs(args, id, BWM_ARG1(regs), m.iov, m.iovlen, args->ret);
-}
+BWM_ALSO(syscalls, sys_exit_writev, sys_exit_sendmsg)
 #endif
 
 #if BWM_TP(syscalls, sys_exit_sendmmsg)
@@ -336,7 +333,7 @@ TRACEPOINT_PROBE(syscalls, sys_exit_sendmmsg)
 		bwm_header(&h, id, BWM_EV_WRITE, BWM_ARG1(regs), m.len);
 		n = bwm_gather_iov(s, m.hdr.iov, m.hdr.iovlen, bwm_min(m.len, BWM_MSG_MAX),
 				   BWM_MSG_IOV);
-		bwm_send(args, s, &h, n, (BWM_MSG_MAX + BWM_CHUNK - 1) / BWM_CHUNK);
+		bwm_send(args, s, &h, n, 1);
 	}
 	if (args->ret > BWM_MAX_MSGS) {
 		bwm_header(&h, id, BWM_EV_WRITE, BWM_ARG1(regs), 0);

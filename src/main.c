@@ -336,6 +336,7 @@ int main(int argc, char **argv)
 	struct program prog = { 0 };
 	struct templates tpl;
 	struct app app = { .watch.pidfd = -1 };
+	struct compiler *compiler = NULL;
 	struct config cfg;
 	char err[1024];
 	pid_t target = 0;
@@ -356,9 +357,7 @@ int main(int argc, char **argv)
 	params.pid_max = proc_pid_max();
 	params.ncpus = proc_possible_cpus();
 	params.target = cfg.pid;
-	params.exit_code_off = kbtf_member_offset("task_struct", "exit_code");
-	params.exit_has_group_dead = host_tracepoint_has_field("sched", "sched_process_exit",
-							       "group_dead");
+	params.exit_code_off = -1;
 
 	if (!cfg.ebpf) {
 		if (host_check_privileges(err, sizeof(err))) {
@@ -372,9 +371,23 @@ int main(int argc, char **argv)
 			fail(err);
 			return 1;
 		}
+		/* libbcc loads (~0.1 s) in the compiler child while the program is prepared. */
+		compiler = compiler_start(cfg.verbose, err, sizeof(err));
+		if (!compiler) {
+			fail(err);
+			return 1;
+		}
+	}
+	if (cfg.descendants || cfg.exits) {
+		/* Only the lifecycle probes need these (and BTF takes a while to parse). */
+		params.exit_code_off = kbtf_member_offset("task_struct", "exit_code");
+		params.exit_has_group_dead = host_tracepoint_has_field("sched",
+								       "sched_process_exit",
+								       "group_dead");
 	}
 	if (probes_load(cfg.probe_dir, &tpl, err, sizeof(err))) {
 		fail(err);
+		compiler_cancel(compiler);
 		return 1;
 	}
 	if (cfg.verbose)
@@ -412,7 +425,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	app.tracer = tracer_load(&prog, cfg.verbose, err, sizeof(err));
+	app.tracer = tracer_load(compiler, &prog, err, sizeof(err));
+	compiler = NULL;
 	if (!app.tracer) {
 		if (!exiting)
 			fail(err);
@@ -485,6 +499,7 @@ out:
 				(unsigned long long)reader_lost_total(app.reader),
 				(clock_ns(CLOCK_MONOTONIC) - app.started) / 1e9);
 	}
+	compiler_cancel(compiler);
 	tree_watch_free(&app.watch);
 	if (app.sink.error && app.sink.error != EPIPE) {
 		snprintf(err, sizeof(err), "cannot write output: %s", strerror(app.sink.error));

@@ -326,6 +326,17 @@ static void add_pipe(struct reader_scan *r, unsigned long ino)
 	r->pipes[r->npipes++] = ino;
 }
 
+/* Is /proc/PID/fd/FD open for reading (O_RDONLY or O_RDWR), per its fdinfo? */
+static bool fd_reads(pid_t pid, const char *fd)
+{
+	char path[320], buf[512], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", pid, fd);
+	if (read_small(path, buf, sizeof(buf)) <= 0 || !(p = strstr(buf, "flags:")))
+		return true;	/* cannot tell: count it as a reader */
+	return (strtoul(p + 6, NULL, 8) & O_ACCMODE) != O_WRONLY;
+}
+
 /* The pipe inode behind /proc/PID/fd/FD, 0 if it is not a pipe. */
 static unsigned long fd_pipe(pid_t pid, const char *fd)
 {
@@ -383,7 +394,8 @@ static int scan_reader(long pid, void *arg)
 		if (e->d_name[0] == '.')
 			continue;
 		ino = fd_pipe(pid, e->d_name);
-		reads = (ino && has_pipe(r, ino)) ||
+		/* The write ends of a pipe share its inode: only a read end reads. */
+		reads = (ino && has_pipe(r, ino) && fd_reads(pid, e->d_name)) ||
 			(!ino && r->pty >= 0 && fd_is_pty_master(pid, e->d_name, r->pty));
 	}
 	closedir(d);

@@ -69,8 +69,9 @@ size_t proc_descendants(const struct proc_entry *list, size_t n, struct pidset *
 			bool skip_kthreads, struct proc_entry *out, size_t max);
 
 /*
- * Processes that read what is written to fd: the holders of its pipe and,
- * following their own stdout and stderr pipes, of the pipes they write to;
+ * Processes that read what is written to fd: those holding the read end of
+ * its pipe and, following their own stdout and stderr pipes, of the pipes
+ * they write to;
  * for a pseudo-terminal, the processes holding its master side. Fills out
  * (at most max, never self); returns how many.
  */

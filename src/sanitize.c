@@ -6,6 +6,9 @@
  * really print: colours and cursor movement (CSI), titles and hyperlinks (OSC),
  * device control strings, charset selection and the other two-byte ESC forms.
  */
+#include <stdint.h>
+#include <string.h>
+
 #include "sanitize.h"
 
 #define ESC	0x1b
@@ -121,6 +124,28 @@ static size_t put_hex(char *out, unsigned char c)
 	return 4;
 }
 
+/*
+ * Length of the run of printable ASCII (0x20 to 0x7e) at p: eight bytes at a
+ * time while it can (most output is plain text), then byte by byte.
+ */
+static size_t plain_run(const unsigned char *p, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t v;
+
+		memcpy(&v, p + i, 8);
+		/* A byte below 0x20, or above 0x7e (top bit or 0x7f), ends the run. */
+		if (((v - ones * 0x20) | (v + ones * (0x7f - 0x7e)) | v) & highs)
+			break;
+	}
+	while (i < n && p[i] >= 0x20 && p[i] < 0x7f)
+		i++;
+	return i;
+}
+
 size_t sanitize(const char *in, size_t n, char *out, bool ascii)
 {
 	const unsigned char *p = (const unsigned char *)in;
@@ -129,6 +154,14 @@ size_t sanitize(const char *in, size_t n, char *out, bool ascii)
 
 	while (i < n) {
 		unsigned char c = p[i];
+
+		len = plain_run(p + i, n - i);
+		if (len) {
+			memcpy(out + o, p + i, len);
+			o += len;
+			i += len;
+			continue;
+		}
 
 		if (c == ESC) {
 			i = skip_esc(p, n, i);

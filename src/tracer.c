@@ -98,7 +98,8 @@ struct bcc_api {
 
 static int bind_bcc(struct bcc_api *api, struct wire_reply *rep)
 {
-	void *h = dlopen(LIBBCC, RTLD_NOW | RTLD_LOCAL);
+	/* Lazy binding: resolving all of LLVM's symbols up front costs ~100 ms. */
+	void *h = dlopen(LIBBCC, RTLD_LAZY | RTLD_LOCAL);
 
 	if (!h) {
 		snprintf(rep->msg, sizeof(rep->msg), "cannot load %s: %s (install it: "
@@ -309,21 +310,46 @@ static void *compile_unprivileged(const struct bcc_api *api, const char *text)
 	return mod;
 }
 
-/* The child: compile, load every tracepoint function, send the fds back. */
-static void compile_child(int sock, const char *text, bool verbose)
+/* The program text, as one message; NULL when the parent gave up. */
+static char *receive_text(int sock)
+{
+	ssize_t n = recv(sock, NULL, 0, MSG_PEEK | MSG_TRUNC);
+	char *text;
+
+	if (n <= 0 || !(text = malloc(n + 1)))
+		return NULL;
+	if (recv(sock, text, n, 0) != n) {
+		free(text);
+		return NULL;
+	}
+	text[n] = '\0';
+	return text;
+}
+
+/*
+ * The child: load libbcc while the parent prepares the program, then
+ * compile it, load every tracepoint function and send the fds back.
+ */
+static void compile_child(int sock, bool verbose)
 {
 	static struct wire_reply rep;
 	static struct load_job job;
 	int fds[MAX_ITEMS], refused, i;
 	struct bcc_api api;
+	char *text;
 	size_t k, n;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* libbcc prints some diagnostics on stdout: keep the data stream clean. */
 	dup2(STDERR_FILENO, STDOUT_FILENO);
 	memset(&rep, 0, sizeof(rep));
-	if (bind_bcc(&api, &rep))
+	if (bind_bcc(&api, &rep)) {
+		free(receive_text(sock));
 		goto fail;
+	}
+	text = receive_text(sock);
+	if (!text)
+		_exit(0);
 	job.api = &api;
 	job.mod = compile_unprivileged(&api, text);
 	if (!job.mod) {
@@ -409,34 +435,70 @@ static int split_function(const char *name, char *cat, char *ev)
 	return 0;
 }
 
-struct tracer *tracer_load(const struct program *prog, bool verbose, char *err, size_t errlen)
-{
-	static struct wire_reply rep;
-	int sv[2], fds[MAX_ITEMS], nfds = 0, status, i;
-	struct tracer *t;
-	pid_t child;
+struct compiler {
+	pid_t pid;
+	int sock;
+};
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+struct compiler *compiler_start(bool verbose, char *err, size_t errlen)
+{
+	struct compiler *c = calloc(1, sizeof(*c));
+	int sv[2];
+
+	if (!c || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
 		snprintf(err, errlen, "socketpair: %s", strerror(errno));
+		free(c);
 		return NULL;
 	}
 	fflush(NULL);
-	child = fork();
-	if (child < 0) {
+	c->pid = fork();
+	if (c->pid < 0) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));
 		close(sv[0]);
 		close(sv[1]);
+		free(c);
 		return NULL;
 	}
-	if (child == 0) {
+	if (c->pid == 0) {
 		close(sv[0]);
-		compile_child(sv[1], prog->text, verbose);
+		compile_child(sv[1], verbose);
 	}
 	close(sv[1]);
+	c->sock = sv[0];
+	return c;
+}
+
+void compiler_cancel(struct compiler *c)
+{
+	if (!c)
+		return;
+	close(c->sock);		/* the child sees no text and leaves */
+	while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	free(c);
+}
+
+struct tracer *tracer_load(struct compiler *c, const struct program *prog, char *err,
+			   size_t errlen)
+{
+	static struct wire_reply rep;
+	int fds[MAX_ITEMS], nfds = 0, status, i, sock = c->sock;
+	pid_t child = c->pid;
+	struct tracer *t;
+
+	free(c);
+	if (send(sock, prog->text, strlen(prog->text), MSG_NOSIGNAL) < 0) {
+		snprintf(err, errlen, "cannot hand the program to the compiler: %s%s",
+			 strerror(errno), errno == EMSGSIZE ? " (the templates are too big)" : "");
+		close(sock);
+		while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+			;
+		return NULL;
+	}
 	memset(&rep, 0, sizeof(rep));
-	if (receive_reply(sv[0], &rep, fds, &nfds))
+	if (receive_reply(sock, &rep, fds, &nfds))
 		rep.status = -1;
-	close(sv[0]);
+	close(sock);
 	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
 		;
 	if (rep.status != 0 || nfds != rep.n) {

@@ -19,10 +19,22 @@
 struct tracer;
 
 /*
- * Compile and load prog. Compiler errors and verifier logs go to stderr as
- * they happen; err gets a one-line summary with what to do. NULL on failure.
+ * Start the compiler child: it loads libbcc while the caller prepares the
+ * program. NULL (and a message in err) on failure.
  */
-struct tracer *tracer_load(const struct program *prog, bool verbose, char *err, size_t errlen);
+struct compiler;
+struct compiler *compiler_start(bool verbose, char *err, size_t errlen);
+
+/* Stop a compiler that will not be used. */
+void compiler_cancel(struct compiler *c);
+
+/*
+ * Compile and load prog in the compiler child (which then exits; c is freed).
+ * Compiler errors and verifier logs go to stderr as they happen; err gets a
+ * one-line summary with what to do. NULL on failure.
+ */
+struct tracer *tracer_load(struct compiler *c, const struct program *prog, char *err,
+			   size_t errlen);
 
 /*
  * Attach the probes of a stage (1: lifecycle, 2: write) to their tracepoints,

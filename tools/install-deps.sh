@@ -4,7 +4,7 @@
 # running kernel (or a stand-in), and a mounted tracefs.
 #
 # USAGE: tools/install-deps.sh [--bench]
-#   --bench   also install what `make bench` compares against (bpftrace, strace, gnuplot)
+#   --bench   also install what `make bench` uses (bpftrace, strace, gnuplot, GNU time)
 #
 # Must run as root. Safe to run again: it only acts on what is missing.
 set -euo pipefail
@@ -55,7 +55,7 @@ ensure_packages() {
 # "no program left loaded" checks, jq for the JSON tests, man for the man page.
 packages=(build-essential pkg-config libbpfcc-dev libbpf-dev libcmocka-dev bpftool jq
 	  man-db groff-base util-linux procps python3 coreutils)
-[ "$bench" -eq 1 ] && packages+=(bpftrace strace gnuplot-nox)
+[ "$bench" -eq 1 ] && packages+=(bpftrace strace gnuplot-nox time)
 ensure_packages "${packages[@]}"
 
 # Kernel headers. bcc looks in /lib/modules/$(uname -r)/{build,source}.

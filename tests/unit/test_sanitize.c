@@ -106,6 +106,28 @@ static void ascii_mode_shows_non_ascii(void **state)
 	CHECK_ASCII("\xff", "\\xff");
 }
 
+static void long_runs_stop_at_every_position(void **state)
+{
+	static const unsigned char stoppers[] = { 0x00, 0x07, 0x09, 0x0a, 0x0d, 0x1f, 0x7f,
+						  0x80, 0xc3, 0xff };
+	char in[64], out[SANITIZE_MAX_OUT(64)], want[SANITIZE_MAX_OUT(64)];
+	size_t pos, k, n, w;
+
+	(void)state;
+	for (pos = 0; pos < 40; pos++) {
+		for (k = 0; k < sizeof(stoppers); k++) {
+			memset(in, 'a', sizeof(in));
+			in[pos] = stoppers[k];
+			n = sanitize(in, 40, out, false);
+			/* What the byte becomes on its own, between the plain parts. */
+			w = sanitize((char *)&stoppers[k], 1, want, false);
+			assert_int_equal(n, 39 + w);
+			assert_memory_equal(out + pos, want, w);
+			assert_true(memchr(out, 'a', pos) == out || pos == 0);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -119,6 +141,7 @@ int main(void)
 		cmocka_unit_test(utf8_is_kept),
 		cmocka_unit_test(invalid_bytes_are_shown),
 		cmocka_unit_test(ascii_mode_shows_non_ascii),
+		cmocka_unit_test(long_runs_stop_at_every_position),
 	};
 
 	return cmocka_run_group_tests_name("sanitize", tests, NULL, NULL);
