@@ -487,6 +487,10 @@ def report(cost, burst, sustained, bystand, start, mem, lat, elapsed):
               "the total at exit)." % (4096 / cost[("bwm", 4096)]["median"] / 1000)]
     lines += ["", "The verdicts compare minima, the rounds this shared VM disturbed least "
               "(its neighbours only ever add time); the medians above show the spread."]
+    lines += ["", "Only what was written is captured: the probes sit on the syscalls' exits, "
+              "where the return value is known, and read the arguments from the registers the "
+              "task saved on entry, so there is no entry probe and no per-thread map to pair "
+              "them; the figures above include that."]
     lines += ["", "Added cost of a captured 100-byte write: **%.3f us** (target: <= 0.5 us: %s); "
               "bpftrace adds %.2f us, %.1fx as much (target: >= 15x: %s); strace adds %.1f us."
               % (add["bwm"], "met" if add["bwm"] <= 0.5 else "MISSED",

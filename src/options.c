@@ -254,8 +254,9 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg, FIL
 		fprintf(err, "%s: --raw and --json do not mix: choose one\n", BWM_NAME);
 		return OPTIONS_ERROR;
 	}
-	if (cfg->raw && (cfg->timestamp || cfg->origin_pid || cfg->origin_comm || cfg->ascii)) {
-		fprintf(err, "%s: --raw prints the bytes only: drop the prefix and --ascii "
+	if (cfg->raw && (cfg->timestamp || cfg->origin_pid || cfg->origin_comm || cfg->ascii ||
+			 cfg->exits)) {
+		fprintf(err, "%s: --raw prints the bytes only: drop the prefix, --ascii and --exits "
 			"options\n", BWM_NAME);
 		return OPTIONS_ERROR;
 	}

@@ -188,6 +188,20 @@ def test_burst_of_200000_lines_is_complete_or_loss_is_reported():
         prev = seq
 
 
+def test_lost_events_are_counted_and_reported():
+    # One page per CPU cannot hold a 200,000-line burst: the loss must add up exactly.
+    n = 200000
+    r = capture(["burst:1:%d:100" % n], "--buffer-pages", "1")
+    lines = r.stdout.count(b"\n")
+    per_cpu = sum(int(x) for x in re.findall(r"lost (\d+) events on CPU #\d+", r.stderr))
+    total = re.search(r"lost (\d+) events in total", r.stderr)
+    check(total and per_cpu > 0, "losses expected with one page per CPU:\n" + r.stderr)
+    expect_eq(per_cpu, int(total.group(1)), "per-CPU reports add up to the total")
+    expect_eq(lines + per_cpu, n, "lines captured + events lost")
+    check(re.search(r"%d lines, \d+ bytes captured, %d events lost" % (lines, per_cpu),
+                    r.stderr), "summary line:\n" + r.stderr)
+
+
 def test_writer_switching_cpus_keeps_its_order():
     if os.cpu_count() < 2:
         return

@@ -234,6 +234,23 @@ def test_reader_of_the_output_cannot_be_the_target():
         cat.wait()
 
 
+def test_a_writer_sharing_the_output_pipe_is_not_a_reader():
+    # (writer; monitor) | cat: the writer holds the pipe's write end, like the monitor.
+    cat = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        w = Writer("wait", "err:from the writer\n", stdout=cat.stdin)
+        m = Monitor("-p", w.pid, "--stderr", stdout=cat.stdin)
+        cat.stdin.close()
+        w.go()
+        w.wait()
+        r = m.finish()
+        expect_eq(r.rc, 0, "status")
+        expect_eq(cat.stdout.read(), b"from the writer\n", "the monitor's output, through cat")
+    finally:
+        cat.kill()
+        cat.wait()
+
+
 def test_system_wide_with_output_to_a_pipe_has_no_feedback_loop():
     marker = "bwm-system-wide-%d" % os.getpid()
     fifo = tempfile.mktemp(prefix="bwm-go-")

@@ -155,6 +155,9 @@ static void max_bytes_and_raw(void **state)
 	assert_non_null(strstr(err_buf, "--raw copies one stream"));
 	assert_int_equal(parse(&c, "-p", "1", "-r", "-P", NULL), OPTIONS_ERROR);
 	assert_non_null(strstr(err_buf, "--raw prints the bytes only"));
+	assert_int_equal(parse(&c, "-p", "1", "-r", "-x", NULL), OPTIONS_ERROR);
+	assert_int_equal(parse(&c, "-p", "1", "-r", "-j", NULL), OPTIONS_ERROR);
+	assert_non_null(strstr(err_buf, "--raw and --json do not mix"));
 }
 
 static void tree_exits_and_duration(void **state)
