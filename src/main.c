@@ -56,7 +56,6 @@ struct app {
 	uint64_t bytes_in;	/* payload bytes captured */
 	uint64_t started;	/* CLOCK_MONOTONIC ns when tracing began */
 	struct tree_watch watch;
-	pid_t target;
 	bool done;		/* everything traced has exited */
 };
 

@@ -98,6 +98,20 @@ def test_threads_that_existed_before_attach_with_descendants():
     _threads("-f")
 
 
+def test_a_thread_id_traces_its_process():
+    w = Writer("threads:2:5", "wait", "out:main\\n", "release")
+    wait_until(lambda: len(os.listdir("/proc/%d/task" % w.pid)) == 3, what="the threads")
+    tids = sorted(int(t) for t in os.listdir("/proc/%d/task" % w.pid) if int(t) != w.pid)
+    check(len(tids) == 2, "two threads: %r" % tids)
+    m = Monitor("-p", tids[0])
+    check("%d is a thread of process %d: tracing the process" % (tids[0], w.pid) in m.stderr,
+          m.stderr)
+    w.go()
+    w.wait()
+    r = m.finish()
+    expect_eq(len(r.text.splitlines()), 11, "the main thread's line and both threads' lines")
+
+
 def test_process_lives_on_after_its_main_thread_exits():
     w = Writer("threads:2:30", "wait", "leader-exit")
     m = Monitor("-p", w.pid)
