@@ -80,7 +80,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(CORE_OBJS) $(BUILD)/embedded.o | $(
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(CORE_OBJS) $(BUILD)/embedded.o -lcmocka
 
-$(BUILD)/helpers/%: tests/helpers/%.c | $(BUILD)/helpers
+$(BUILD)/helpers/%: tests/helpers/%.c tests/helpers/helpers.h | $(BUILD)/helpers
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -pthread -o $@ $<
 

@@ -92,6 +92,23 @@ static __always_inline int bwm_fd_ok(u32 mask, u64 fd)
 	return fd < 32 && (mask & (1u << fd));
 }
 
+/*
+ * The saved registers of a call worth capturing: a traced process, bytes
+ * written, capture on, and an output fd (argument fd_arg: 1 or 3) that is
+ * selected. NULL otherwise; *fd gets the fd.
+ */
+static __always_inline struct pt_regs *bwm_call(u64 id, long ret, int fd_arg, u64 *fd)
+{
+	u32 mask = bwm_begin(id, ret);
+	struct pt_regs *regs;
+
+	if (!mask)
+		return 0;
+	regs = bwm_regs();
+	*fd = fd_arg == 1 ? BWM_ARG1(regs) : BWM_ARG3(regs);
+	return bwm_fd_ok(mask, *fd) ? regs : 0;
+}
+
 static __always_inline struct bwm_scratch *bwm_scratch_get(void)
 {
 	u32 cpu = bpf_get_smp_processor_id();
@@ -199,19 +216,14 @@ static __always_inline u64 bwm_gather_iov(struct bwm_scratch *s, u64 iov, u64 vl
 /* write(fd, buf, count), pwrite64(), sendto(): one user buffer. */
 static __always_inline int bwm_buffer(void *ctx, long ret)
 {
-	u64 id = bpf_get_current_pid_tgid();
-	u32 mask = bwm_begin(id, ret);
+	u64 id = bpf_get_current_pid_tgid(), fd, n;
+	struct pt_regs *regs = bwm_call(id, ret, 1, &fd);
 	struct bwm_scratch *s;
 	struct bwm_event h;
-	struct pt_regs *regs;
-	u64 n;
 
-	if (!mask)
+	if (!regs || !(s = bwm_scratch_get()))
 		return 0;
-	regs = bwm_regs();
-	if (!bwm_fd_ok(mask, BWM_ARG1(regs)) || !(s = bwm_scratch_get()))
-		return 0;
-	bwm_header(&h, id, BWM_EV_WRITE, BWM_ARG1(regs), ret);
+	bwm_header(&h, id, BWM_EV_WRITE, fd, ret);
 	n = bwm_gather(s, 0, BWM_ARG2(regs), bwm_min(ret, BWM_MAX_BYTES));
 	bwm_send(ctx, s, &h, n, BWM_MAX_CHUNKS);
 	return 0;
@@ -238,17 +250,10 @@ static __always_inline int bwm_iovecs(void *ctx, u64 id, u64 fd, u64 iov, u64 vl
  */
 static __always_inline int bwm_transfer(void *ctx, long ret, int fd_arg)
 {
-	u64 id = bpf_get_current_pid_tgid();
-	u32 mask = bwm_begin(id, ret);
+	u64 id = bpf_get_current_pid_tgid(), fd;
 	struct bwm_event h;
-	struct pt_regs *regs;
-	u64 fd;
 
-	if (!mask)
-		return 0;
-	regs = bwm_regs();
-	fd = fd_arg == 1 ? BWM_ARG1(regs) : BWM_ARG3(regs);
-	if (!bwm_fd_ok(mask, fd))
+	if (!bwm_call(id, ret, fd_arg, &fd))
 		return 0;
 	bwm_header(&h, id, BWM_EV_XFER, fd, ret);
 	h.flags = BWM_F_FIRST | BWM_F_LAST;
@@ -274,14 +279,10 @@ BWM_ALSO(syscalls, sys_exit_write, sys_exit_sendto)
  */
 TRACEPOINT_PROBE(syscalls, sys_exit_writev)
 {
-	u64 id = bpf_get_current_pid_tgid(), iov, vlen;
-	u32 mask = bwm_begin(id, args->ret);
-	struct pt_regs *regs;
+	u64 id = bpf_get_current_pid_tgid(), fd, iov, vlen;
+	struct pt_regs *regs = bwm_call(id, args->ret, 1, &fd);
 
-	if (!mask)
-		return 0;
-	regs = bwm_regs();
-	if (!bwm_fd_ok(mask, BWM_ARG1(regs)))
+	if (!regs)
 		return 0;
 	iov = BWM_ARG2(regs);
 	vlen = BWM_ARG3(regs);
@@ -293,7 +294,7 @@ TRACEPOINT_PROBE(syscalls, sys_exit_writev)
 		iov = m.iov;
 		vlen = m.iovlen;
 	}
-	return bwm_iovecs(args, id, BWM_ARG1(regs), iov, vlen, args->ret);
+	return bwm_iovecs(args, id, fd, iov, vlen, args->ret);
 }
 BWM_ALSO(syscalls, sys_exit_writev, sys_exit_pwritev)
 BWM_ALSO(syscalls, sys_exit_writev, sys_exit_pwritev2)
@@ -309,18 +310,13 @@ BWM_ALSO(syscalls, sys_exit_writev, sys_exit_sendmsg)
  */
 TRACEPOINT_PROBE(syscalls, sys_exit_sendmmsg)
 {
-	u64 id = bpf_get_current_pid_tgid();
-	u32 mask = bwm_begin(id, args->ret);
+	u64 id = bpf_get_current_pid_tgid(), fd, vec;
+	struct pt_regs *regs = bwm_call(id, args->ret, 1, &fd);
 	struct bwm_scratch *s;
-	struct pt_regs *regs;
 	struct bwm_event h;
-	u64 vec;
 	int i;
 
-	if (!mask)
-		return 0;
-	regs = bwm_regs();
-	if (!bwm_fd_ok(mask, BWM_ARG1(regs)) || !(s = bwm_scratch_get()))
+	if (!regs || !(s = bwm_scratch_get()))
 		return 0;
 	vec = BWM_ARG2(regs);
 	for (i = 0; i < BWM_MAX_MSGS; i++) {
@@ -330,13 +326,13 @@ TRACEPOINT_PROBE(syscalls, sys_exit_sendmmsg)
 		if (i >= args->ret ||
 		    bpf_probe_read_user(&m, sizeof(m), (void *)(vec + i * sizeof(m))) != 0)
 			break;
-		bwm_header(&h, id, BWM_EV_WRITE, BWM_ARG1(regs), m.len);
+		bwm_header(&h, id, BWM_EV_WRITE, fd, m.len);
 		n = bwm_gather_iov(s, m.hdr.iov, m.hdr.iovlen, bwm_min(m.len, BWM_MSG_MAX),
 				   BWM_MSG_IOV);
 		bwm_send(args, s, &h, n, 1);
 	}
 	if (args->ret > BWM_MAX_MSGS) {
-		bwm_header(&h, id, BWM_EV_WRITE, BWM_ARG1(regs), 0);
+		bwm_header(&h, id, BWM_EV_WRITE, fd, 0);
 		h.offset = args->ret - BWM_MAX_MSGS;
 		h.flags = BWM_F_FIRST | BWM_F_LAST | BWM_F_MSGS_SKIPPED;
 		bwm_events.perf_submit(args, &h, sizeof(h));

@@ -27,25 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void die(const char *what)
-{
-	fprintf(stderr, "tree: %s: %s\n", what, strerror(errno));
-	exit(99);
-}
-
-static void put(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			die("write");
-		p += w;
-		n -= w;
-	}
-}
+#include "helpers.h"
 
 #define PIECE 13
 
@@ -66,7 +48,7 @@ static void lines(const char *role, int count)
 		fclose(f);
 		/* The first write: the first line and a piece of the second. */
 		off[fd] = strchr(text[fd], '\n') - text[fd] + 1 + 5;
-		put(fd, text[fd], off[fd]);
+		write_all(fd, text[fd], off[fd]);
 	}
 	while (off[1] < len[1] || off[2] < len[2]) {
 		for (fd = 1; fd <= 2; fd++) {
@@ -75,7 +57,7 @@ static void lines(const char *role, int count)
 			/* Never stop right after a newline: the next piece would find nothing held. */
 			while (off[fd] + n < len[fd] && text[fd][off[fd] + n - 1] == '\n')
 				n++;
-			put(fd, text[fd] + off[fd], n);
+			write_all(fd, text[fd] + off[fd], n);
 			off[fd] += n;
 			sched_yield();
 		}

@@ -62,13 +62,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_ITEMS 64
+#include "helpers.h"
 
-static void die(const char *what)
-{
-	fprintf(stderr, "writer: %s: %s\n", what, strerror(errno));
-	exit(99);
-}
+#define MAX_ITEMS 64
 
 /* Decode C escapes in place; returns the length. */
 static size_t unescape(char *s)
@@ -114,20 +110,6 @@ static int split(char *list, struct iovec *iov)
 		n++;
 	}
 	return n;
-}
-
-static void write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			die("write");
-		p += w;
-		n -= w;
-	}
 }
 
 static void *drain_socket(void *arg)
