@@ -41,6 +41,13 @@ def test_sendmmsg_messages_are_separate_writes():
     expect_eq(r.stdout, b"alpha\nbeta\n")
 
 
+def test_sendmmsg_messages_beyond_the_walked_ones_are_reported():
+    msgs = ["m%02d\\n" % i for i in range(40)]
+    r = capture(["socket:1", "sendmmsg:1:" + "|".join(msgs)])
+    expect_eq(r.stdout, b"".join(b"m%02d\n" % i for i in range(32)) +
+              b"[... 8 more messages not captured]\n")
+
+
 def test_1mib_write_is_truncated_at_the_default_limit_and_says_so():
     size = 1 << 20
     r = capture(["bigwrite:1:%d:128" % size])
