@@ -32,6 +32,12 @@
 BPF_PERF_OUTPUT(bwm_events);
 /* 1 while capture is on: set before the write probes attach, cleared first on exit. */
 BPF_ARRAY(bwm_enabled, u32, 1);
+/*
+ * Records that could not be queued for a reason the perf buffer does not
+ * count itself (a full buffer is counted there and reported as lost): e.g.
+ * no buffer for this CPU, one brought online after the start.
+ */
+BPF_PERCPU_ARRAY(bwm_dropped, u64, 1);
 
 #if BWM_DESCENDANTS
 /*
@@ -88,6 +94,19 @@ static __always_inline int bwm_is_enabled(void)
 	u32 *on = bwm_enabled.lookup(&zero);
 
 	return on && *on;
+}
+
+/* Queue a record for user space; a failure the buffer does not count is counted here. */
+static __always_inline void bwm_submit(void *ctx, void *data, u32 size)
+{
+	int rc = bwm_events.perf_submit(ctx, data, size), zero = 0;
+	u64 *dropped;
+
+	if (rc == 0 || rc == -ENOSPC)
+		return;
+	dropped = bwm_dropped.lookup(&zero);
+	if (dropped)
+		(*dropped)++;
 }
 
 /* Fill a record header; for writes, total is the bytes the call wrote. */

@@ -60,7 +60,7 @@ TRACEPOINT_PROBE(sched, sched_process_fork)
 		struct bwm_event h;
 
 		bwm_header(&h, (u64)child << 32 | child, BWM_EV_FORK, 0, parent);
-		bwm_events.perf_submit(args, &h, sizeof(h));
+		bwm_submit(args, &h, sizeof(h));
 	}
 #endif
 	return 0;
@@ -90,7 +90,7 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
 		n = 1;
 	n = (n - 1) & (sizeof(e.name) - 1);	/* without the NUL, visibly bounded */
 	e.h.len = n;
-	bwm_events.perf_submit(args, &e, sizeof(e.h) + n);
+	bwm_submit(args, &e, sizeof(e.h) + n);
 	return 0;
 }
 #endif
@@ -142,7 +142,7 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
 		}
 	}
 #endif
-	bwm_events.perf_submit(args, &h, sizeof(h));
+	bwm_submit(args, &h, sizeof(h));
 	return 0;
 }
 #endif

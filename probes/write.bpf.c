@@ -163,7 +163,7 @@ static __always_inline void bwm_send(void *ctx, struct bwm_scratch *s, struct bw
 		h->flags = (c == 0 ? BWM_F_FIRST : 0) | (off + len >= n ? BWM_F_LAST : 0);
 		rec = s->data + off - sizeof(*h);
 		__builtin_memcpy(rec, h, sizeof(*h));
-		bwm_events.perf_submit(ctx, rec, sizeof(*h) + len);
+		bwm_submit(ctx, rec, sizeof(*h) + len);
 	}
 }
 
@@ -257,7 +257,7 @@ static __always_inline int bwm_transfer(void *ctx, long ret, int fd_arg)
 		return 0;
 	bwm_header(&h, id, BWM_EV_XFER, fd, ret);
 	h.flags = BWM_F_FIRST | BWM_F_LAST;
-	bwm_events.perf_submit(ctx, &h, sizeof(h));
+	bwm_submit(ctx, &h, sizeof(h));
 	return 0;
 }
 
@@ -335,7 +335,7 @@ TRACEPOINT_PROBE(syscalls, sys_exit_sendmmsg)
 		bwm_header(&h, id, BWM_EV_WRITE, fd, 0);
 		h.offset = args->ret - BWM_MAX_MSGS;
 		h.flags = BWM_F_FIRST | BWM_F_LAST | BWM_F_MSGS_SKIPPED;
-		bwm_events.perf_submit(args, &h, sizeof(h));
+		bwm_submit(args, &h, sizeof(h));
 	}
 	return 0;
 }

@@ -33,6 +33,7 @@
 #define MAX_LINE	(1 << 20)	/* longer lines are passed on in pieces */
 #define SINK_HIGH	(1 << 20)	/* flush output past this many buffered bytes */
 #define MAX_BUFFERS	1024
+#define CPU_CHECK_NS	1000000000ull	/* how often CPUs brought online are looked for */
 
 static volatile sig_atomic_t exiting;
 
@@ -52,6 +53,7 @@ struct app {
 	int64_t wall_offset;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
 	int ncpu;
 	uint64_t *lost_reported;
+	uint64_t dropped;	/* reported so far: records the probes could not queue */
 	uint64_t lines_out;
 	uint64_t bytes_in;	/* payload bytes captured */
 	uint64_t started;	/* CLOCK_MONOTONIC ns when tracing began */
@@ -175,10 +177,23 @@ static void on_event(void *cookie, const struct bwm_event *ev)
 	}
 }
 
+/* Total events lost: buffer overflows and records the probes could not queue. */
+static uint64_t lost_total(const struct app *app)
+{
+	return reader_lost_total(app->reader) + app->dropped;
+}
+
 static void report_lost(struct app *app)
 {
+	uint64_t dropped = tracer_dropped(app->tracer);
 	int cpu;
 
+	if (dropped > app->dropped) {
+		fprintf(stderr, "%s: lost %llu events the probes could not queue (a CPU brought "
+			"online has no buffer until the tool notices it, within a second)\n", BWM_NAME,
+			(unsigned long long)(dropped - app->dropped));
+		app->dropped = dropped;
+	}
 	for (cpu = 0; cpu < app->ncpu; cpu++) {
 		uint64_t lost = reader_lost_on(app->reader, cpu);
 
@@ -289,17 +304,11 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* Wait for records or the drain timer, until told to stop or all is done. */
-static int run(struct app *app)
+/* Poll every buffer (again: EEXIST for those already polled is fine) and the target. */
+static void watch_fds(struct app *app, int ep)
 {
-	uint64_t deadline = app->cfg->duration > 0 ?
-		clock_ns(CLOCK_MONOTONIC) + (uint64_t)(app->cfg->duration * 1e9) : UINT64_MAX;
-	int fds[MAX_BUFFERS], n, i, ep = epoll_create1(EPOLL_CLOEXEC);
+	int fds[MAX_BUFFERS], n, i;
 
-	if (ep < 0) {
-		fail("epoll_create1 failed");
-		return -1;
-	}
 	n = tracer_buffer_fds(app->tracer, fds, MAX_BUFFERS);
 	if (tree_watch_fd(&app->watch) >= 0 && n < MAX_BUFFERS)
 		fds[n++] = tree_watch_fd(&app->watch);
@@ -308,9 +317,24 @@ static int run(struct app *app)
 
 		epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev);
 	}
+}
+
+/* Wait for records or the drain timer, until told to stop or all is done. */
+static int run(struct app *app)
+{
+	uint64_t now = clock_ns(CLOCK_MONOTONIC), next_cpu_check = now + CPU_CHECK_NS;
+	uint64_t deadline = app->cfg->duration > 0 ? now + (uint64_t)(app->cfg->duration * 1e9) :
+						     UINT64_MAX;
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	char err[256];
+
+	if (ep < 0) {
+		fail("epoll_create1 failed");
+		return -1;
+	}
+	watch_fds(app, ep);
 	while (!exiting && !app->sink.error) {
 		struct epoll_event evs[16];
-		uint64_t now;
 
 		if (epoll_wait(ep, evs, 16, DRAIN_MS) < 0 && errno != EINTR) {
 			fail("epoll_wait failed");
@@ -323,6 +347,15 @@ static int run(struct app *app)
 		if (tree_done(&app->watch, app->tracer, app->cfg, now)) {
 			app->done = true;
 			break;
+		}
+		if (now >= next_cpu_check) {
+			int added = tracer_add_cpus(app->tracer, app->cfg->verbose, err, sizeof(err));
+
+			if (added < 0)
+				fail(err);
+			else if (added > 0)
+				watch_fds(app, ep);
+			next_cpu_check = now + CPU_CHECK_NS;
 		}
 	}
 	close(ep);
@@ -475,10 +508,10 @@ out:
 		tracer_detach(app.tracer, 1);
 		if (app.reader && app.lines)
 			drain(&app, true);
-		if (reader_lost_total(app.reader))
-			fprintf(stderr, "%s: lost %llu events in total (a bigger --buffer-pages "
-				"helps)\n", BWM_NAME,
-				(unsigned long long)reader_lost_total(app.reader));
+		if (lost_total(&app))
+			fprintf(stderr, "%s: lost %llu events in total%s\n", BWM_NAME,
+				(unsigned long long)lost_total(&app),
+				reader_lost_total(app.reader) ? " (a bigger --buffer-pages helps)" : "");
 		if (app.not_captured)
 			fprintf(stderr, "%s: %llu bytes written are not in the copy (see above)\n",
 				BWM_NAME, (unsigned long long)app.not_captured);
@@ -495,7 +528,7 @@ out:
 			fprintf(stderr, "%s: %llu lines, %llu bytes captured, %llu events lost, "
 				"%.1f s\n", BWM_NAME, (unsigned long long)app.lines_out,
 				(unsigned long long)app.bytes_in,
-				(unsigned long long)reader_lost_total(app.reader),
+				(unsigned long long)lost_total(&app),
 				(clock_ns(CLOCK_MONOTONIC) - app.started) / 1e9);
 	}
 	compiler_cancel(compiler);

@@ -61,8 +61,11 @@ struct tracer {
 	int nlinks;
 	struct map maps[MAX_ITEMS];
 	int nmaps;
-	struct cpu_buf *bufs;
+	struct cpu_buf *bufs;	/* room for every possible CPU, filled as they come online */
 	int nbufs;
+	int ncpu;
+	unsigned pages;
+	unsigned wakeup;
 	struct reader *reader;
 };
 
@@ -656,6 +659,20 @@ void tracer_detach(struct tracer *t, int stage)
 			pthread_join(th[i], NULL);
 }
 
+uint64_t tracer_dropped(const struct tracer *t)
+{
+	int fd = tracer_map_fd(t, "bwm_dropped"), ncpu = proc_possible_cpus(), key = 0, i;
+	uint64_t *v, sum = 0;
+
+	if (fd < 0 || ncpu <= 0 || !(v = calloc(ncpu, sizeof(*v))))
+		return 0;
+	if (bpf_lookup_elem(fd, &key, v) == 0)
+		for (i = 0; i < ncpu; i++)
+			sum += v[i];
+	free(v);
+	return sum;
+}
+
 int tracer_attached(const struct tracer *t)
 {
 	int i, n = 0;
@@ -742,30 +759,38 @@ static void on_lost(void *cookie, uint64_t n)
 int tracer_open_buffers(struct tracer *t, struct reader *r, unsigned pages, unsigned wakeup,
 			char *err, size_t errlen)
 {
-	int ncpu = proc_possible_cpus(), events = tracer_map_fd(t, "bwm_events"), cpu;
-	bool *online = calloc(ncpu, sizeof(*online));
+	if (tracer_map_fd(t, "bwm_events") < 0) {
+		snprintf(err, errlen, "the program has no bwm_events map "
+			 "(BPF_PERF_OUTPUT(bwm_events) in common.bpf.h)");
+		return -1;
+	}
+	t->ncpu = proc_possible_cpus();
+	t->bufs = calloc(t->ncpu, sizeof(*t->bufs));
+	if (!t->bufs) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	t->reader = r;
+	t->pages = pages;
+	t->wakeup = wakeup;
+	return tracer_add_cpus(t, false, err, errlen) < 0 ? -1 : 0;
+}
 
-	if (!online || proc_online_cpus(online, ncpu) <= 0) {
+int tracer_add_cpus(struct tracer *t, bool verbose, char *err, size_t errlen)
+{
+	int events = tracer_map_fd(t, "bwm_events"), cpu, i, added = 0;
+	bool *online = calloc(t->ncpu, sizeof(*online));
+
+	if (!online || proc_online_cpus(online, t->ncpu) <= 0) {
 		free(online);
 		snprintf(err, errlen, "cannot read /sys/devices/system/cpu/online");
 		return -1;
 	}
-	if (events < 0) {
-		free(online);
-		snprintf(err, errlen, "the program has no bwm_events map "
-			 "(BPF_PERF_OUTPUT(bwm_events) in write.bpf.c)");
-		return -1;
-	}
-	t->reader = r;
-	t->bufs = calloc(ncpu, sizeof(*t->bufs));
-	if (!t->bufs) {
-		free(online);
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	for (cpu = 0; cpu < ncpu; cpu++) {
+	for (i = 0; i < t->nbufs; i++)
+		online[t->bufs[i].cpu] = false;		/* has one already */
+	for (cpu = 0; cpu < t->ncpu; cpu++) {
 		struct bcc_perf_buffer_opts opts = {
-			.pid = -1, .cpu = cpu, .wakeup_events = wakeup,
+			.pid = -1, .cpu = cpu, .wakeup_events = t->wakeup,
 		};
 		struct cpu_buf *b = &t->bufs[t->nbufs];
 		int fd;
@@ -774,10 +799,10 @@ int tracer_open_buffers(struct tracer *t, struct reader *r, unsigned pages, unsi
 			continue;
 		b->t = t;
 		b->cpu = cpu;
-		b->pr = bpf_open_perf_buffer_opts(on_sample, on_lost, b, pages, &opts);
+		b->pr = bpf_open_perf_buffer_opts(on_sample, on_lost, b, t->pages, &opts);
 		if (!b->pr) {
 			snprintf(err, errlen, "cannot open a perf buffer of %u pages on CPU %d: %s "
-				 "(try a smaller --buffer-pages)", pages, cpu, strerror(errno));
+				 "(try a smaller --buffer-pages)", t->pages, cpu, strerror(errno));
 			free(online);
 			return -1;
 		}
@@ -789,9 +814,12 @@ int tracer_open_buffers(struct tracer *t, struct reader *r, unsigned pages, unsi
 			free(online);
 			return -1;
 		}
+		added++;
+		if (verbose)
+			fprintf(stderr, "%s: opened a perf buffer on CPU %d\n", BWM_NAME, cpu);
 	}
 	free(online);
-	return 0;
+	return added;
 }
 
 int tracer_buffer_fds(const struct tracer *t, int *fds, int max)

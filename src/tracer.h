@@ -67,11 +67,20 @@ int tracer_set_enabled(struct tracer *t, bool on);
 int tracer_open_buffers(struct tracer *t, struct reader *r, unsigned pages, unsigned wakeup,
 			char *err, size_t errlen);
 
+/*
+ * Open buffers on the CPUs that came online since; how many, or -1 with a
+ * message in err. (Until then, records there are counted as dropped.)
+ */
+int tracer_add_cpus(struct tracer *t, bool verbose, char *err, size_t errlen);
+
 /* The buffers' fds, to poll; returns how many (at most max). */
 int tracer_buffer_fds(const struct tracer *t, int *fds, int max);
 
 /* Move everything the kernel has written to the buffers into the reader. */
 void tracer_drain(struct tracer *t);
+
+/* Records the probes could not queue, beyond those the buffers count as lost. */
+uint64_t tracer_dropped(const struct tracer *t);
 
 /* How many probes are attached. */
 int tracer_attached(const struct tracer *t);

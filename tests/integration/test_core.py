@@ -202,6 +202,36 @@ def test_lost_events_are_counted_and_reported():
                     r.stderr), "summary line:\n" + r.stderr)
 
 
+def test_cpu_brought_online_while_tracing_is_traced_and_nothing_is_lost_silently():
+    cpus = sorted(int(c[3:]) for c in os.listdir("/sys/devices/system/cpu")
+                  if re.fullmatch(r"cpu\d+", c))
+    hot = [c for c in cpus if os.path.exists("/sys/devices/system/cpu/cpu%d/online" % c)]
+    check(hot, "this test needs a CPU that can go offline (cpuN/online)")
+    ctl = "/sys/devices/system/cpu/cpu%d/online" % hot[-1]
+    n = 2000
+    try:
+        with open(ctl, "w") as f:
+            f.write("0")
+        w = Writer("wait", "pinalt:1:%d" % n, "wait", "pinalt:1:%d" % n)
+        m = Monitor("-p", w.pid, "-v")
+        with open(ctl, "w") as f:
+            f.write("1")
+        # Written at once: records on the new CPU before the tool sees it are counted.
+        w.go()
+        m.wait_stderr("opened a perf buffer on CPU %d" % hot[-1])
+        w.go()
+        w.wait()
+        r = m.finish()
+    finally:
+        with open(ctl, "w") as f:
+            f.write("1")
+    lines = r.text.splitlines()
+    lost = re.search(r"lost (\d+) events in total", r.stderr)
+    lost = int(lost.group(1)) if lost else 0
+    expect_eq(len(lines) + lost, 2 * n, "lines printed + events reported lost")
+    expect_eq(lines[-n:], ["seq %d" % i for i in range(n)], "after the CPU is noticed: all")
+
+
 def test_writer_switching_cpus_keeps_its_order():
     if os.cpu_count() < 2:
         return
