@@ -449,7 +449,7 @@ TARGETS = {
 
 
 def report(cost, burst, sizes, sustained, bystand, start, mem, lat, elapsed):
-    untraced = {s: cost[("none", s)]["median"] for s in (100, 4096)}
+    untraced = {s: cost[("none", s)] for s in (100, 4096)}
     verdicts = {}
     lines = ["# Benchmark results", "",
              "Produced by `sudo make bench` (`bench/bench.py`) on %s, in %.0f s. Every figure "
@@ -458,8 +458,9 @@ def report(cost, burst, sizes, sustained, bystand, start, mem, lat, elapsed):
              "![cost per write](chart.png)", "", "## Machine", "", "| | |", "|---|---|"]
     lines += ["| %s | %s |" % kv for kv in machine()]
     lines += ["", "This is a shared, noisy 2-core VM: a syscall here costs several times what it "
-              "costs on bare metal (an untraced 100-byte `write()` to /dev/null takes %.2f us)."
-              % untraced[100], ""]
+              "costs on bare metal (an untraced 100-byte `write()` to /dev/null takes %.2f us "
+              "in the least disturbed round)."
+              % untraced[100]["min"], ""]
 
     lines += ["## 1. Cost to the traced process", "",
               "`bench/load write ROUNDS N LEN`: N back-to-back `write()`s of LEN-byte lines to "
@@ -470,8 +471,8 @@ def report(cost, burst, sizes, sustained, bystand, start, mem, lat, elapsed):
               "- `BPFTRACE_STRLEN=200 bpftrace -e '%s'`" % (BPFTRACE_WRITE % 0).replace(
                   "== 0", "== PID"),
               "- `strace -p PID -e trace=write -s 4096 -o /dev/null`", "",
-              "| tool | 100 B: us/write (min / median) | added | lines delivered | 4 KiB: "
-              "us/write (min / median) | added | lines delivered |",
+              "| tool | 100 B: us/write (min / median) | added (min / median) | lines delivered "
+              "| 4 KiB: us/write (min / median) | added (min / median) | lines delivered |",
               "|---|---|---|---|---|---|---|"]
     for kind, label in (("none", "untraced"), ("bwm", "**bpf_write_monitor**"),
                         ("bpftrace", "bpftrace one-liner"), ("strace", "strace -p")):
@@ -480,7 +481,9 @@ def report(cost, burst, sizes, sustained, bystand, start, mem, lat, elapsed):
             c = cost[(kind, s)]
             got = c.get("delivered")
             row += ["%s / %s" % (fmt(c["min"], 3), fmt(c["median"], 3)),
-                    "-" if kind == "none" else fmt(c["median"] - untraced[s], 3),
+                    "-" if kind == "none" else "%s / %s" % (
+                        fmt(c["min"] - untraced[s]["min"], 3),
+                        fmt(c["median"] - untraced[s]["median"], 3)),
                     "-" if got is None else "%d of %d" % (got, c["written"])]
         lines.append("| " + " | ".join(row) + " |")
     base = cost[("none", 100)]["min"]
