@@ -448,7 +448,7 @@ int main(int argc, char **argv)
 		.ascii = cfg.ascii,
 		.json = cfg.json,
 	});
-	app.ncpu = proc_possible_cpus();
+	app.ncpu = params.ncpus;
 	app.lost_reported = calloc(app.ncpu, sizeof(*app.lost_reported));
 	app.reader = reader_new(app.ncpu);
 	app.lines = lines_new(cfg.max_bytes > MAX_LINE ? cfg.max_bytes : MAX_LINE, on_line, &app);

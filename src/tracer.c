@@ -63,7 +63,8 @@ struct tracer {
 	int nmaps;
 	struct cpu_buf *bufs;	/* room for every possible CPU, filled as they come online */
 	int nbufs;
-	int ncpu;
+	int ncpu;		/* possible CPUs */
+	uint64_t *dropped;	/* room for bwm_dropped's per-CPU values, read each drain */
 	unsigned pages;
 	unsigned wakeup;
 	struct reader *reader;
@@ -661,15 +662,14 @@ void tracer_detach(struct tracer *t, int stage)
 
 uint64_t tracer_dropped(const struct tracer *t)
 {
-	int fd = tracer_map_fd(t, "bwm_dropped"), ncpu = proc_possible_cpus(), key = 0, i;
-	uint64_t *v, sum = 0;
+	int fd = tracer_map_fd(t, "bwm_dropped"), key = 0, i;
+	uint64_t sum = 0;
 
-	if (fd < 0 || ncpu <= 0 || !(v = calloc(ncpu, sizeof(*v))))
+	if (fd < 0 || !t->dropped)
 		return 0;
-	if (bpf_lookup_elem(fd, &key, v) == 0)
-		for (i = 0; i < ncpu; i++)
-			sum += v[i];
-	free(v);
+	if (bpf_lookup_elem(fd, &key, t->dropped) == 0)
+		for (i = 0; i < t->ncpu; i++)
+			sum += t->dropped[i];
 	return sum;
 }
 
@@ -766,7 +766,8 @@ int tracer_open_buffers(struct tracer *t, struct reader *r, unsigned pages, unsi
 	}
 	t->ncpu = proc_possible_cpus();
 	t->bufs = calloc(t->ncpu, sizeof(*t->bufs));
-	if (!t->bufs) {
+	t->dropped = calloc(t->ncpu, sizeof(*t->dropped));
+	if (!t->bufs || !t->dropped) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -851,6 +852,7 @@ void tracer_close(struct tracer *t)
 	for (i = 0; i < t->nbufs; i++)
 		perf_reader_free(t->bufs[i].pr);
 	free(t->bufs);
+	free(t->dropped);
 	for (i = 0; i < t->nprogs; i++)
 		close(t->progs[i].fd);
 	for (i = 0; i < t->nmaps; i++)
