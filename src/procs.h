@@ -37,7 +37,6 @@ int proc_parse_cpulist(const char *text, bool *set, int n);
 /* The online CPUs as a set (size n); their count, or -1. */
 int proc_online_cpus(bool *set, int n);
 
-#endif /* BWM_PROCS_H */
 
 /* A process as /proc lists it. */
 struct proc_entry {
@@ -71,8 +70,9 @@ size_t proc_descendants(const struct proc_entry *list, size_t n, struct pidset *
 /*
  * Processes that read what is written to fd: those holding the read end of
  * its pipe and, following their own stdout and stderr pipes, of the pipes
- * they write to;
- * for a pseudo-terminal, the processes holding its master side. Fills out
- * (at most max, never self); returns how many.
+ * they write to; for a pseudo-terminal, the processes holding its master
+ * side. Fills out (at most max, never self); returns how many.
  */
 size_t proc_output_readers(int fd, pid_t self, pid_t *out, size_t max);
+
+#endif /* BWM_PROCS_H */
