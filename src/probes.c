@@ -38,11 +38,6 @@ static const struct {
 	[TPL_WRITE] = { "write.bpf.c", 2, bwm_embedded_write, bwm_embedded_write_end },
 };
 
-const char *probes_installed_dir(void)
-{
-	return BWM_PROBES_DIR;
-}
-
 /* Is this file safe to take code from? NULL if so, else why not. */
 static const char *unsafe(const struct stat *st)
 {

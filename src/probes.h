@@ -35,9 +35,6 @@ struct templates {
  * message in err.
  */
 int probes_load(const char *dir, struct templates *t, char *err, size_t errlen);
-
-/* $(PREFIX)/share/bpf_write_monitor/probes, as built. */
-const char *probes_installed_dir(void);
 void probes_free(struct templates *t);
 
 #endif /* BWM_PROBES_H */
