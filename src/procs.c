@@ -337,32 +337,40 @@ static bool fd_reads(pid_t pid, const char *fd)
 	return (strtoul(p + 6, NULL, 8) & O_ACCMODE) != O_WRONLY;
 }
 
-/* The pipe inode behind /proc/PID/fd/FD, 0 if it is not a pipe. */
-static unsigned long fd_pipe(pid_t pid, const char *fd)
+/* Where /proc/PID/fd/FD points ("pipe:[N]", "/dev/ptmx", ...); false if unknown. */
+static bool fd_target(pid_t pid, const char *fd, char *buf, size_t size)
 {
-	char path[320], link[64];
+	char path[320];
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%d/fd/%s", pid, fd);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n <= 0)
-		return 0;
-	link[n] = '\0';
-	return strncmp(link, "pipe:[", 6) ? 0 : strtoul(link + 6, NULL, 10);
-}
-
-/* Is /proc/PID/fd/FD the master of pseudo-terminal pty? */
-static bool fd_is_pty_master(pid_t pid, const char *fd, int pty)
-{
-	char path[320], buf[512], *p;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd/%s", pid, fd);
-	n = readlink(path, buf, sizeof(buf) - 1);
+	n = readlink(path, buf, size - 1);
 	if (n <= 0)
 		return false;
 	buf[n] = '\0';
-	if (!strstr(buf, "ptmx"))
+	return true;
+}
+
+/* The pipe inode of a link target, 0 if it is not a pipe. */
+static unsigned long pipe_inode(const char *target)
+{
+	return strncmp(target, "pipe:[", 6) ? 0 : strtoul(target + 6, NULL, 10);
+}
+
+/* The pipe inode behind /proc/PID/fd/FD, 0 if it is not a pipe. */
+static unsigned long fd_pipe(pid_t pid, const char *fd)
+{
+	char target[64];
+
+	return fd_target(pid, fd, target, sizeof(target)) ? pipe_inode(target) : 0;
+}
+
+/* Is /proc/PID/fd/FD, which points at target, the master of pseudo-terminal pty? */
+static bool fd_is_pty_master(pid_t pid, const char *fd, const char *target, int pty)
+{
+	char path[320], buf[512], *p;
+
+	if (!strstr(target, "ptmx"))
 		return false;
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", pid, fd);
 	if (read_small(path, buf, sizeof(buf)) <= 0 || !(p = strstr(buf, "tty-index:")))
@@ -389,14 +397,15 @@ static int scan_reader(long pid, void *arg)
 	if (!d)
 		return 0;
 	while (!reads && (e = readdir(d)) != NULL) {
+		char target[512];
 		unsigned long ino;
 
-		if (e->d_name[0] == '.')
+		if (e->d_name[0] == '.' || !fd_target(pid, e->d_name, target, sizeof(target)))
 			continue;
-		ino = fd_pipe(pid, e->d_name);
+		ino = pipe_inode(target);
 		/* The write ends of a pipe share its inode: only a read end reads. */
 		reads = (ino && has_pipe(r, ino) && fd_reads(pid, e->d_name)) ||
-			(!ino && r->pty >= 0 && fd_is_pty_master(pid, e->d_name, r->pty));
+			(!ino && r->pty >= 0 && fd_is_pty_master(pid, e->d_name, target, r->pty));
 	}
 	closedir(d);
 	if (!reads)
