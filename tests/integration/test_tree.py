@@ -248,6 +248,22 @@ def test_reader_of_the_output_cannot_be_the_target():
         cat.wait()
 
 
+def test_holder_of_the_output_terminal_master_cannot_be_the_target():
+    master, slave = os.openpty()
+    holder = subprocess.Popen(["sleep", "60"], pass_fds=[master], stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(master)
+    try:
+        p = subprocess.run([TOOL, "-p", str(holder.pid)], stdout=slave,
+                           stderr=subprocess.PIPE, timeout=60)
+        check(p.returncode == 1, "status %d" % p.returncode)
+        check(b"reads this tool's own output" in p.stderr, p.stderr.decode())
+    finally:
+        os.close(slave)
+        holder.kill()
+        holder.wait()
+
+
 def test_a_writer_sharing_the_output_pipe_is_not_a_reader():
     # (writer; monitor) | cat: the writer holds the pipe's write end, like the monitor.
     cat = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
