@@ -472,39 +472,41 @@ struct compiler *compiler_start(bool verbose, char *err, size_t errlen)
 	return c;
 }
 
-void compiler_cancel(struct compiler *c)
+/* Close the line to the child (one that has no text yet then leaves), reap it; its status. */
+static int compiler_end(struct compiler *c)
 {
-	if (!c)
-		return;
-	close(c->sock);		/* the child sees no text and leaves */
-	while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
+	int status = 0;
+
+	close(c->sock);
+	while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
 		;
 	free(c);
+	return status;
+}
+
+void compiler_cancel(struct compiler *c)
+{
+	if (c)
+		compiler_end(c);
 }
 
 struct tracer *tracer_load(struct compiler *c, const struct program *prog, char *err,
 			   size_t errlen)
 {
 	static struct wire_reply rep;
-	int fds[MAX_ITEMS], nfds = 0, status, i, sock = c->sock;
-	pid_t child = c->pid;
+	int fds[MAX_ITEMS], nfds = 0, status, i;
 	struct tracer *t;
 
-	free(c);
-	if (send(sock, prog->text, strlen(prog->text), MSG_NOSIGNAL) < 0) {
+	if (send(c->sock, prog->text, strlen(prog->text), MSG_NOSIGNAL) < 0) {
 		snprintf(err, errlen, "cannot hand the program to the compiler: %s%s",
 			 strerror(errno), errno == EMSGSIZE ? " (the templates are too big)" : "");
-		close(sock);
-		while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-			;
+		compiler_end(c);
 		return NULL;
 	}
 	memset(&rep, 0, sizeof(rep));
-	if (receive_reply(sock, &rep, fds, &nfds))
+	if (receive_reply(c->sock, &rep, fds, &nfds))
 		rep.status = -1;
-	close(sock);
-	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-		;
+	status = compiler_end(c);
 	if (rep.status != 0 || nfds != rep.n) {
 		for (i = 0; i < nfds; i++)
 			close(fds[i]);
