@@ -81,31 +81,31 @@ def test_100kib_line_assembled_from_4kib_writes():
     expect_eq(r.stdout, b"start\nheld:" + b"x" * (25 * 4096) + b"\n")
 
 
-def test_write_to_a_full_nonblocking_pipe_is_printed_once():
+def capture_reporting(step, pattern, *args):
+    """capture() of one writer step, and pattern matched against what it reported on stderr."""
     err = tempfile.TemporaryFile()
-    r = capture(["eagain:1"], writer_kw={"stderr": err})
+    r = capture([step], *args, writer_kw={"stderr": err})
     err.seek(0)
-    m = re.match(rb"fills=(\d+) eagain=(\d+)", err.read())
+    return r, re.match(pattern, err.read())
+
+
+def test_write_to_a_full_nonblocking_pipe_is_printed_once():
+    r, m = capture_reporting("eagain:1", rb"fills=(\d+) eagain=(\d+)")
     check(m and int(m.group(2)) >= 1, "the writer should have hit EAGAIN")
     fills = int(m.group(1))
     expect_eq(r.stdout, (b"f" * 4095 + b"\n") * fills + b"after eagain\n")
 
 
 def test_short_write_prints_only_what_was_written():
-    err = tempfile.TemporaryFile()
-    r = capture(["short:1"], writer_kw={"stderr": err})
-    err.seek(0)
-    m = re.match(rb"fills=(\d+) short=(\d+)", err.read())
+    r, m = capture_reporting("short:1", rb"fills=(\d+) short=(\d+)")
     check(m and int(m.group(2)) >= 1, "the writer should have made a short write")
     fills = int(m.group(1))
     expect_eq(r.stdout, (b"f" * 4095 + b"\n") * fills + (b"g" * 99 + b"\n") * 200)
 
 
 def test_short_write_raw_copy_is_exact():
-    err = tempfile.TemporaryFile()
-    r = capture(["short:1"], "--raw", writer_kw={"stderr": err})
-    err.seek(0)
-    fills = int(re.match(rb"fills=(\d+)", err.read()).group(1))
+    r, m = capture_reporting("short:1", rb"fills=(\d+)", "--raw")
+    fills = int(m.group(1))
     expect_eq(r.stdout, (b"f" * 4095 + b"\n") * fills + (b"g" * 99 + b"\n") * 200)
 
 
