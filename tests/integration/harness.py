@@ -3,6 +3,7 @@
 Every process a test starts is registered and killed when the test ends;
 waits are on conditions (a line on stderr, a process exit), never fixed sleeps.
 """
+import atexit
 import json
 import os
 import shutil
@@ -30,6 +31,7 @@ def _hermetic_templates():
     if not os.path.isdir(installed) or os.environ.get("BPF_WRITE_MONITOR_PROBES"):
         return
     d = tempfile.mkdtemp(prefix="bwm-probes-")
+    atexit.register(shutil.rmtree, d, True)
     os.chmod(d, 0o755)
     for f in (ROOT / "probes").iterdir():
         shutil.copy(f, d)
