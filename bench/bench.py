@@ -139,10 +139,16 @@ class Tracer:
         self.lines = [0]
         if stream == "stdout":
             self.reader = drain(self.p.stdout, self.lines)
-        self.err = []
-        threading.Thread(target=lambda: self.err.extend(
+        self._err = []
+        self._err_reader = threading.Thread(target=lambda: self._err.extend(
             l.decode("utf-8", "replace") for l in iter(self.p.stderr.readline, b"")),
-            daemon=True).start()
+            daemon=True)
+        self._err_reader.start()
+
+    def stderr_lines(self):
+        """Everything the tool wrote on stderr; call once it has exited."""
+        self._err_reader.join(30)
+        return self._err
 
     def stop(self):
         if self.p:
@@ -153,8 +159,7 @@ class Tracer:
     def delivered(self):
         """Lines the tool printed: bwm's summary line, or bpftrace's output lines."""
         if self.kind == "bwm":
-            time.sleep(0.2)         # the stderr reader may still be on the last line
-            return summary(self.err)[0]
+            return summary(self.stderr_lines())[0]
         if self.kind == "bpftrace":
             return self.lines[0]
         return None
@@ -229,8 +234,7 @@ def capture_run(load_args, tool_args=(), count_pipe=False):
     tracer.p.wait(60)           # exits by itself once the load has exited
     if reader:
         reader.join(30)
-    time.sleep(0.2)             # the stderr reader may still be on the last line
-    lines, lost = summary(tracer.err)
+    lines, lost = summary(tracer.stderr_lines())
     if count_pipe and count[0] != lines:
         raise RuntimeError("the pipe had %d lines, the summary says %d" % (count[0], lines))
     return lines, lost, result
