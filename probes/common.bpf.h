@@ -33,11 +33,11 @@ BPF_PERF_OUTPUT(bwm_events);
 /* 1 while capture is on: set before the write probes attach, cleared first on exit. */
 BPF_ARRAY(bwm_enabled, u32, 1);
 /*
- * Records that could not be queued for a reason the perf buffer does not
- * count itself (a full buffer is counted there and reported as lost): e.g.
- * no buffer for this CPU, one brought online after the start.
+ * Records the probes could not queue, per CPU: [0] for a reason the buffer
+ * does not count (no buffer yet on a CPU brought online), [1] because the
+ * buffer was full (it counts those too, but tells only with its next record).
  */
-BPF_PERCPU_ARRAY(bwm_dropped, u64, 1);
+BPF_PERCPU_ARRAY(bwm_dropped, u64, 2);
 
 #if BWM_DESCENDANTS
 /*
@@ -96,15 +96,20 @@ static __always_inline int bwm_is_enabled(void)
 	return on && *on;
 }
 
-/* Queue a record for user space; a failure the buffer does not count is counted here. */
+/*
+ * Queue a record for user space; count a failure in bwm_dropped. A full
+ * buffer counts its losses too, but reports them only with its next record,
+ * which may never come (a burst that ends while the reader is behind): the
+ * frontend takes the larger of the two counts.
+ */
 static __always_inline void bwm_submit(void *ctx, void *data, u32 size)
 {
-	int rc = bwm_events.perf_submit(ctx, data, size), zero = 0;
+	int rc = bwm_events.perf_submit(ctx, data, size), slot = rc == -ENOSPC;
 	u64 *dropped;
 
-	if (rc == 0 || rc == -ENOSPC)
+	if (rc == 0)
 		return;
-	dropped = bwm_dropped.lookup(&zero);
+	dropped = bwm_dropped.lookup(&slot);
 	if (dropped)
 		(*dropped)++;
 }

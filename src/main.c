@@ -52,8 +52,9 @@ struct app {
 	struct tracer *tracer;
 	int64_t wall_offset;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
 	int ncpu;
-	uint64_t *lost_reported;
-	uint64_t dropped;	/* reported so far: records the probes could not queue */
+	uint64_t *lost_reported;	/* per CPU: events lost, as reported so far */
+	uint64_t *full;		/* per CPU: records the probes found the buffer full for */
+	uint64_t dropped;	/* reported so far: records not queued for another reason */
 	uint64_t lines_out;
 	uint64_t bytes_in;	/* payload bytes captured */
 	uint64_t started;	/* CLOCK_MONOTONIC ns when tracing began */
@@ -178,14 +179,24 @@ static void on_event(void *cookie, const struct bwm_event *ev)
 }
 
 /* Total events lost: buffer overflows and records the probes could not queue. */
+static uint64_t buffer_lost(const struct app *app)
+{
+	uint64_t n = 0;
+	int cpu;
+
+	for (cpu = 0; cpu < app->ncpu; cpu++)
+		n += app->lost_reported[cpu];
+	return n;
+}
+
 static uint64_t lost_total(const struct app *app)
 {
-	return reader_lost_total(app->reader) + app->dropped;
+	return buffer_lost(app) + app->dropped;
 }
 
 static void report_lost(struct app *app)
 {
-	uint64_t dropped = tracer_dropped(app->tracer);
+	uint64_t dropped = tracer_dropped(app->tracer, app->full, app->ncpu);
 	int cpu;
 
 	if (dropped > app->dropped) {
@@ -197,6 +208,9 @@ static void report_lost(struct app *app)
 	for (cpu = 0; cpu < app->ncpu; cpu++) {
 		uint64_t lost = reader_lost_on(app->reader, cpu);
 
+		/* The buffer tells of a loss with its next record; the probes count it at once. */
+		if (app->full[cpu] > lost)
+			lost = app->full[cpu];
 		if (lost > app->lost_reported[cpu]) {
 			fprintf(stderr, "%s: lost %llu events on CPU #%d\n", BWM_NAME,
 				(unsigned long long)(lost - app->lost_reported[cpu]), cpu);
@@ -450,9 +464,10 @@ int main(int argc, char **argv)
 	});
 	app.ncpu = params.ncpus;
 	app.lost_reported = calloc(app.ncpu, sizeof(*app.lost_reported));
+	app.full = calloc(app.ncpu, sizeof(*app.full));
 	app.reader = reader_new(app.ncpu);
 	app.lines = lines_new(cfg.max_bytes > MAX_LINE ? cfg.max_bytes : MAX_LINE, on_line, &app);
-	if (!app.lost_reported || !app.reader || !app.lines) {
+	if (!app.lost_reported || !app.full || !app.reader || !app.lines) {
 		fail("out of memory");
 		goto out;
 	}
@@ -511,7 +526,7 @@ out:
 		if (lost_total(&app))
 			fprintf(stderr, "%s: lost %llu events in total%s\n", BWM_NAME,
 				(unsigned long long)lost_total(&app),
-				reader_lost_total(app.reader) ? " (a bigger --buffer-pages helps)" : "");
+				buffer_lost(&app) ? " (a bigger --buffer-pages helps)" : "");
 		if (app.not_captured)
 			fprintf(stderr, "%s: %llu bytes written are not in the copy (see above)\n",
 				BWM_NAME, (unsigned long long)app.not_captured);
@@ -541,6 +556,7 @@ out:
 	lines_free(app.lines);
 	reader_free(app.reader);
 	free(app.lost_reported);
+	free(app.full);
 	sink_free(&app.sink);
 	if (out_fd > STDERR_FILENO)
 		close(out_fd);

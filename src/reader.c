@@ -194,16 +194,6 @@ uint64_t reader_lost_on(const struct reader *r, int cpu)
 	return cpu >= 0 && cpu < r->ncpu ? r->q[cpu].lost : 0;
 }
 
-uint64_t reader_lost_total(const struct reader *r)
-{
-	uint64_t n = 0;
-	int i;
-
-	for (i = 0; i < r->ncpu; i++)
-		n += r->q[i].lost;
-	return n;
-}
-
 uint64_t reader_malformed(const struct reader *r)
 {
 	return r->malformed;

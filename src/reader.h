@@ -39,7 +39,6 @@ void reader_lost(struct reader *r, int cpu, uint64_t n);
 size_t reader_release(struct reader *r, uint64_t limit, event_fn fn, void *cookie);
 
 uint64_t reader_lost_on(const struct reader *r, int cpu);
-uint64_t reader_lost_total(const struct reader *r);
 uint64_t reader_malformed(const struct reader *r);
 size_t reader_queued(const struct reader *r);
 

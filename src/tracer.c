@@ -662,14 +662,17 @@ void tracer_detach(struct tracer *t, int stage)
 			pthread_join(th[i], NULL);
 }
 
-uint64_t tracer_dropped(const struct tracer *t)
+uint64_t tracer_dropped(const struct tracer *t, uint64_t *full, int ncpu)
 {
-	int fd = tracer_map_fd(t, "bwm_dropped"), key = 0, i;
+	int fd = tracer_map_fd(t, "bwm_dropped"), other = 0, when_full = 1, i;
 	uint64_t sum = 0;
 
 	if (fd < 0 || !t->dropped)
 		return 0;
-	if (bpf_lookup_elem(fd, &key, t->dropped) == 0)
+	if (bpf_lookup_elem(fd, &when_full, t->dropped) == 0)
+		for (i = 0; i < t->ncpu && i < ncpu; i++)
+			full[i] = t->dropped[i];
+	if (bpf_lookup_elem(fd, &other, t->dropped) == 0)
 		for (i = 0; i < t->ncpu; i++)
 			sum += t->dropped[i];
 	return sum;

@@ -79,8 +79,13 @@ int tracer_buffer_fds(const struct tracer *t, int *fds, int max);
 /* Move everything the kernel has written to the buffers into the reader. */
 void tracer_drain(struct tracer *t);
 
-/* Records the probes could not queue, beyond those the buffers count as lost. */
-uint64_t tracer_dropped(const struct tracer *t);
+/*
+ * Records the probes could not queue (bwm_dropped): those a full buffer
+ * refused go to full[cpu] (ncpu entries; the buffer reports them as lost only
+ * with its next record on that CPU); returns how many were refused for any
+ * other reason. Leaves full alone and returns 0 when the map cannot be read.
+ */
+uint64_t tracer_dropped(const struct tracer *t, uint64_t *full, int ncpu);
 
 /* How many probes are attached. */
 int tracer_attached(const struct tracer *t);

@@ -202,6 +202,28 @@ def test_lost_events_are_counted_and_reported():
                     r.stderr), "summary line:\n" + r.stderr)
 
 
+def test_events_lost_at_the_end_of_a_burst_are_reported():
+    # The tool is stopped while the burst overflows one page per CPU, and nothing is
+    # written after it: the kernel tells of a full buffer's losses only with that
+    # buffer's next record, which never comes. The probes' own count must tell.
+    n = 1000
+    w = Writer("wait", "burst:1:%d:100" % n)
+    m = Monitor("-p", w.pid, "--buffer-pages", "1")
+    os.kill(m.pid, signal.SIGSTOP)
+    try:
+        w.go()
+        w.wait()
+    finally:
+        os.kill(m.pid, signal.SIGCONT)
+    r = m.finish()
+    lines = r.stdout.count(b"\n")
+    per_cpu = sum(int(x) for x in re.findall(r"lost (\d+) events on CPU #\d+", r.stderr))
+    total = re.search(r"lost (\d+) events in total", r.stderr)
+    check(total and per_cpu > 0, "losses expected with one page per CPU:\n" + r.stderr)
+    expect_eq(per_cpu, int(total.group(1)), "per-CPU reports add up to the total")
+    expect_eq(lines + per_cpu, n, "lines captured + events lost")
+
+
 def test_cpu_brought_online_while_tracing_is_traced_and_nothing_is_lost_silently():
     cpus = sorted(int(c[3:]) for c in os.listdir("/sys/devices/system/cpu")
                   if re.fullmatch(r"cpu\d+", c))
