@@ -188,16 +188,22 @@ def test_burst_of_200000_lines_is_complete_or_loss_is_reported():
         prev = seq
 
 
-def test_lost_events_are_counted_and_reported():
-    # One page per CPU cannot hold a 200,000-line burst: the loss must add up exactly.
-    n = 200000
-    r = capture(["burst:1:%d:100" % n], "--buffer-pages", "1")
+def check_losses_add_up(r, n):
+    """Of n one-line writes, some were lost: the reports add up; (lines, events lost)."""
     lines = r.stdout.count(b"\n")
     per_cpu = sum(int(x) for x in re.findall(r"lost (\d+) events on CPU #\d+", r.stderr))
     total = re.search(r"lost (\d+) events in total", r.stderr)
     check(total and per_cpu > 0, "losses expected with one page per CPU:\n" + r.stderr)
     expect_eq(per_cpu, int(total.group(1)), "per-CPU reports add up to the total")
     expect_eq(lines + per_cpu, n, "lines captured + events lost")
+    return lines, per_cpu
+
+
+def test_lost_events_are_counted_and_reported():
+    # One page per CPU cannot hold a 200,000-line burst: the loss must add up exactly.
+    n = 200000
+    r = capture(["burst:1:%d:100" % n], "--buffer-pages", "1")
+    lines, per_cpu = check_losses_add_up(r, n)
     check(re.search(r"%d lines, \d+ bytes captured, %d events lost" % (lines, per_cpu),
                     r.stderr), "summary line:\n" + r.stderr)
 
@@ -215,13 +221,7 @@ def test_events_lost_at_the_end_of_a_burst_are_reported():
         w.wait()
     finally:
         os.kill(m.pid, signal.SIGCONT)
-    r = m.finish()
-    lines = r.stdout.count(b"\n")
-    per_cpu = sum(int(x) for x in re.findall(r"lost (\d+) events on CPU #\d+", r.stderr))
-    total = re.search(r"lost (\d+) events in total", r.stderr)
-    check(total and per_cpu > 0, "losses expected with one page per CPU:\n" + r.stderr)
-    expect_eq(per_cpu, int(total.group(1)), "per-CPU reports add up to the total")
-    expect_eq(lines + per_cpu, n, "lines captured + events lost")
+    check_losses_add_up(m.finish(), n)
 
 
 def test_cpu_brought_online_while_tracing_is_traced_and_nothing_is_lost_silently():
