@@ -23,6 +23,23 @@ TIMEOUT = 60.0
 _live = []
 
 
+def temp_dir(prefix="bwm-"):
+    """A new directory, removed with its contents when the run ends."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, d, True)
+    return Path(d)
+
+
+def probes_copy(prefix="bwm-probes-"):
+    """A copy of this tree's probes/ that the tool accepts: root-owned, 0755 and 0644."""
+    d = temp_dir(prefix)
+    os.chmod(d, 0o755)
+    for f in (ROOT / "probes").iterdir():
+        shutil.copy(f, d)
+        os.chmod(d / f.name, 0o644)
+    return d
+
+
 def _hermetic_templates():
     """An installed copy of the templates (make install) would take precedence over the
     copy embedded in the binary under test: point the tool at a root-owned copy of
@@ -30,13 +47,7 @@ def _hermetic_templates():
     installed = "/usr/local/share/bpf_write_monitor/probes"
     if not os.path.isdir(installed) or os.environ.get("BPF_WRITE_MONITOR_PROBES"):
         return
-    d = tempfile.mkdtemp(prefix="bwm-probes-")
-    atexit.register(shutil.rmtree, d, True)
-    os.chmod(d, 0o755)
-    for f in (ROOT / "probes").iterdir():
-        shutil.copy(f, d)
-        os.chmod(os.path.join(d, f.name), 0o644)
-    os.environ["BPF_WRITE_MONITOR_PROBES"] = d
+    os.environ["BPF_WRITE_MONITOR_PROBES"] = str(probes_copy())
 
 
 _hermetic_templates()

@@ -4,7 +4,7 @@ import re
 import subprocess
 import tempfile
 
-from harness import Monitor, Writer, capture, check, expect_eq
+from harness import Monitor, Writer, capture, check, expect_eq, temp_dir
 
 
 def big_lines(size, line):
@@ -116,22 +116,19 @@ def test_failed_writes_print_nothing():
 
 
 def test_raw_copy_of_random_binary_data_is_identical():
-    with tempfile.NamedTemporaryFile(delete=False) as src:
-        src.write(os.urandom(3 * 1024 * 1024 + 12345))
-    with tempfile.NamedTemporaryFile(delete=False) as dst:
-        pass
-    w = Writer("wait", "copyfile:1:%s:65536" % src.name)
-    with open(dst.name, "wb") as out:
+    d = temp_dir()
+    src, dst = d / "random", d / "copy"
+    src.write_bytes(os.urandom(3 * 1024 * 1024 + 12345))
+    w = Writer("wait", "copyfile:1:%s:65536" % src)
+    with open(dst, "wb") as out:
         m = Monitor("-p", w.pid, "--raw", stdout=out)
         w.go()
         expect_eq(w.wait(), 0, "writer status")
         r = m.stop()
     expect_eq(r.rc, 0, "monitor status")
     check("not in the copy" not in r.stderr and " 0 events lost" in r.stderr, r.stderr)
-    cmp = subprocess.run(["cmp", src.name, dst.name], capture_output=True, text=True)
+    cmp = subprocess.run(["cmp", src, dst], capture_output=True, text=True)
     check(cmp.returncode == 0, "cmp: " + cmp.stdout + cmp.stderr)
-    os.unlink(src.name)
-    os.unlink(dst.name)
 
 
 def test_raw_reports_what_it_could_not_copy():

@@ -3,14 +3,11 @@ import os
 import re
 import signal
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
-from harness import (ROOT, TOOL, Monitor, Writer, capture, check, error_line, expect_eq,
-                     loaded_programs, new_maps, run_tool, wait_until)
-
-PROBES = ROOT / "probes"
+from harness import (TOOL, Monitor, Writer, capture, check, error_line, expect_eq,
+                     loaded_programs, new_maps, probes_copy, run_tool, temp_dir, wait_until)
 
 
 # ---- lines -----------------------------------------------------------------
@@ -395,10 +392,7 @@ def test_error_tracefs_unavailable():
 
 
 def _probe_dir(edit):
-    d = Path(tempfile.mkdtemp(prefix="bwm-probes-"))
-    os.chmod(d, 0o755)
-    for f in PROBES.iterdir():
-        (d / f.name).write_text(f.read_text())
+    d = probes_copy()
     edit(d)
     return d
 
@@ -434,7 +428,7 @@ def test_error_verifier_rejection_names_the_program():
 
 def test_error_attach_failure():
     # A tracefs copy whose sys_exit_write id is wrong: compile and load work, attach fails.
-    fake = Path(tempfile.mkdtemp(prefix="bwm-tracefs-"))
+    fake = temp_dir("bwm-tracefs-")
     real = Path("/sys/kernel/tracing/events")
     for cat in ("syscalls", "sched", "signal"):
         for ev in (real / cat).iterdir():

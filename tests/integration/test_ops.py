@@ -2,26 +2,12 @@
 import json
 import os
 import re
-import shutil
 import stat
 import subprocess
-import tempfile
 from pathlib import Path
 
 from harness import (ROOT, TOOL, Monitor, Writer, capture, check, error_line, expect_eq,
-                     run_tool)
-
-PROBES = ROOT / "probes"
-
-
-def root_owned_copy():
-    """A copy of probes/ the way the README's walkthrough makes it."""
-    d = Path(tempfile.mkdtemp(prefix="bwm-hack-"))
-    os.chmod(d, 0o755)
-    for f in PROBES.iterdir():
-        shutil.copy(f, d)
-        os.chmod(d / f.name, 0o644)
-    return d
+                     probes_copy, run_tool, temp_dir)
 
 
 # ---- templates -------------------------------------------------------------
@@ -32,7 +18,7 @@ def test_readme_field_hack_walkthrough():
     section = readme[readme.index("## Field hacks"):readme.index("## Output for machines")]
     cmds = [l[len("$ sudo "):] for l in section.splitlines() if l.startswith("$ sudo ")]
     check(len(cmds) == 4, "walkthrough commands: %r" % cmds)
-    d = tempfile.mkdtemp(prefix="bwm-hack-")
+    d = str(temp_dir("bwm-hack-"))
     os.rmdir(d)
     for cmd in cmds[:3]:
         subprocess.run(["sh", "-c", cmd.replace("/root/probes", d)], cwd=ROOT, check=True)
@@ -50,7 +36,7 @@ def test_readme_field_hack_walkthrough():
 
 
 def test_templates_from_the_environment_and_verbose_origin():
-    d = root_owned_copy()
+    d = probes_copy("bwm-hack-")
     env = dict(os.environ, BPF_WRITE_MONITOR_PROBES=str(d))
     r = run_tool("-p", "1", "--ebpf", "-v", env=env)
     expect_eq(r.rc, 0, "status")
@@ -71,7 +57,7 @@ def test_embedded_templates_are_the_fallback():
 
 
 def test_unsafe_templates_are_refused():
-    d = root_owned_copy()
+    d = probes_copy("bwm-hack-")
     os.chmod(d / "write.bpf.c", 0o664)
     line = error_line(run_tool("-p", "1", "--ebpf", "--probe-dir", d))
     check("refusing template file %s/write.bpf.c" % d in line and "writable by its group" in line
@@ -92,7 +78,7 @@ def test_unsafe_templates_are_refused():
 
 
 def test_compile_error_in_lifecycle_template_names_file_and_line():
-    d = root_owned_copy()
+    d = probes_copy("bwm-hack-")
     lines = (d / "lifecycle.bpf.c").read_text().split("\n")
     n = next(i for i, l in enumerate(lines) if "TRACEPOINT_PROBE(sched, sched_process_fork)" in l)
     lines.insert(n + 2, "\tint oops = ;")
@@ -152,7 +138,7 @@ def test_json_lifecycle_events():
 
 
 def test_output_file_is_appended_with_mode_0600():
-    path = os.path.join(tempfile.mkdtemp(), "out.log")
+    path = os.path.join(temp_dir(), "out.log")
     for word in ("first", "second"):
         r = capture(["out:%s\\n" % word], "-o", path)
         expect_eq(r.stdout, b"", "nothing on stdout")
@@ -161,7 +147,7 @@ def test_output_file_is_appended_with_mode_0600():
 
 
 def test_output_file_does_not_follow_a_symlink():
-    d = tempfile.mkdtemp()
+    d = temp_dir()
     target = os.path.join(d, "victim")
     open(target, "w").close()
     os.symlink(target, os.path.join(d, "link"))
@@ -181,7 +167,7 @@ def test_summary_line_at_exit_and_quiet():
 # ---- install and documentation ----------------------------------------------
 
 def test_make_install_destdir_layout_and_man_page():
-    dest = tempfile.mkdtemp(prefix="bwm-destdir-")
+    dest = str(temp_dir("bwm-destdir-"))
     subprocess.run(["make", "-s", "install", "DESTDIR=" + dest], cwd=ROOT, check=True,
                    capture_output=True)
     files = sorted(str(p.relative_to(dest)) for p in Path(dest).rglob("*") if p.is_file())

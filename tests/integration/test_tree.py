@@ -3,12 +3,11 @@ import os
 import re
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 
 from harness import (HELPERS, TOOL, Monitor, Writer, check, error_line, expect_eq, run_tool,
-                     wait_until)
+                     temp_dir, wait_until)
 
 TREE = str(HELPERS / "tree")
 FORKER = str(HELPERS / "forker")
@@ -131,14 +130,13 @@ def test_fork_storm_of_1000_short_lived_children():
 
 
 def test_children_forked_during_startup_are_caught():
-    pidfile = tempfile.NamedTemporaryFile(delete=False).name
+    pidfile = str(temp_dir() / "pids")
     w = Writer(pidfile, prog=FORKER)
     m = Monitor("-p", w.pid, "-f")
     w.go()
     expect_eq(w.wait(), 0, "forker status")
     r = m.finish()
     kids = {int(l) for l in open(pidfile).read().split()}
-    os.unlink(pidfile)
     check(len(kids) > 100, "the forker should have forked for a while: %d" % len(kids))
     got = [int(l.split()[1]) for l in lines_of(r)]
     expect_eq(len(got), len(set(got)), "each child once")
@@ -283,7 +281,7 @@ def test_a_writer_sharing_the_output_pipe_is_not_a_reader():
 
 def test_system_wide_with_output_to_a_pipe_has_no_feedback_loop():
     marker = "bwm-system-wide-%d" % os.getpid()
-    fifo = tempfile.mktemp(prefix="bwm-go-")
+    fifo = str(temp_dir() / "go")
     os.mkfifo(fifo)
     # A writer outside this process's subtree (double fork: its parent is gone),
     # because this test process reads the output and is excluded with its children.
@@ -303,7 +301,6 @@ def test_system_wide_with_output_to_a_pipe_has_no_feedback_loop():
     r = m.finish(timeout=30)
     t.join(30)
     cat.wait(10)
-    os.unlink(fifo)
     expect_eq(r.rc, 0, "monitor status")
     text = out[0].decode("utf-8", "replace")
     mine = [l for l in text.splitlines() if marker in l]
