@@ -289,15 +289,17 @@ def test_system_wide_with_output_to_a_pipe_has_no_feedback_loop():
                     'read x < "$0"; for i in 1 2 3; do echo "$1 $i"; done', fifo, marker],
                    check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
-    cat = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    m = Monitor("-p", "1", "-f", "-K", "-1", "-2", "-T", "-P", "-C", "-d", "3",
-                stdout=cat.stdin)
-    cat.stdin.close()
-    out = []
-    t = threading.Thread(target=lambda: out.append(cat.stdout.read()), daemon=True)
-    t.start()
-    with open(fifo, "w") as f:
-        f.write("go\n")
+    try:
+        cat = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        m = Monitor("-p", "1", "-f", "-K", "-1", "-2", "-T", "-P", "-C", "-d", "3",
+                    stdout=cat.stdin)
+        cat.stdin.close()
+        out = []
+        t = threading.Thread(target=lambda: out.append(cat.stdout.read()), daemon=True)
+        t.start()
+    finally:
+        with open(fifo, "w") as f:      # the writer goes (and ends) whatever happened
+            f.write("go\n")
     r = m.finish(timeout=30)
     t.join(30)
     cat.wait(10)
