@@ -34,7 +34,7 @@ installed() {
 apt_update_once() {
 	if [ "$apt_updated" -eq 0 ]; then
 		say "apt-get update"
-		apt-get update -qq >&2
+		apt-get update -qq -o DPkg::Lock::Timeout=300 >&2
 		apt_updated=1
 	fi
 }
@@ -48,7 +48,7 @@ ensure_packages() {
 	[ "${#missing[@]}" -eq 0 ] && return 0
 	apt_update_once
 	say "installing ${missing[*]}"
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+	apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends "${missing[@]}" >&2
 }
 
 # Build and test tools, libbcc (pulls in clang/LLVM), libbpf (BTF), cmocka, bpftool for the

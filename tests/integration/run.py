@@ -7,6 +7,7 @@ Needs root (real BPF programs). After each test, every process it started is
 ended and the runner checks that none of the tool's BPF programs is still loaded.
 Ends with the summary line "N passed, N failed".
 """
+import fcntl
 import importlib.util
 import inspect
 import os
@@ -41,6 +42,14 @@ def main(argv):
     if not os.path.exists(harness.WRITER):
         print("build the helpers first: make helpers")
         return 1
+    # One suite at a time on a machine: the tests check that no BPF map of the tool is
+    # left loaded, which another suite's running tool would break (and CPU hot-plug).
+    lock = open(os.environ.get("BWM_TEST_LOCK", "/tmp/bwm-integration.lock"), "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print("waiting for another integration run to end (%s)" % lock.name, flush=True)
+        fcntl.flock(lock, fcntl.LOCK_EX)
     tests = load_tests()
     if argv:
         tests = [t for t in tests if any(a in t[0] for a in argv)]
