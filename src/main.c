@@ -27,6 +27,8 @@
 #include "tracer.h"
 #include "tree.h"
 #include "kbtf.h"
+#include "kfeat.h"
+#include "exits.h"
 
 #define DRAIN_MS	25		/* an idle line appears within this */
 #define WAKEUP_EVENTS	64		/* records per reader wakeup */
@@ -59,6 +61,7 @@ struct app {
 	uint64_t bytes_in;	/* payload bytes captured */
 	uint64_t started;	/* CLOCK_MONOTONIC ns when tracing began */
 	struct tree_watch watch;
+	struct exits exits;	/* which exit records mean a process exited */
 	bool done;		/* everything traced has exited */
 };
 
@@ -123,7 +126,7 @@ static void on_lifecycle(struct app *app, const struct bwm_event *ev, const stru
 
 	if (ev->type == BWM_EV_EXIT)
 		lines_flush_process(app->lines, ev->tgid);
-	if (!app->cfg->exits)
+	if (!app->cfg->exits || ev->type == BWM_EV_TASK_EXIT)
 		return;
 	switch (ev->type) {
 	case BWM_EV_FORK:
@@ -139,9 +142,39 @@ static void on_lifecycle(struct app *app, const struct bwm_event *ev, const stru
 	app->lines_out++;
 }
 
+/*
+ * An exit record: NULL when it is to be dropped (the process's exit is
+ * reported already), else the record to handle, in *copy when its type
+ * changed (a thread's exit that /proc shows was its process's last).
+ */
+static const struct bwm_event *exit_record(struct app *app, const struct bwm_event *ev,
+					   struct bwm_event *copy)
+{
+	int type = exits_classify(&app->exits, ev->type, ev->tgid);
+
+	if (!type)
+		return NULL;
+	if (type == ev->type)
+		return ev;
+	*copy = *ev;
+	copy->type = type;
+	if (app->cfg->descendants)	/* the probe could not tell: forget it here */
+		tracer_forget_pid(app->tracer, ev->tgid);
+	return copy;
+}
+
 static void on_event(void *cookie, const struct bwm_event *ev)
 {
 	struct app *app = cookie;
+	struct bwm_event copy;
+
+	if (ev->type == BWM_EV_EXIT || ev->type == BWM_EV_TASK_EXIT) {
+		ev = exit_record(app, ev, &copy);
+		if (!ev)
+			return;
+	} else if (ev->type == BWM_EV_FORK) {
+		exits_forget(&app->exits, ev->tgid);
+	}
 	struct line_meta m = {
 		.ts = ev->ts, .tgid = ev->tgid, .tid = ev->tid, .fd = ev->fd,
 	};
@@ -307,6 +340,36 @@ static int check_target(const struct config *cfg, pid_t *tgid)
 	return 0;
 }
 
+/*
+ * What the running kernel offers decides the capture path and the exit
+ * method (src/kfeat.c); -v says which and why. -1 with a message printed.
+ */
+static int kernel_features(struct program_params *p, const struct config *cfg)
+{
+	struct kfeat k;
+	char err[512];
+	int rc = kfeat_detect(kbtf_ops(), cfg->exits, &k, err, sizeof(err));
+
+	kbtf_release();
+	if (rc) {
+		fail(err);
+		return -1;
+	}
+	p->entry_exit = k.entry_exit;
+	p->exit_method = k.exit_method;
+	p->exit_has_group_dead = k.exit_method == KFEAT_EXIT_GROUP_DEAD;
+	p->exit_code_off = k.exit_code_off;
+	p->signal_off = k.signal_off;
+	p->live_off = k.live_off;
+	if (k.notice[0] && !cfg->quiet && !cfg->ebpf)
+		fprintf(stderr, "%s: notice: %s\n", BWM_NAME, k.notice);
+	if (cfg->verbose) {
+		fprintf(stderr, "%s: capture path: %s\n", BWM_NAME, k.path_why);
+		fprintf(stderr, "%s: process exits: %s\n", BWM_NAME, k.exit_why);
+	}
+	return 0;
+}
+
 static void install_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -424,13 +487,11 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (cfg.descendants || cfg.exits) {
-		/* Only the lifecycle probes need these (and BTF takes a while to parse). */
-		params.exit_code_off = kbtf_member_offset("task_struct", "exit_code");
-		params.exit_has_group_dead = host_tracepoint_has_field("sched",
-								       "sched_process_exit",
-								       "group_dead");
+	if (kernel_features(&params, &cfg)) {
+		compiler_cancel(compiler);
+		return 1;
 	}
+	exits_init(&app.exits, params.exit_method);
 	if (probes_load(cfg.probe_dir, &tpl, err, sizeof(err))) {
 		fail(err);
 		compiler_cancel(compiler);
