@@ -2,6 +2,7 @@
 #
 #   make                 build ./bpf_write_monitor
 #   sudo make check      install what is missing, build, run unit and integration tests
+#   sudo make check-fallback   the integration tests again, on the entry+exit capture path
 #   sudo make demo       install what is missing, build, show a capture
 #   make V=1             show the commands
 
@@ -47,7 +48,8 @@ TOOL_OBJS := $(TOOL_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/embedded.o
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
-.PHONY: all deps check unit integration demo bench clean helpers install uninstall FORCE
+
+.PHONY: all deps check check-fallback unit integration demo bench clean helpers install uninstall FORCE
 
 all: $(TOOL)
 
@@ -104,6 +106,12 @@ integration: $(TOOL) helpers
 # deps first, on its own, so that a fresh machine has cmocka and libbcc before anything compiles.
 check: deps
 	$(Q)$(MAKE) --no-print-directory unit integration
+
+# The whole integration suite again with the entry+exit capture path forced (what
+# kernels without bpf_task_pt_regs or BTF run), on this kernel.
+check-fallback: deps
+	$(Q)$(MAKE) --no-print-directory $(TOOL) helpers
+	$(Q)BWM_CAPTURE_PATH=entry-exit $(PYTHON) tests/integration/run.py
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory $(TOOL)

@@ -406,6 +406,12 @@ TRACEPOINT_PROBE(syscalls, sys_enter_writev) { return bwm_enter(args); }
 TRACEPOINT_PROBE(syscalls, sys_enter_pwritev) { return bwm_enter(args); }
 #endif
 #if BWM_TP(syscalls, sys_enter_pwritev2)
+/*
+ * libbcc declares the record with the kernel's field types; pwritev2's flags
+ * is an rwf_t, which no header included here defines. (No header is
+ * included after this point, so the name cannot clash.)
+ */
+#define rwf_t int
 TRACEPOINT_PROBE(syscalls, sys_enter_pwritev2) { return bwm_enter(args); }
 #endif
 #if BWM_TP(syscalls, sys_enter_vmsplice)

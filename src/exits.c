@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../probes/event.h"
 #include "exits.h"
 #include "kfeat.h"
 
@@ -51,35 +50,91 @@ bool exits_all_exiting(const struct proc_stat *threads, size_t n)
 	return true;
 }
 
-bool exits_group_gone(pid_t tgid)
+int exits_group_state(pid_t tgid)
 {
 	struct dirent *d;
 	char path[64];
+	int state = 1;
 	DIR *dir;
 
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)tgid);
 	dir = opendir(path);
 	if (!dir)
-		return true;	/* no such process any more */
-	while ((d = readdir(dir)) != NULL) {
+		return 1;	/* no such process any more */
+	while (state >= 0 && (d = readdir(dir)) != NULL) {
 		struct proc_stat st;
 		pid_t tid = atoi(d->d_name);
 
-		/* One thread that has not begun to exit is enough to know. */
-		if (tid > 0 && proc_read_stat(tid, &st) == 0 && !exits_all_exiting(&st, 1))
-			break;
+		if (tid <= 0 || proc_read_stat(tid, &st) != 0 || st.state == 'Z' || st.state == 'X')
+			continue;	/* gone meanwhile, or past its exit */
+		state = exits_all_exiting(&st, 1) ? 0 : -1;
 	}
 	closedir(dir);
-	return d == NULL;
+	return state;
 }
 
-int exits_classify(struct exits *x, int type, pid_t tgid)
+static void mark_recent(struct exits *x, pid_t tgid)
 {
-	if (recent(x, tgid))
-		return 0;
-	if (type == BWM_EV_TASK_EXIT &&
-	    (x->method != KFEAT_EXIT_PROC || !exits_group_gone(tgid)))
-		return BWM_EV_TASK_EXIT;
 	x->recent[x->next++ % EXITS_RECENT] = tgid;
+}
+
+static void remove_pending(struct exits *x, unsigned i)
+{
+	x->pending[i] = x->pending[--x->npending];
+}
+
+/* A thread of a process exited: look at its process at the next settle. */
+static void add_pending(struct exits *x, const struct bwm_event *ev)
+{
+	unsigned i;
+
+	for (i = 0; i < x->npending; i++)
+		if (x->pending[i].ev.tgid == ev->tgid)
+			break;
+	if (i == EXITS_PENDING)
+		i = 0;	/* full: the oldest is dropped (it would mean 256 exiting at once) */
+	else if (i == x->npending)
+		x->npending++;
+	x->pending[i].ev = *ev;
+	x->pending[i].seen_gone = 0;
+}
+
+int exits_classify(struct exits *x, const struct bwm_event *ev)
+{
+	if (recent(x, ev->tgid))
+		return 0;
+	if (ev->type == BWM_EV_TASK_EXIT) {
+		if (x->method == KFEAT_EXIT_PROC)
+			add_pending(x, ev);
+		return BWM_EV_TASK_EXIT;
+	}
+	mark_recent(x, ev->tgid);
 	return BWM_EV_EXIT;
+}
+
+void exits_settle(struct exits *x, uint64_t now, uint64_t limit, bool final,
+		  void (*emit)(void *cookie, const struct bwm_event *ev), void *cookie)
+{
+	unsigned i = 0;
+
+	while (i < x->npending) {
+		struct exits_pending *p = &x->pending[i];
+		struct bwm_event ev;
+		int state = p->seen_gone ? 1 : exits_group_state(p->ev.tgid);
+
+		if (state < 0) {	/* lives on */
+			remove_pending(x, i);
+			continue;
+		}
+		if (state == 1 && !p->seen_gone)
+			p->seen_gone = now;
+		if (!final && (!p->seen_gone || p->seen_gone > limit)) {
+			i++;
+			continue;
+		}
+		ev = p->ev;
+		ev.type = BWM_EV_EXIT;
+		remove_pending(x, i);
+		emit(cookie, &ev);
+	}
 }

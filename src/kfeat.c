@@ -111,7 +111,7 @@ static int choose_exit(const struct kfeat_ops *ops, struct kfeat *k, char *err, 
 	}
 	if ((m == KFEAT_EXIT_GROUP_DEAD && !field) || (m == KFEAT_EXIT_SIGNAL_LIVE && !live)) {
 		snprintf(err, errlen, "BWM_EXIT_METHOD=%s: this kernel (%s) lacks %s: unset it",
-			 force, ops->release, field ? "BTF offsets of task_struct.signal and "
+			 force, ops->release, m == KFEAT_EXIT_SIGNAL_LIVE ? "BTF offsets of task_struct.signal and "
 			 "signal_struct.live" : "sched_process_exit's group_dead field");
 		return -1;
 	}

@@ -142,34 +142,25 @@ static void on_lifecycle(struct app *app, const struct bwm_event *ev, const stru
 	app->lines_out++;
 }
 
-/*
- * An exit record: NULL when it is to be dropped (the process's exit is
- * reported already), else the record to handle, in *copy when its type
- * changed (a thread's exit that /proc shows was its process's last).
- */
-static const struct bwm_event *exit_record(struct app *app, const struct bwm_event *ev,
-					   struct bwm_event *copy)
+/* An exit record, or NULL when it is to be dropped (the exit is reported already). */
+static const struct bwm_event *exit_record(struct app *app, const struct bwm_event *ev)
 {
-	int type = exits_classify(&app->exits, ev->type, ev->tgid);
+	int type = exits_classify(&app->exits, ev);
 
 	if (!type)
 		return NULL;
-	if (type == ev->type)
-		return ev;
-	*copy = *ev;
-	copy->type = type;
-	if (app->cfg->descendants)	/* the probe could not tell: forget it here */
+	/* /proc told it (exits_settle()): the probe did not forget the process */
+	if (type == BWM_EV_EXIT && app->exits.method == KFEAT_EXIT_PROC && app->cfg->descendants)
 		tracer_forget_pid(app->tracer, ev->tgid);
-	return copy;
+	return ev;
 }
 
 static void on_event(void *cookie, const struct bwm_event *ev)
 {
 	struct app *app = cookie;
-	struct bwm_event copy;
 
 	if (ev->type == BWM_EV_EXIT || ev->type == BWM_EV_TASK_EXIT) {
-		ev = exit_record(app, ev, &copy);
+		ev = exit_record(app, ev);
 		if (!ev)
 			return;
 	} else if (ev->type == BWM_EV_FORK) {
@@ -263,6 +254,7 @@ static void drain(struct app *app, bool final)
 	app->wall_offset = (int64_t)(clock_ns(CLOCK_REALTIME) - now);
 	tracer_drain(app->tracer);
 	reader_release(app->reader, final ? UINT64_MAX : now, on_event, app);
+	exits_settle(&app->exits, clock_ns(CLOCK_MONOTONIC), now, final, on_event, app);
 	report_lost(app);
 	if (final)
 		lines_flush_all(app->lines);
