@@ -54,6 +54,73 @@ BPF_PERCPU_ARRAY(bwm_dropped, u64, 2);
 BPF_F_TABLE("hash", u32, u32, bwm_monitored, BWM_PID_MAX, BPF_F_NO_PREALLOC);
 #endif
 
+/*
+ * The fds captured for a traced process, from the mask the command line
+ * gave. A field hack can widen it: ((mask) | 1 << 3) captures fd 3 too
+ * (its lines are labelled "fd3: ").
+ */
+#define BWM_CAPTURE(mask)	(mask)
+
+/*
+ * The fd mask a process is traced with, 0 when it is not. Without
+ * descendants this is one compare; with them, one hash lookup.
+ */
+static __always_inline u32 bwm_mask_of(u32 tgid)
+{
+#if BWM_DESCENDANTS
+	u32 *mask = bwm_monitored.lookup(&tgid);
+
+	return mask && *mask && tgid != BWM_SELF_PID ? BWM_CAPTURE(*mask) : 0;
+#else
+	return tgid == BWM_TARGET_PID && tgid != BWM_SELF_PID ? BWM_CAPTURE(BWM_FD_MASK) : 0;
+#endif
+}
+
+static __always_inline int bwm_is_enabled(void)
+{
+	int zero = 0;
+	u32 *on = bwm_enabled.lookup(&zero);
+
+	return on && *on;
+}
+
+/*
+ * Queue a record for user space; count a failure in bwm_dropped. A full
+ * buffer counts its losses too, but reports them only with its next record,
+ * which may never come (a burst that ends while the reader is behind): the
+ * frontend takes the larger of the two counts.
+ */
+static __always_inline void bwm_submit(void *ctx, void *data, u32 size)
+{
+	int rc = bwm_events.perf_submit(ctx, data, size), slot = rc == -BWM_ENOSPC;
+	u64 *dropped;
+
+	if (rc == 0)
+		return;
+	dropped = bwm_dropped.lookup(&slot);
+	if (dropped)
+		(*dropped)++;
+}
+
+/* Fill a record header; for writes, total is the bytes the call wrote. */
+static __always_inline void bwm_header(struct bwm_event *h, u64 id, int type, u64 fd, u64 total)
+{
+	h->ts = bpf_ktime_get_ns();
+	h->total = total;
+	h->offset = 0;
+	h->tgid = id >> 32;
+	h->tid = (u32)id;
+	h->len = 0;
+	h->type = type;
+	h->fd = fd;
+	h->flags = 0;
+	h->pad = 0;
+	if (BWM_WANT_COMM || type >= BWM_EV_FORK)
+		bpf_get_current_comm(&h->comm, sizeof(h->comm));
+	else
+		__builtin_memset(h->comm, 0, sizeof(h->comm));
+}
+
 /* How the exit probe tells a process's last thread (BWM_EXIT_METHOD). */
 #define BWM_EXIT_BY_GROUP_DEAD	1	/* the tracepoint's group_dead field (6.x kernels) */
 #define BWM_EXIT_BY_SIGNAL_LIVE	2	/* task->signal->live, offsets from BTF */
@@ -128,70 +195,3 @@ struct bwm_enter {
 	u32 pad;
 	u64 arg[3];
 };
-
-/*
- * The fds captured for a traced process, from the mask the command line
- * gave. A field hack can widen it: ((mask) | 1 << 3) captures fd 3 too
- * (its lines are labelled "fd3: ").
- */
-#define BWM_CAPTURE(mask)	(mask)
-
-/*
- * The fd mask a process is traced with, 0 when it is not. Without
- * descendants this is one compare; with them, one hash lookup.
- */
-static __always_inline u32 bwm_mask_of(u32 tgid)
-{
-#if BWM_DESCENDANTS
-	u32 *mask = bwm_monitored.lookup(&tgid);
-
-	return mask && *mask && tgid != BWM_SELF_PID ? BWM_CAPTURE(*mask) : 0;
-#else
-	return tgid == BWM_TARGET_PID && tgid != BWM_SELF_PID ? BWM_CAPTURE(BWM_FD_MASK) : 0;
-#endif
-}
-
-static __always_inline int bwm_is_enabled(void)
-{
-	int zero = 0;
-	u32 *on = bwm_enabled.lookup(&zero);
-
-	return on && *on;
-}
-
-/*
- * Queue a record for user space; count a failure in bwm_dropped. A full
- * buffer counts its losses too, but reports them only with its next record,
- * which may never come (a burst that ends while the reader is behind): the
- * frontend takes the larger of the two counts.
- */
-static __always_inline void bwm_submit(void *ctx, void *data, u32 size)
-{
-	int rc = bwm_events.perf_submit(ctx, data, size), slot = rc == -BWM_ENOSPC;
-	u64 *dropped;
-
-	if (rc == 0)
-		return;
-	dropped = bwm_dropped.lookup(&slot);
-	if (dropped)
-		(*dropped)++;
-}
-
-/* Fill a record header; for writes, total is the bytes the call wrote. */
-static __always_inline void bwm_header(struct bwm_event *h, u64 id, int type, u64 fd, u64 total)
-{
-	h->ts = bpf_ktime_get_ns();
-	h->total = total;
-	h->offset = 0;
-	h->tgid = id >> 32;
-	h->tid = (u32)id;
-	h->len = 0;
-	h->type = type;
-	h->fd = fd;
-	h->flags = 0;
-	h->pad = 0;
-	if (BWM_WANT_COMM || type >= BWM_EV_FORK)
-		bpf_get_current_comm(&h->comm, sizeof(h->comm));
-	else
-		__builtin_memset(h->comm, 0, sizeof(h->comm));
-}

@@ -93,7 +93,18 @@ static const char *env(const char *name)
 	return getenv(name);
 }
 
-const struct kfeat_ops *kbtf_ops(void)
+static int cannot_tell(void)
+{
+	return -1;
+}
+
+static int cannot_tell_helper(int helper)
+{
+	(void)helper;
+	return -1;
+}
+
+const struct kfeat_ops *kbtf_ops(bool load_probes)
 {
 	static struct utsname u;
 	static struct kfeat_ops ops = {
@@ -108,5 +119,8 @@ const struct kfeat_ops *kbtf_ops(void)
 
 	if (!ops.release)
 		ops.release = uname(&u) == 0 ? u.release : "unknown";
+	ops.has_helper = load_probes ? kbtf_has_helper : cannot_tell_helper;
+	ops.has_tracepoint_programs = load_probes ? kbtf_has_tracepoint_programs : cannot_tell;
+	ops.has_perf_event_array = load_probes ? kbtf_has_perf_event_array : cannot_tell;
 	return &ops;
 }

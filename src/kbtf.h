@@ -2,6 +2,8 @@
 #ifndef BWM_KBTF_H
 #define BWM_KBTF_H
 
+#include <stdbool.h>
+
 #include "kfeat.h"
 
 /*
@@ -25,7 +27,10 @@ int kbtf_has_helper(int helper);
 int kbtf_has_tracepoint_programs(void);
 int kbtf_has_perf_event_array(void);
 
-/* The running kernel, for kfeat_detect(). */
-const struct kfeat_ops *kbtf_ops(void);
+/*
+ * The running kernel, for kfeat_detect(). load_probes: probe helpers and
+ * program types by loading programs (needs privileges); else "cannot tell".
+ */
+const struct kfeat_ops *kbtf_ops(bool load_probes);
 
 #endif /* BWM_KBTF_H */

@@ -340,7 +340,7 @@ static int kernel_features(struct program_params *p, const struct config *cfg)
 {
 	struct kfeat k;
 	char err[512];
-	int rc = kfeat_detect(kbtf_ops(), cfg->exits, &k, err, sizeof(err));
+	int rc = kfeat_detect(kbtf_ops(!cfg->ebpf), cfg->exits, &k, err, sizeof(err));
 
 	kbtf_release();
 	if (rc) {
