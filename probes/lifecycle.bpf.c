@@ -22,7 +22,7 @@
  * keyed by thread id, and taken by sched_process_fork, which runs inside
  * the syscall; the syscall's exit removes what a failed call left.
  */
-BPF_F_TABLE("hash", u32, u32, bwm_forks, BWM_PID_MAX, BPF_F_NO_PREALLOC);
+BPF_F_TABLE("hash", u32, u32, BWM_MAP_FORKS, BWM_PID_MAX, BPF_F_NO_PREALLOC);
 
 static __always_inline int bwm_fork_enter(int process)
 {
@@ -164,7 +164,7 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
  * main thread (what wait(2) reports then). A process killed by a signal has
  * neither: its status is unknown. Bit 16 marks an exit_group() status.
  */
-BPF_F_TABLE("lru_hash", u32, u32, bwm_exit_status, 10240, 0);
+BPF_F_TABLE("lru_hash", u32, u32, BWM_MAP_EXIT_STATUS, 10240, 0);
 
 static __always_inline int bwm_note_exit(u64 code, int group)
 {
