@@ -140,9 +140,12 @@ struct bwm_args {
  * arguments here, keyed by thread id; the sys_exit_* probe takes them out
  * (lookup, then delete). A thread has at most one syscall in flight. A
  * thread that dies inside a syscall leaves its entry: the exit probe of the
- * thread removes it. Entries are made on demand, like bwm_monitored.
+ * thread removes it. Preallocated (allocating in a tracing program is what
+ * 5.10 warns about): BWM_MAX_INFLIGHT calls of traced threads at once; a
+ * call beyond that is counted as lost.
  */
-BPF_F_TABLE("hash", u32, struct bwm_args, BWM_MAP_CALLS, BWM_PID_MAX, BPF_F_NO_PREALLOC);
+#define BWM_MAX_INFLIGHT	16384
+BPF_F_TABLE("hash", u32, struct bwm_args, BWM_MAP_CALLS, BWM_MAX_INFLIGHT, 0);
 
 /* Stash the arguments of a call entered by a traced thread; 0 if not stashed. */
 static __always_inline int bwm_stash(u32 tid, const struct bwm_args *a)

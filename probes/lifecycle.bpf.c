@@ -21,8 +21,9 @@
  * creates a process (1) or a thread (0) is stashed at the syscall's entry,
  * keyed by thread id, and taken by sched_process_fork, which runs inside
  * the syscall; the syscall's exit removes what a failed call left.
+ * Preallocated, like bwm_calls.
  */
-BPF_F_TABLE("hash", u32, u32, BWM_MAP_FORKS, BWM_PID_MAX, BPF_F_NO_PREALLOC);
+BPF_F_TABLE("hash", u32, u32, BWM_MAP_FORKS, BWM_MAX_INFLIGHT, 0);
 
 static __always_inline int bwm_fork_enter(int process)
 {
