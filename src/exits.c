@@ -112,14 +112,13 @@ int exits_classify(struct exits *x, const struct bwm_event *ev)
 	return BWM_EV_EXIT;
 }
 
-void exits_settle(struct exits *x, uint64_t now, uint64_t limit, bool final,
-		  void (*emit)(void *cookie, const struct bwm_event *ev), void *cookie)
+/* Update each pending process from /proc; drop those that live on. */
+static void look_at_pending(struct exits *x, uint64_t now)
 {
 	unsigned i = 0;
 
 	while (i < x->npending) {
 		struct exits_pending *p = &x->pending[i];
-		struct bwm_event ev;
 		int state = p->seen_gone ? 1 : exits_group_state(p->ev.tgid);
 
 		if (state < 0) {	/* lives on */
@@ -128,13 +127,31 @@ void exits_settle(struct exits *x, uint64_t now, uint64_t limit, bool final,
 		}
 		if (state == 1 && !p->seen_gone)
 			p->seen_gone = now;
-		if (!final && (!p->seen_gone || p->seen_gone > limit)) {
-			i++;
-			continue;
+		i++;
+	}
+}
+
+void exits_settle(struct exits *x, uint64_t now, uint64_t limit, bool final,
+		  void (*emit)(void *cookie, const struct bwm_event *ev), void *cookie)
+{
+	look_at_pending(x, now);
+	for (;;) {	/* the ready ones, oldest exit first */
+		unsigned i, best = x->npending;
+		struct bwm_event ev;
+
+		for (i = 0; i < x->npending; i++) {
+			const struct exits_pending *p = &x->pending[i];
+
+			if (!final && (!p->seen_gone || p->seen_gone > limit))
+				continue;
+			if (best == x->npending || p->ev.ts < x->pending[best].ev.ts)
+				best = i;
 		}
-		ev = p->ev;
+		if (best == x->npending)
+			return;
+		ev = x->pending[best].ev;
 		ev.type = BWM_EV_EXIT;
-		remove_pending(x, i);
+		remove_pending(x, best);
 		emit(cookie, &ev);
 	}
 }

@@ -83,8 +83,9 @@ def test_without_pid_tree_the_process_lives_on_with_each_method():
 
 
 def test_exit_statuses_without_btf_or_status_unknown():
+    # The exit method with the least to go on (what a kernel without BTF nor group_dead has).
     w = Writer("wait", "fork-exit:3", "fork-kill:9", "exit:5")
-    m = Monitor("-p", w.pid, "-f", "-x", "-P", env=env_with(BWM_NO_BTF="1"))
+    m = Monitor("-p", w.pid, "-f", "-x", "-P", env=env_with(BWM_NO_BTF="1", BWM_EXIT_METHOD="proc"))
     w.go()
     expect_eq(w.wait(), 5, "writer status")
     r = m.finish()

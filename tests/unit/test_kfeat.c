@@ -245,6 +245,26 @@ static void proc_method_settles_after_the_records_before_the_check(void **state)
 	assert_int_equal(x.npending, 0);
 }
 
+static void proc_method_reports_exits_oldest_first(void **state)
+{
+	struct bwm_event a = { .type = BWM_EV_TASK_EXIT, .tgid = 0x7ffffff1, .ts = 30 };
+	struct bwm_event b = { .type = BWM_EV_TASK_EXIT, .tgid = 0x7ffffff2, .ts = 10 };
+	struct bwm_event c = { .type = BWM_EV_TASK_EXIT, .tgid = 0x7ffffff3, .ts = 20 };
+	struct exits x;
+
+	(void)state;
+	exits_init(&x, KFEAT_EXIT_PROC);
+	nemitted = 0;
+	exits_classify(&x, &a);
+	exits_classify(&x, &b);
+	exits_classify(&x, &c);
+	exits_settle(&x, 1000, 0, true, emit, NULL);
+	assert_int_equal(nemitted, 3);
+	assert_int_equal(emitted[0].tgid, 0x7ffffff2);
+	assert_int_equal(emitted[1].tgid, 0x7ffffff3);
+	assert_int_equal(emitted[2].tgid, 0x7ffffff1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -259,6 +279,7 @@ int main(void)
 		cmocka_unit_test(threads_exiting_or_zombie_make_a_gone_group),
 		cmocka_unit_test(an_exit_is_reported_once),
 		cmocka_unit_test(proc_method_settles_after_the_records_before_the_check),
+		cmocka_unit_test(proc_method_reports_exits_oldest_first),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
