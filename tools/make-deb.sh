@@ -35,7 +35,8 @@ version=$(sed -n 's/^#define BWM_VERSION[[:space:]]*"\(.*\)"$/\1/p' src/options.
 [ -n "$version" ] || die "cannot read BWM_VERSION from src/options.h"
 changelog_version=$(dpkg-parsechangelog -l debian/changelog -S Version)
 [ "$changelog_version" = "$version" ] ||
-	die "debian/changelog is at $changelog_version but src/options.h at $version: add a debian/changelog entry (dch -v $version)"
+	die "debian/changelog is at $changelog_version but src/options.h at $version:" \
+	    "add a debian/changelog entry (dch -v $version)"
 [ "$(basename "$deb")" = "${pkg}_${version}_amd64.deb" ] ||
 	die "$deb: expected ${pkg}_${version}_amd64.deb"
 
@@ -62,17 +63,28 @@ dpkg-gencontrol -p"$pkg" -v"$version" -T"$work/substvars" -f"$work/files" -P"$ro
 (cd "$root" && find usr -type f -print0 | LC_ALL=C sort -z | xargs -0 md5sum) >"$root/DEBIAN/md5sums"
 chmod 0644 "$root/DEBIAN/control" "$root/DEBIAN/md5sums"
 
+# Timestamps in the package are clamped to the changelog entry's: the same tree gives
+# the same package.
+SOURCE_DATE_EPOCH=$(dpkg-parsechangelog -l debian/changelog -S Timestamp)
+export SOURCE_DATE_EPOCH
 rm -f "$deb"
 dpkg-deb --root-owner-group -Zxz --build "$root" "$deb" >/dev/null
 say "built $deb"
 dpkg-deb --field "$deb" Package Version Architecture Depends Recommends >&2
 
 # lintian: nothing at error or warning level; print the rest (info, pedantic).
-# It does not like to run as root: drop to nobody when we are root.
-lint=(lintian --info --pedantic --fail-on error,warning "$deb")
+# It does not like to run as root: then it runs as nobody, on a copy that nobody can
+# read wherever this tree is (/root, say).
+lint=(lintian --info --pedantic --fail-on error,warning)
 if [ "$(id -u)" -eq 0 ]; then
-	chmod a+r "$deb"
-	lint=(setpriv --reuid=nobody --regid=nogroup --clear-groups -- env HOME=/tmp "${lint[@]}")
+	lintdir=$(mktemp -d)
+	trap 'rm -rf "$lintdir"' EXIT
+	chmod 0755 "$lintdir"
+	install -m 0644 "$deb" "$lintdir/"
+	lint=(setpriv --reuid=nobody --regid=nogroup --clear-groups -- env HOME="$lintdir"
+	      "${lint[@]}" "$lintdir/$(basename "$deb")")
+else
+	lint+=("$deb")
 fi
 if ! "${lint[@]}" >&2; then
 	rm -f "$deb"
