@@ -150,12 +150,17 @@ uninstall:
 DEB_VERSION := $(shell sed -n 's/^\#define BWM_VERSION[[:space:]]*"\(.*\)"$$/\1/p' src/options.h)
 DEB         := bpf-write-monitor_$(DEB_VERSION)_amd64.deb
 DEB_BUILD   := build/deb
-DEB_ENV      = DEB_BUILD_MAINT_OPTIONS=hardening=+all; export DEB_BUILD_MAINT_OPTIONS; \
-	       eval "$$(dpkg-buildflags --export=sh)"
 
+# build/deb is built with exactly these flags: when they change, it is built afresh.
 deb:
 	$(Q)if [ "$$(id -u)" -eq 0 ]; then tools/install-deps.sh --deb; fi
-	$(Q)$(DEB_ENV); $(MAKE) --no-print-directory BUILD=$(DEB_BUILD) PREFIX=/usr $(DEB)
+	$(Q)flags=$$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --export=sh) || { \
+		echo "make: dpkg-buildflags failed: run 'sudo make deb' (it installs dpkg-dev)" >&2; \
+		exit 1; }; \
+	if [ "$$flags" != "$$(cat $(DEB_BUILD)/buildflags 2>/dev/null)" ]; then \
+		rm -rf $(DEB_BUILD) && mkdir -p $(DEB_BUILD) && \
+		printf '%s\n' "$$flags" > $(DEB_BUILD)/buildflags; fi; \
+	eval "$$flags"; $(MAKE) --no-print-directory BUILD=$(DEB_BUILD) PREFIX=/usr $(DEB)
 
 $(DEB): $(BUILD)/$(TOOL) $(PROBES) man/man8/$(TOOL).8 tools/$(TOOL)_example.txt \
 		$(wildcard debian/*) tools/make-deb.sh
