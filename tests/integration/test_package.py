@@ -82,6 +82,11 @@ def test_debian_package_installs_traces_and_purges_cleanly():
     deb = ROOT / ("%s_%s_amd64.deb" % (PKG, _version()))
     _run(["make", "-s", "deb"], "make deb", cwd=ROOT)  # does nothing when it is up to date
     check(deb.is_file(), "make deb did not build " + deb.name)
+    fields = _run(["dpkg-deb", "--field", str(deb), "Depends", "Recommends"], "dpkg-deb")
+    depends = re.search(r"^Depends: (.*)$", fields, re.M).group(1).split(", ")
+    for dep in ("libbpfcc", "libbpf1", "libc6"):
+        check(any(d.split(" ")[0] == dep for d in depends), "Depends lacks %s: %s" % (dep, fields))
+    check("Recommends: linux-headers-amd64\n" in fields, fields)
     before = _packages()
     try:
         # No Recommends (linux-headers-amd64): the test must not add packages to the machine.
@@ -93,6 +98,10 @@ def test_debian_package_installs_traces_and_purges_cleanly():
                   "man -w")
         expect_eq(run_tool("-V", prog=[BIN]).stdout.decode().strip(),
                   "bpf_write_monitor " + _version(), "-V")
+        # Built with the hardening flags: full RELRO (BIND_NOW), PIE, stack protector.
+        dyn = _run(["readelf", "-d", "-W", BIN], "readelf")
+        check("BIND_NOW" in dyn and re.search(r"FLAGS_1.*\bPIE\b", dyn), dyn)
+        check("__stack_chk_fail" in _run(["nm", "-D", BIN], "nm"), "no stack protector")
         _trace_with_the_installed_tool()
     finally:
         purge = subprocess.run(APT + ["purge", PKG], capture_output=True, text=True, env=APT_ENV)
