@@ -18,6 +18,7 @@
 #define BWM_EV_FORK	3	/* a monitored process forked: tgid is the child */
 #define BWM_EV_EXEC	4	/* a monitored process called execve */
 #define BWM_EV_EXIT	5	/* a monitored process exited (its last thread) */
+#define BWM_EV_TASK_EXIT 6
 
 /* Flags of a BWM_EV_WRITE chunk. */
 #define BWM_F_FIRST	0x1	/* first chunk of one call (or one sendmmsg message) */

@@ -121,6 +121,10 @@ static void on_lifecycle(struct app *app, const struct bwm_event *ev, const stru
 {
 	int64_t wall = m->ts + app->wall_offset;
 
+	if (ev->type == BWM_EV_TASK_EXIT) {
+		lines_flush_thread(app->lines, ev->tid);	/* a reused TID starts afresh */
+		return;
+	}
 	if (ev->type == BWM_EV_EXIT)
 		lines_flush_process(app->lines, ev->tgid);
 	if (!app->cfg->exits)
@@ -157,6 +161,7 @@ static void on_event(void *cookie, const struct bwm_event *ev)
 		return;
 	}
 	memcpy(m.comm, ev->comm, sizeof(m.comm));
+	lines_tick(app->lines, ev->ts);		/* lines quiet since before it go first */
 	switch (ev->type) {
 	case BWM_EV_WRITE:
 		if (ev->flags & BWM_F_MSGS_SKIPPED) {
@@ -230,10 +235,25 @@ static void drain(struct app *app, bool final)
 	app->wall_offset = (int64_t)(clock_ns(CLOCK_REALTIME) - now);
 	tracer_drain(app->tracer);
 	reader_release(app->reader, final ? UINT64_MAX : now, on_event, app);
+	if (!final)
+		lines_tick(app->lines, now);	/* every event stamped before now is in */
 	report_lost(app);
 	if (final)
 		lines_flush_all(app->lines);
 	sink_flush(&app->sink);
+}
+
+/* The line joiner: the window and the caps of the command line. */
+static struct lines *new_lines(struct app *app)
+{
+	const struct config *cfg = app->cfg;
+	struct lines_opts o = {
+		.max_line = cfg->max_bytes > MAX_LINE ? cfg->max_bytes : MAX_LINE,
+		.max_held = cfg->max_held,
+		.window_ns = cfg->line_timeout * 1000000ull,
+	};
+
+	return lines_new(&o, on_line, app);
 }
 
 /*
@@ -466,7 +486,7 @@ int main(int argc, char **argv)
 	app.lost_reported = calloc(app.ncpu, sizeof(*app.lost_reported));
 	app.full = calloc(app.ncpu, sizeof(*app.full));
 	app.reader = reader_new(app.ncpu);
-	app.lines = lines_new(cfg.max_bytes > MAX_LINE ? cfg.max_bytes : MAX_LINE, on_line, &app);
+	app.lines = new_lines(&app);
 	if (!app.lost_reported || !app.full || !app.reader || !app.lines) {
 		fail("out of memory");
 		goto out;
