@@ -47,6 +47,8 @@
  *                          "T%04d " and SIZE - 6 'x' to fd 1, no newline, and waits;
  *                          then "held N" goes to stderr. At "release" each writes
  *                          "\n" and ends, and they are joined
+ *   thread-part:TEXT       a thread writes TEXT to fd 1 and ends (its process lives
+ *                          on); it is joined
  *   sleep:MS               sleep
  *   exit:CODE              exit now
  */
@@ -205,6 +207,12 @@ static void *thread_holder(void *arg)
 	return NULL;
 }
 
+static void *thread_part(void *arg)
+{
+	write_all(1, arg, strlen(arg));
+	return NULL;
+}
+
 static void start_holders(char *arg)
 {
 	static pthread_t *ids;
@@ -324,6 +332,14 @@ static void do_action(char *a)
 
 		setrlimit(RLIMIT_CORE, &no_core);
 		fork_and_wait(child_kill, atoi(arg));
+		return;
+	}
+	if (!strcmp(a, "thread-part")) {
+		pthread_t th;
+
+		unescape(arg);
+		if (pthread_create(&th, NULL, thread_part, arg) || pthread_join(th, NULL))
+			die("thread-part");
 		return;
 	}
 	if (!strcmp(a, "holders")) {

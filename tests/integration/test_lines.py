@@ -4,7 +4,7 @@ import re
 import subprocess
 import time
 
-from harness import Monitor, Writer, capture, check, expect_eq, wait_until
+from harness import Monitor, Writer, capture, check, expect_eq, run_tool, wait_until
 
 WINDOW = 0.100      # the default --line-timeout
 
@@ -114,3 +114,25 @@ def test_1500_threads_holding_64kib_each_stay_under_120mib():
     check(all(v == size for v in got.values()), "every byte of every thread")
     check(cut > 0, "96 MiB held goes past the 64 MiB cap: lines must be cut")
     check(hwm < 120 << 20, "peak RSS %.1f MiB, should be < 120 MiB" % (hwm / 2**20))
+
+
+def _probes_send_task_exit(pid):
+    """Do the probes report a thread's exit (BWM_EV_TASK_EXIT, from branch kernels)?"""
+    text = run_tool("-p", pid, "--ebpf").stdout
+    return text.count(b"BWM_EV_TASK_EXIT") > 1      # more than its #define in event.h
+
+
+def test_thread_exit_flushes_its_partial_line():
+    w = Writer("wait", "thread-part:from a thread", "wait", "out:main\\n")
+    m = Monitor("-p", w.pid, "--line-timeout", "600000")
+    w.go()
+    if _probes_send_task_exit(w.pid):
+        m.wait_stdout(b"from a thread\n")   # at the thread's exit, long before the window
+        w.go()
+        w.wait()
+        expect_eq(m.finish().stdout, b"from a thread\nmain\n")
+    else:
+        # No thread-exit probe: held to the end (the process's exit), never lost.
+        w.go()
+        w.wait()
+        expect_eq(m.finish().stdout, b"main\nfrom a thread\n")
