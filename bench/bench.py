@@ -494,6 +494,47 @@ def latency():
     return results
 
 
+def latency_held():
+    """Held pieces: a newline-less "prompt" every 300 ms; the time from its write() to its
+    arrival, as a line, on the tool's output: about the quiet window (--line-timeout),
+    plus up to one 25 ms drain. Complete lines are not held (latency() above). Appends
+    its section to RESULTS.md."""
+    count = 20 if QUICK else 50
+    load = Load("prompt", count, 300)
+    p = spawn([TOOL, "-p", str(load.pid)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_line(p.stderr, r"^Tracing ")
+    drain(p.stderr)
+    arrivals = []
+
+    def collect():
+        for raw in iter(p.stdout.readline, b""):
+            m = re.search(rb"prompt (\d+) (\d+) $", raw.rstrip(b"\n"))
+            if m:
+                arrivals.append(time.clock_gettime_ns(time.CLOCK_MONOTONIC) - int(m.group(2)))
+                if len(arrivals) == count:
+                    return
+    t = threading.Thread(target=collect, daemon=True)
+    t.start()
+    load.round()
+    t.join(10)
+    load.close()
+    stop_proc(p)
+    ms = sorted(a / 1e6 for a in arrivals)
+    if not ms:
+        return None
+    r = {"n": len(ms), "p50": ms[len(ms) // 2], "p99": ms[min(len(ms) - 1, int(len(ms) * 0.99))],
+         "max": ms[-1]}
+    log("latency held pieces p50 %.1f ms, p99 %.1f ms" % (r["p50"], r["p99"]))
+    with open(RESULTS, "a") as f:
+        f.write("\n## 6b. Latency of held pieces\n\n`bench/load prompt N 300`: a newline-less "
+                "piece every 300 ms, held by the line joiner until its writer is quiet for "
+                "the window (--line-timeout, default 100 ms), then printed as a line.\n\n"
+                "| pieces | p50 ms | p99 ms | max ms |\n|---|---|---|---|\n"
+                "| %d | %.1f | %.1f | %.1f |\n\nTarget: the window plus at most 100 ms: %s.\n"
+                % (r["n"], r["p50"], r["p99"], r["max"], "met" if r["p99"] <= 200 else "MISSED"))
+    return r
+
+
 # ---- report -----------------------------------------------------------------------
 
 def sh(cmd):
@@ -802,6 +843,7 @@ def main(argv):
     finally:
         reap_all()
     report(cost, burst, sizes, sustained, bystand, start_up, mem, lat, time.monotonic() - start)
+    latency_held()
     chart(cost)
     log("wrote %s and %s" % (RESULTS, CHART))
     held.close()

@@ -137,6 +137,10 @@ static void on_lifecycle(struct app *app, const struct bwm_event *ev, const stru
 {
 	int64_t wall = m->ts + app->wall_offset;
 
+	if (ev->type == BWM_EV_TASK_EXIT) {
+		lines_flush_thread(app->lines, ev->tid);	/* a reused TID starts afresh */
+		return;
+	}
 	if (ev->type == BWM_EV_EXIT)
 		lines_flush_process(app->lines, ev->tgid);
 	if (!app->cfg.exits || ev->type == BWM_EV_TASK_EXIT)
@@ -204,6 +208,7 @@ static void on_event(void *cookie, const struct bwm_event *ev)
 		return;
 	}
 	memcpy(m.comm, ev->comm, sizeof(m.comm));
+	lines_tick(app->lines, ev->ts);		/* lines quiet since before it go first */
 	switch (ev->type) {
 	case BWM_EV_WRITE:
 		if (ev->flags & BWM_F_MSGS_SKIPPED)
@@ -258,10 +263,25 @@ static void drain(struct app *app, bool final)
 	buffers_drain(app->buffers);
 	merge_release(app->merger, final ? UINT64_MAX : now, on_event, app);
 	exits_settle(&app->exits, clock_ns(CLOCK_MONOTONIC), now, final, on_event, app);
+	if (!final)
+		lines_tick(app->lines, now);	/* every event stamped before now is in */
 	note_losses(app);
 	if (final)
 		lines_flush_all(app->lines);
 	sink_flush(&app->sink);
+}
+
+/* The line joiner: the window and the caps of the command line. */
+static struct lines *new_lines(struct app *app)
+{
+	const struct config *cfg = &app->cfg;
+	struct lines_opts o = {
+		.max_line = cfg->max_bytes > MAX_LINE ? cfg->max_bytes : MAX_LINE,
+		.max_held = cfg->max_held,
+		.window_ns = cfg->line_timeout * 1000000ull,
+	};
+
+	return lines_new(&o, on_line, app);
 }
 
 /* ---- step 2: host and target ----------------------------------------------- */
@@ -463,7 +483,7 @@ static int open_pipeline(struct app *app)
 	});
 	app->full = calloc(ncpu, sizeof(*app->full));
 	app->merger = merge_new(ncpu);
-	app->lines = lines_new(cfg->max_bytes > MAX_LINE ? cfg->max_bytes : MAX_LINE, on_line, app);
+	app->lines = new_lines(app);
 	if (!app->full || !app->merger || !app->lines || ledger_init(&app->ledger, ncpu, stderr)) {
 		fail("out of memory");
 		return 1;

@@ -13,7 +13,8 @@
 
 static const char usage[] =
 "USAGE: " BWM_NAME " -p PID [-1] [-2] [-T] [-P] [-C] [-f] [-K] [-x] [-d SECONDS] [-a]\n"
-"                         [-r | -j] [-o FILE] [-m BYTES] [-b PAGES] [-I DIR] [-q] [-v]\n"
+"                         [-r | -j] [-o FILE] [-m BYTES] [-t MS] [-M BYTES] [-b PAGES]\n"
+"                         [-I DIR] [-q] [-v]\n"
 "\n"
 "Print what a running process writes to its stdout and stderr, even when that\n"
 "output goes to /dev/null, a closed pipe or a file nobody reads.\n"
@@ -34,6 +35,11 @@ static const char usage[] =
 "  -j, --json                       one JSON object per line (time, pid, comm, stream, line)\n"
 "  -o, --output FILE                append to FILE (created mode 0600) instead of stdout\n"
 "  -m, --max-bytes BYTES            capture up to BYTES per call (default %u, up to %u)\n"
+"  -t, --line-timeout MS            join a writer's pieces of a line until it is quiet for\n"
+"                                   MS (default %u; 0: print a newline-less write at once\n"
+"                                   when nothing is held)\n"
+"  -M, --max-held BYTES             hold at most BYTES of unfinished lines in all (default\n"
+"                                   %lu): past it the oldest is printed, \"[... continued]\"\n"
 "  -b, --buffer-pages PAGES         perf buffer pages per CPU, a power of two (default %u)\n"
 "  -I, --probe-dir DIR              read the BPF program templates from DIR\n"
 "  -q, --quiet                      no header, exit message or summary on stderr\n"
@@ -72,6 +78,8 @@ static const struct option long_options[] = {
 	{ "json",			no_argument,		NULL, 'j' },
 	{ "output",			required_argument,	NULL, 'o' },
 	{ "max-bytes",			required_argument,	NULL, 'm' },
+	{ "line-timeout",		required_argument,	NULL, 't' },
+	{ "max-held",			required_argument,	NULL, 'M' },
 	{ "buffer-pages",		required_argument,	NULL, 'b' },
 	{ "probe-dir",			required_argument,	NULL, 'I' },
 	{ "quiet",			no_argument,		NULL, 'q' },
@@ -83,7 +91,7 @@ static const struct option long_options[] = {
 };
 
 /* The leading ':' makes getopt report a missing value as ':'. */
-static const char short_options[] = ":p:12TPCfKxd:arjo:m:b:I:qvhV";
+static const char short_options[] = ":p:12TPCfKxd:arjo:m:t:M:b:I:qvhV";
 
 /* strtol with the whole string, errno and range checked. */
 static int parse_long(const char *s, long min, long max, long *out)
@@ -154,6 +162,29 @@ static bool set_flag(int c, struct config *cfg)
 	return false;
 }
 
+/* --line-timeout MS, --max-held BYTES: how lines are joined. */
+static int parse_lines_option(int c, const char *arg, struct config *cfg, FILE *err)
+{
+	long v;
+
+	if (c == 't') {
+		if (parse_long(arg, 0, BWM_MAX_LINE_TIMEOUT, &v)) {
+			fprintf(err, "%s: invalid --line-timeout: %s (expected milliseconds from 0 "
+				"to %d, e.g. -t 100)\n", BWM_NAME, arg, BWM_MAX_LINE_TIMEOUT);
+			return -1;
+		}
+		cfg->line_timeout = v;
+		return 0;
+	}
+	if (parse_long(arg, BWM_MIN_MAX_HELD, LONG_MAX, &v)) {
+		fprintf(err, "%s: invalid --max-held: %s (expected a number of bytes, at least "
+			"%lu, e.g. -M %lu)\n", BWM_NAME, arg, BWM_MIN_MAX_HELD, BWM_DEFAULT_MAX_HELD);
+		return -1;
+	}
+	cfg->max_held = v;
+	return 0;
+}
+
 /* Set an option that takes a value; 0, or -1 with the error printed. */
 static int set_value(int c, const char *arg, struct config *cfg, FILE *err)
 {
@@ -192,6 +223,9 @@ static int set_value(int c, const char *arg, struct config *cfg, FILE *err)
 	case 'I':
 		cfg->probe_dir = arg;
 		return 0;
+	case 't':
+	case 'M':
+		return parse_lines_option(c, arg, cfg, err);
 	}
 	return 1;
 }
@@ -240,12 +274,14 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg, FIL
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->buffer_pages = BWM_DEFAULT_PAGES;
 	cfg->max_bytes = BWM_DEFAULT_MAX_BYTES;
+	cfg->line_timeout = BWM_DEFAULT_LINE_TIMEOUT;
+	cfg->max_held = BWM_DEFAULT_MAX_HELD;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
 		if (c == 'h') {
 			fprintf(out, usage, BWM_DEFAULT_MAX_BYTES, BWM_MAX_MAX_BYTES,
-				BWM_DEFAULT_PAGES);
+				BWM_DEFAULT_LINE_TIMEOUT, BWM_DEFAULT_MAX_HELD, BWM_DEFAULT_PAGES);
 			return OPTIONS_EXIT_OK;
 		}
 		if (c == 'V') {

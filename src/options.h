@@ -16,6 +16,10 @@
 #define BWM_MAX_PAGES		65536
 #define BWM_DEFAULT_MAX_BYTES	65536	/* captured per call */
 #define BWM_MAX_MAX_BYTES	(1 << 20)
+#define BWM_DEFAULT_LINE_TIMEOUT 100	/* ms; see README "Lines" */
+#define BWM_MAX_LINE_TIMEOUT	3600000
+#define BWM_DEFAULT_MAX_HELD	(64ul << 20)
+#define BWM_MIN_MAX_HELD	4096ul
 
 /* Everything the command line decides, filled once by options_parse(), then read-only. */
 struct config {
@@ -37,6 +41,8 @@ struct config {
 	bool ebpf;		/* --ebpf */
 	unsigned buffer_pages;	/* --buffer-pages, per CPU, a power of two */
 	unsigned long max_bytes;	/* --max-bytes, per call */
+	unsigned line_timeout;	/* --line-timeout, ms; 0: the seed's line rules */
+	unsigned long max_held;	/* --max-held, bytes of partial lines held in all */
 	const char *probe_dir;	/* --probe-dir */
 };
 

@@ -19,8 +19,9 @@ def lines_of(r):
 
 def test_tree_of_children_and_grandchildren_is_captured_once_each():
     w = Writer("3", "2", "20", prog=TREE)
+    # The tree's pieces are cut for the seed's rules (see tests/helpers/tree.c).
     m = Monitor("-p", w.pid, "--include-descendants", "--stdout", "--stderr",
-                "--with-origin-pid")
+                "--with-origin-pid", "--line-timeout", "0")
     w.go()
     expect_eq(w.wait(), 0, "tree status")
     r = m.finish()                      # exits by itself once the tree is gone
