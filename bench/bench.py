@@ -8,7 +8,7 @@ Holds the integration tests' machine-wide lock while it runs.
 
     bench/bench.py             everything: bench/RESULTS.md, bench/chart.png
     bench/bench.py bystander   only the cost to other processes (section 3), on stdout
-                               (after `make bpf_write_monitor build/bench/load build/bench/minimal`)
+                     (after `make bpf_write_monitor build/bench/load build/bench/minimal`)
 """
 import fcntl
 import json
@@ -399,8 +399,8 @@ def bystander_section(bystand):
                   spread),
               "", "Both programs reject a bystander's `write()` with one compare of the PID (a "
               "constant in the program); bpf_write_monitor's program reads the call's return "
-              "value first. Any other system call pays only the kernel's bitmap test of the syscall "
-              "tracepoints (one tracepoint for the minimal program, the write family's for "
+              "value first. Any other system call pays only the kernel's bitmap test of the "
+              "syscall tracepoints (one tracepoint for the minimal program, the write family's for "
               "bpf_write_monitor).", ""]
     return lines, ok
 
