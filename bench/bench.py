@@ -400,8 +400,8 @@ def bystander_section(bystand):
               "", "Both programs reject a bystander's `write()` with one compare of the PID (a "
               "constant in the program); bpf_write_monitor's program reads the call's return "
               "value first. Any other system call pays only the kernel's bitmap test of the "
-              "syscall tracepoints (one tracepoint for the minimal program, the write family's for "
-              "bpf_write_monitor).", ""]
+              "syscall tracepoints (one tracepoint for the minimal program, the write family's "
+              "for bpf_write_monitor).", ""]
     return lines, ok
 
 
