@@ -49,12 +49,14 @@ static __always_inline int bwm_forks_process(void)
 TRACEPOINT_PROBE(sched, sched_process_fork)
 {
 	u32 parent = bpf_get_current_pid_tgid() >> 32, child = args->child_pid, mask;
-	u32 *pmask = bwm_monitored.lookup(&parent);
+	u32 *pmask;
 
+	bwm_adopt();
+	pmask = bwm_monitored.lookup(&parent);
 	if (!pmask || !bwm_forks_process())
 		return 0;
 	mask = *pmask;
-	bwm_monitored.update(&child, &mask);
+	bwm_track_child(&child, &mask);
 #if BWM_EXITS
 	if (mask && bwm_is_enabled()) {
 		struct bwm_event h;
@@ -116,8 +118,11 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
 #endif
 #if BWM_DESCENDANTS
 	{
-		u32 *mask = bwm_monitored.lookup(&tgid);
-		u32 traced = mask && *mask;
+		u32 *mask, traced;
+
+		bwm_adopt();
+		mask = bwm_monitored.lookup(&tgid);
+		traced = mask && *mask;
 
 		if (!mask)
 			return 0;
@@ -126,7 +131,7 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
 			return 0;
 	}
 #else
-	if (tgid != BWM_TARGET_PID)
+	if (!bwm_mask_of(tgid))
 		return 0;
 #endif
 	bwm_header(&h, id, BWM_EV_EXIT, 0, 0);
