@@ -106,13 +106,19 @@ static __always_inline void bwm_adopt(void)
 }
 
 /* A traced process forked child (a host PID): trace it with mask. */
-#define bwm_track_child(child, mask)	bwm_pending.update(child, mask)
+static __always_inline void bwm_track_child(u32 *child, u32 *mask)
+{
+	bwm_pending.update(child, mask);
+}
 #elif BWM_DESCENDANTS
 static __always_inline void bwm_adopt(void)
 {
 }
 
-#define bwm_track_child(child, mask)	bwm_monitored.update(child, mask)
+static __always_inline void bwm_track_child(u32 *child, u32 *mask)
+{
+	bwm_monitored.update(child, mask);
+}
 #endif
 
 /*

@@ -25,6 +25,7 @@
 #include "reader.h"
 #include "sink.h"
 #include "tracer.h"
+#include "target.h"
 #include "tree.h"
 #include "kbtf.h"
 
@@ -58,7 +59,7 @@ struct app {
 	uint64_t lines_out;
 	uint64_t bytes_in;	/* payload bytes captured */
 	uint64_t started;	/* CLOCK_MONOTONIC ns when tracing began */
-	struct tree_watch watch;
+	struct target target;
 	bool done;		/* everything traced has exited */
 };
 
@@ -257,54 +258,35 @@ static int open_output(const struct config *cfg)
 	return fd;
 }
 
-/* Resolve --pid to a live thread group; 0 or -1 with a message printed. */
-static int check_target(const struct config *cfg, pid_t *tgid)
+/*
+ * Check what is to be traced (for --ebpf, only what shapes the program).
+ * 0, or the exit status to end with and a message in err.
+ */
+static int prepare_target(struct app *app, const struct config *cfg, char *err, size_t errlen)
 {
-	struct proc_stat st;
-	char msg[256];
-	int rc = proc_read_stat(cfg->pid, &st);
+	if (cfg->ebpf)
+		return target_preview(&app->target, cfg, err, errlen);
+	if (host_check_privileges(err, errlen))
+		return 1;
+	return target_resolve(&app->target, cfg, err, errlen);
+}
 
-	if (rc == -ENOENT || rc == -ESRCH) {
-		snprintf(msg, sizeof(msg), "no such process: %d (is it still running? "
-			 "find it with pgrep)", (int)cfg->pid);
-		fail(msg);
-		return -1;
-	}
-	if (rc) {
-		snprintf(msg, sizeof(msg), "cannot read /proc/%d/stat: %s", (int)cfg->pid,
-			 strerror(-rc));
-		fail(msg);
-		return -1;
-	}
-	if (st.state == 'Z' || st.state == 'X') {
-		snprintf(msg, sizeof(msg), "process %d is a zombie: it has exited and will write "
-			 "nothing more", (int)cfg->pid);
-		fail(msg);
-		return -1;
-	}
-	if (st.flags & PROC_PF_KTHREAD) {
-		if (cfg->exclude_kernel) {
-			snprintf(msg, sizeof(msg), "PID %d is a kernel thread, which --exclude-kernel "
-				 "excludes: nothing is left to trace (drop -K)", (int)cfg->pid);
-			fail(msg);
-			return -1;
-		}
-		if (!cfg->quiet)
-			fprintf(stderr, "%s: PID %d is a kernel thread: kernel threads make no "
-				"system calls, so they write nothing to capture\n", BWM_NAME,
-				(int)cfg->pid);
-	}
-	*tgid = proc_tgid(cfg->pid);
-	if (*tgid <= 0)
-		*tgid = cfg->pid;
-	if (*tgid == getpid()) {
-		fail("refusing to trace bpf_write_monitor itself: pick another PID");
-		return -1;
-	}
-	if (*tgid != cfg->pid && !cfg->quiet)
-		fprintf(stderr, "%s: %d is a thread of process %d: tracing the process\n",
-			BWM_NAME, (int)cfg->pid, (int)*tgid);
-	return 0;
+/* Why the tool ended by itself. */
+static void report_done(struct app *app)
+{
+	char what[PATH_MAX + 64];
+
+	if (!app->done || app->cfg->quiet)
+		return;
+	target_describe(&app->target, what, sizeof(what));
+	if (app->cfg->kind == TARGET_CGROUP)
+		fprintf(stderr, "%s: %s was removed\n", BWM_NAME, what);
+	else if (app->cfg->descendants)
+		fprintf(stderr, "%s: %s and all %s descendants have exited\n", BWM_NAME, what,
+			app->target.n > 1 ? "their" : "its");
+	else
+		fprintf(stderr, "%s: %s %s exited\n", BWM_NAME, what,
+			app->target.n > 1 ? "have" : "has");
 }
 
 static void install_signals(void)
@@ -324,8 +306,7 @@ static void watch_fds(struct app *app, int ep)
 	int fds[MAX_BUFFERS], n, i;
 
 	n = tracer_buffer_fds(app->tracer, fds, MAX_BUFFERS);
-	if (tree_watch_fd(&app->watch) >= 0 && n < MAX_BUFFERS)
-		fds[n++] = tree_watch_fd(&app->watch);
+	n += target_watch_fds(&app->target, fds + n, MAX_BUFFERS - n);
 	for (i = 0; i < n; i++) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fds[i] };
 
@@ -347,9 +328,13 @@ static int run(struct app *app)
 		return -1;
 	}
 	watch_fds(app, ep);
-	while (!exiting && !app->sink.error) {
+	while (!app->sink.error) {
 		struct epoll_event evs[16];
 
+		/* A command gets the signal; the tool ends when it is done. */
+		if (exiting && !target_forward(&app->target, exiting))
+			break;
+		exiting = 0;
 		if (epoll_wait(ep, evs, 16, DRAIN_MS) < 0 && errno != EINTR) {
 			fail("epoll_wait failed");
 			break;
@@ -358,7 +343,7 @@ static int run(struct app *app)
 		now = clock_ns(CLOCK_MONOTONIC);
 		if (now >= deadline)
 			break;
-		if (tree_done(&app->watch, app->tracer, app->cfg, now)) {
+		if (target_done(&app->target, app->tracer, app->cfg, now)) {
 			app->done = true;
 			break;
 		}
@@ -381,11 +366,10 @@ int main(int argc, char **argv)
 	struct program_params params = { .tp_exists = host_has_tracepoint };
 	struct program prog = { 0 };
 	struct templates tpl;
-	struct app app = { .watch.pidfd = -1 };
+	struct app app = { 0 };
 	struct compiler *compiler = NULL;
 	struct config cfg;
-	char err[1024];
-	pid_t target = 0;
+	char err[1024], what[PATH_MAX + 64];
 	long traced = 0;
 	int rc = 1, out_fd = -1;
 
@@ -405,14 +389,15 @@ int main(int argc, char **argv)
 	params.target = cfg.pid;
 	params.exit_code_off = -1;
 
+	rc = prepare_target(&app, &cfg, err, sizeof(err));
+	if (rc) {
+		fail(err);
+		target_free(&app.target);
+		return rc;
+	}
+	rc = 1;
+	target_params(&app.target, &params);
 	if (!cfg.ebpf) {
-		if (host_check_privileges(err, sizeof(err))) {
-			fail(err);
-			return 1;
-		}
-		if (check_target(&cfg, &target))
-			return 1;
-		params.target = target;
 		if (host_check_tracefs(err, sizeof(err)) || host_check_headers(err, sizeof(err))) {
 			fail(err);
 			return 1;
@@ -490,8 +475,7 @@ int main(int argc, char **argv)
 		fail(err);
 		goto out;
 	}
-	tree_watch_init(&app.watch, target);
-	traced = tree_register(app.tracer, &cfg, target, params.pid_max, err, sizeof(err));
+	traced = target_register(&app.target, app.tracer, &cfg, params.pid_max, err, sizeof(err));
 	if (traced < 0) {
 		fail(err);
 		goto out;
@@ -504,13 +488,23 @@ int main(int argc, char **argv)
 		fail(err);
 		goto out;
 	}
-	if (!cfg.quiet && cfg.descendants)
-		fprintf(stderr, "Tracing PID %d and its descendants (%ld process%s; %s)... "
-			"Ctrl-C to end.\n", (int)target, traced, traced == 1 ? "" : "es",
-			options_streams(&cfg));
+	target_describe(&app.target, what, sizeof(what));
+	if (!cfg.quiet && cfg.kind == TARGET_CGROUP)
+		fprintf(stderr, "Tracing %s (%s)... Ctrl-C to end, or remove the cgroup.\n",
+			what, options_streams(&cfg));
+	else if (!cfg.quiet && cfg.descendants)
+		fprintf(stderr, "Tracing %s and %s descendants (%ld process%s; %s)... "
+			"Ctrl-C to end.\n", what, app.target.n > 1 ? "their" : "its", traced,
+			traced == 1 ? "" : "es", options_streams(&cfg));
 	else if (!cfg.quiet)
-		fprintf(stderr, "Tracing PID %d (%s)... Ctrl-C to end.\n", (int)target,
+		fprintf(stderr, "Tracing %s (%s)... Ctrl-C to end.\n", what,
 			options_streams(&cfg));
+	rc = target_start(&app.target, err, sizeof(err));
+	if (rc) {
+		fail(err);
+		goto out;
+	}
+	rc = 1;
 
 	app.started = clock_ns(CLOCK_MONOTONIC);
 	if (run(&app) == 0)
@@ -534,11 +528,7 @@ out:
 			fprintf(stderr, "%s: dropped %llu malformed records\n", BWM_NAME,
 				(unsigned long long)reader_malformed(app.reader));
 		tracer_close(app.tracer);
-		if (app.done && !cfg.quiet && cfg.descendants)
-			fprintf(stderr, "%s: PID %d and all its descendants have exited\n",
-				BWM_NAME, (int)target);
-		else if (app.done && !cfg.quiet)
-			fprintf(stderr, "%s: PID %d has exited\n", BWM_NAME, (int)target);
+		report_done(&app);
 		if (app.started && !cfg.quiet)
 			fprintf(stderr, "%s: %llu lines, %llu bytes captured, %llu events lost, "
 				"%.1f s\n", BWM_NAME, (unsigned long long)app.lines_out,
@@ -547,7 +537,9 @@ out:
 				(clock_ns(CLOCK_MONOTONIC) - app.started) / 1e9);
 	}
 	compiler_cancel(compiler);
-	tree_watch_free(&app.watch);
+	if (rc == 0 && target_exit_status(&app.target) >= 0)
+		rc = target_exit_status(&app.target);
+	target_free(&app.target);
 	if (app.sink.error && app.sink.error != EPIPE) {
 		snprintf(err, sizeof(err), "cannot write output: %s", strerror(app.sink.error));
 		fail(err);

@@ -196,6 +196,8 @@ static int choose_target(struct config *cfg, FILE *err)
 	cfg->kind = cfg->command ? TARGET_COMMAND : cfg->npids ? TARGET_PIDS : TARGET_CGROUP;
 	if (cfg->kind == TARGET_COMMAND)
 		cfg->descendants = true;	/* a command is traced with its children */
+	if (cfg->kind == TARGET_CGROUP)
+		cfg->descendants = false;	/* the cgroup holds them: no map needed */
 	return 0;
 }
 
