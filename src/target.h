@@ -10,7 +10,7 @@
 
 #include "options.h"
 #include "program.h"
-#include "tracer.h"
+#include "load.h"
 #include "tree.h"
 
 /*

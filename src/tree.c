@@ -11,8 +11,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <bcc/libbpf.h>
-
 #include "procs.h"
 #include "tree.h"
 
@@ -193,14 +191,6 @@ static bool targets_gone(struct tree_watch *w)
 	return all;
 }
 
-/* Children forked in a PID namespace and not yet seen by a probe (see common.bpf.h). */
-static bool pending_children(struct tracer *t)
-{
-	int fd = tracer_map_fd(t, "bwm_pending");
-	uint32_t key;
-
-	return fd >= 0 && bpf_get_next_key(fd, NULL, &key) == 0;
-}
 
 /* A traced entry of bwm_monitored whose process still runs stops the walk. */
 static int live_entry(pid_t pid, uint32_t mask, void *arg)
@@ -222,5 +212,5 @@ bool tree_done(struct tree_watch *w, struct tracer *t, const struct config *cfg,
 	if (now < w->next_scan)
 		return false;
 	w->next_scan = now + WATCH_NS;
-	return tracer_each_pid(t, live_entry, t) == 0 && !pending_children(t);
+	return tracer_each_pid(t, live_entry, t) == 0 && !tracer_has_pending(t);
 }
