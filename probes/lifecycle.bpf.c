@@ -57,7 +57,8 @@ TRACEPOINT_PROBE(sched, sched_process_fork)
 		return 0;
 	mask = *pmask;
 	bwm_track_child(&child, &mask);
-#if BWM_EXITS
+	/* In a PID namespace the child's number there is not known yet: no fork line. */
+#if BWM_EXITS && !BWM_PIDNS_INO
 	if (mask && bwm_is_enabled()) {
 		struct bwm_event h;
 

@@ -520,9 +520,11 @@ static int run(struct app *app)
 /* Load, attach and run: steps 4 to 6. */
 static int trace(struct app *app)
 {
-	if (open_pipeline(app) || load_and_attach(app))
-		return 1;
-	return run(app);
+	int rc = open_pipeline(app);
+
+	if (!rc)
+		rc = load_and_attach(app);	/* 126 or 127 when a command cannot run */
+	return rc ? rc : run(app);
 }
 
 /* ---- step 7: teardown, the reverse of set-up, on every path ------------------------ */
