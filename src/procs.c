@@ -264,8 +264,8 @@ size_t proc_descendants(const struct proc_entry *list, size_t n, struct pidset *
 	return found < max ? found : max;
 }
 
-/* What readers of an output look for in each process's fds. */
-struct reader_scan {
+/* What the search for the readers of an output looks for in each process's fds. */
+struct output_scan {
 	unsigned long *pipes;	/* pipe inodes written to by the output or its readers */
 	size_t npipes, cap;
 	int pty;		/* pseudo-terminal index, or -1 */
@@ -275,7 +275,7 @@ struct reader_scan {
 	bool added;
 };
 
-static bool has_pipe(const struct reader_scan *r, unsigned long ino)
+static bool has_pipe(const struct output_scan *r, unsigned long ino)
 {
 	size_t i;
 
@@ -285,7 +285,7 @@ static bool has_pipe(const struct reader_scan *r, unsigned long ino)
 	return false;
 }
 
-static void add_pipe(struct reader_scan *r, unsigned long ino)
+static void add_pipe(struct output_scan *r, unsigned long ino)
 {
 	if (has_pipe(r, ino))
 		return;
@@ -353,9 +353,9 @@ static bool fd_is_pty_master(pid_t pid, const char *fd, const char *target, int 
 	return strtol(p + 10, NULL, 10) == pty;
 }
 
-static int scan_reader(long pid, void *arg)
+static int scan_output_holder(long pid, void *arg)
 {
-	struct reader_scan *r = arg;
+	struct output_scan *r = arg;
 	char dir[64];
 	struct dirent *e;
 	bool reads = false;
@@ -396,7 +396,7 @@ static int scan_reader(long pid, void *arg)
 
 size_t proc_output_readers(int fd, pid_t self, pid_t *out, size_t max)
 {
-	struct reader_scan r = { .pty = -1, .self = self, .out = out, .max = max };
+	struct output_scan r = { .pty = -1, .self = self, .out = out, .max = max };
 	struct stat st;
 	int round;
 
@@ -411,7 +411,7 @@ size_t proc_output_readers(int fd, pid_t self, pid_t *out, size_t max)
 	/* Readers found in one round may lead to more: follow until none is new. */
 	for (round = 0; round < 8; round++) {
 		r.added = false;
-		each_number("/proc", scan_reader, &r);
+		each_number("/proc", scan_output_holder, &r);
 		if (!r.added)
 			break;
 	}
