@@ -11,6 +11,8 @@
  *   BWM_TARGET_PID    the first traced process (thread-group id), 0 for a cgroup
  *   BWM_IS_TARGET(t)  1 when tgid t is one of the --pid targets (a chain of
  *                     compares with numbers; 0 for a cgroup)
+ *   BWM_IS_EXCLUDED(t) 1 when tgid t is never traced: for a cgroup, the readers
+ *                     of the tool's own output (so that it cannot feed back)
  *   BWM_CGROUP_ID     --cgroup: the cgroup v2 directory's id (its inode number), else 0
  *   BWM_CGROUP_LEVEL  its depth below the cgroup2 mount (the root is level 0)
  *   BWM_PIDNS_DEV, BWM_PIDNS_INO  the tool's PID namespace (device and inode of
@@ -153,7 +155,7 @@ static __always_inline struct pt_regs *bwm_regs(void)
  */
 static __always_inline u32 bwm_mask_of(u32 tgid)
 {
-	if (!tgid || tgid == BWM_SELF_PID)
+	if (!tgid || tgid == BWM_SELF_PID || BWM_IS_EXCLUDED(tgid))
 		return 0;
 #if BWM_CGROUP_ID
 	return bpf_get_current_ancestor_cgroup_id(BWM_CGROUP_LEVEL) == BWM_CGROUP_ID ?

@@ -139,6 +139,10 @@ static void put_target(struct outbuf *ob, const struct program_params *p)
 		ob_printf(ob, "%s(t) == %d", i ? " || " : "",
 			  (int)(p->targets ? p->targets[i] : p->target));
 	ob_printf(ob, ")\n");
+	ob_printf(ob, "#define BWM_IS_EXCLUDED(t) (0");
+	for (i = 0; i < p->nexcluded; i++)
+		ob_printf(ob, " || (t) == %d", (int)p->excluded[i]);
+	ob_printf(ob, ")\n");
 	ob_printf(ob, "#define BWM_CGROUP_ID %lluull\n", (unsigned long long)p->cgroup_id);
 	ob_printf(ob, "#define BWM_CGROUP_LEVEL %d\n", p->cgroup_level);
 	ob_printf(ob, "#define BWM_PIDNS_DEV %lluull\n", (unsigned long long)p->pidns_dev);

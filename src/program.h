@@ -16,6 +16,8 @@ struct program_params {
 	pid_t target;		/* thread-group id to trace (the first; 0 for a cgroup) */
 	const pid_t *targets;	/* all of them (ntargets; NULL: target alone) */
 	unsigned ntargets;
+	const pid_t *excluded;	/* never traced (the readers of the output, for a cgroup) */
+	unsigned nexcluded;
 	uint64_t cgroup_id;	/* --cgroup: the cgroup v2 directory's inode number, or 0 */
 	int cgroup_level;	/* its depth below the cgroup2 mount */
 	uint64_t pidns_dev;	/* the tool's PID namespace when not the initial one, or 0 */

@@ -213,6 +213,10 @@ static int resolve_cgroup(struct target *t, const struct config *cfg, char *err,
 		return 1;
 	}
 	snprintf(t->cgroup, sizeof(t->cgroup), "%s", real);
+	/* Whoever reads the tool's output may be in the cgroup: never traced (no feedback). */
+	t->nexcluded = proc_output_readers(STDOUT_FILENO, getpid(), t->excluded, BWM_MAX_PIDS);
+	t->nexcluded += proc_output_readers(STDERR_FILENO, getpid(), t->excluded + t->nexcluded,
+					    BWM_MAX_PIDS - t->nexcluded);
 	t->cgroup_id = st.st_ino;
 	t->cgroup_level = cgroup_level(real);
 	return 0;
@@ -381,6 +385,8 @@ void target_params(const struct target *t, struct program_params *p)
 	p->target = t->n ? t->tgids[0] : 0;
 	p->targets = t->n ? t->tgids : NULL;
 	p->ntargets = t->n;
+	p->excluded = t->excluded;
+	p->nexcluded = t->nexcluded;
 	p->cgroup_id = t->cgroup_id;
 	p->cgroup_level = t->cgroup_level;
 	p->pidns_dev = t->pidns_dev;

@@ -37,6 +37,8 @@ struct target {
 	char cgroup[PATH_MAX];	/* the cgroup's directory */
 	uint64_t cgroup_id;	/* its inode number: the kernel's cgroup id */
 	int cgroup_level;	/* its depth below the cgroup2 mount */
+	pid_t excluded[BWM_MAX_PIDS];	/* cgroup: the readers of the tool's output */
+	size_t nexcluded;
 	uint64_t pidns_dev;	/* the tool's PID namespace if not the initial one, else 0 */
 	uint64_t pidns_ino;
 	const char *command;	/* the command's name, as given */
