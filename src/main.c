@@ -559,6 +559,22 @@ static void report_end(struct app *app)
 			       (clock_ns(CLOCK_MONOTONIC) - app->started) / 1e9);
 }
 
+/* After a command: its status (128+N for signal N), once all is printed; 0 if it runs on. */
+static int command_status(struct app *app)
+{
+	char what[PATH_MAX + 64];
+	int status = target_exit_status(&app->target);
+
+	if (status >= 0 || app->cfg.kind != TARGET_COMMAND)
+		return status >= 0 ? status : 0;
+	if (!app->cfg.quiet && app->started) {
+		target_describe(&app->target, what, sizeof(what));
+		fprintf(stderr, "%s: %s still runs: left running, no longer traced\n", BWM_NAME,
+			what);
+	}
+	return 0;
+}
+
 /* Returns rc, or 1 when the output could not be written (a reader that went away is fine). */
 static int teardown(struct app *app, int rc)
 {
@@ -576,9 +592,8 @@ static int teardown(struct app *app, int rc)
 		tracer_close(app->tracer);
 	}
 	compiler_cancel(app->compiler);
-	/* After a command: its status (128+N for signal N), once all is printed. */
-	if (rc == 0 && target_exit_status(&app->target) >= 0)
-		rc = target_exit_status(&app->target);
+	if (rc == 0)
+		rc = command_status(app);
 	target_free(&app->target);
 	if (app->sink.error && app->sink.error != EPIPE) {
 		snprintf(err, sizeof(err), "cannot write output: %s", strerror(app->sink.error));

@@ -492,11 +492,11 @@ bool target_forward(struct target *t, int sig)
 
 int target_exit_status(struct target *t)
 {
-	if (!t->child)
+	if (!t->child || t->release_fd >= 0)
 		return -1;
-	reap(t, true);
+	reap(t, false);
 	if (!t->reaped)
-		return 1;
+		return -1;	/* still running (-d, or the output's reader went away) */
 	if (WIFSIGNALED(t->status))
 		return 128 + WTERMSIG(t->status);
 	return WEXITSTATUS(t->status);

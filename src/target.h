@@ -98,7 +98,9 @@ bool target_forward(struct target *t, int sig);
 
 /*
  * The tool's exit status after a command: its exit status, or 128+N when
- * signal N ended it; -1 for the other kinds. Waits for the command.
+ * signal N ended it; -1 for the other kinds, and while the command still
+ * runs (the tool ended first: -d, or the reader of its output went away;
+ * the command is left running).
  */
 int target_exit_status(struct target *t);
 

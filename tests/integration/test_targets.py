@@ -313,3 +313,14 @@ def test_in_a_pid_namespace_pids_are_the_namespaces():
           in lines, r.text)
     check(re.search(r"Tracing PID %s and its descendants" % parent[0].group(1), r.stderr),
           r.stderr)
+
+
+def test_command_left_running_after_duration():
+    m = Monitor("-d", "0.5", "--", WRITER, "out:started\\n", "sleep:60000")
+    pid = int(re.search(r"\(PID (\d+)\)", m.stderr).group(1))
+    m.wait_stderr("still runs: left running, no longer traced")
+    wait_until(lambda: m.p.poll() is not None, what="the monitor to exit")
+    os.kill(pid, 0)                     # it does run on; it holds the pipes: end it
+    os.kill(pid, signal.SIGKILL)
+    r = m.finish()
+    expect_eq(r.rc, 0, "status")
