@@ -452,12 +452,14 @@ fail:
 /* Poll every buffer (again: EEXIST for those already polled is fine) and the target. */
 static void watch_fds(struct app *app, int ep)
 {
-	int fds[MAX_BUFFERS], n, i;
+	int fds[MAX_BUFFERS], n, nbuf, i;
 
-	n = buffers_fds(app->buffers, fds, MAX_BUFFERS);
+	nbuf = n = buffers_fds(app->buffers, fds, MAX_BUFFERS);
 	n += target_watch_fds(&app->target, fds + n, MAX_BUFFERS - n);
 	for (i = 0; i < n; i++) {
-		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fds[i] };
+		/* A target's pidfd stays readable once it has exited: one wakeup is enough. */
+		struct epoll_event ev = { .events = EPOLLIN | (i >= nbuf ? EPOLLONESHOT : 0),
+					  .data.fd = fds[i] };
 
 		epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev);
 	}
