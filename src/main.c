@@ -42,9 +42,12 @@
 #define CPU_CHECK_NS	1000000000ull	/* how often CPUs brought online are looked for */
 
 static volatile sig_atomic_t exiting;
+static volatile sig_atomic_t from_terminal;	/* the kernel sent it: the whole process group */
 
-static void on_signal(int sig)
+static void on_signal(int sig, siginfo_t *info, void *uctx)
 {
+	(void)uctx;
+	from_terminal = info && info->si_code == SI_KERNEL;
 	exiting = sig;
 }
 
@@ -340,7 +343,7 @@ static int print_program(struct app *app)
 
 static void install_signals(void)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = { .sa_sigaction = on_signal, .sa_flags = SA_SIGINFO };
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -496,7 +499,7 @@ static int run(struct app *app)
 
 		/* A command gets the signal; the tool ends when it is done. */
 		exiting = 0;
-		if (sig && !target_forward(&app->target, sig))
+		if (sig && !target_forward(&app->target, sig, !from_terminal))
 			break;
 		if (epoll_wait(ep, evs, 16, DRAIN_MS) < 0 && errno != EINTR) {
 			fail("epoll_wait failed");

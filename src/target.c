@@ -479,14 +479,15 @@ static void reap(struct target *t, bool wait)
 		t->reaped = true;
 }
 
-bool target_forward(struct target *t, int sig)
+bool target_forward(struct target *t, int sig, bool pass_on)
 {
 	if (!t->child)
 		return false;
 	reap(t, false);
 	if (t->reaped)
 		return false;	/* the command is over: a signal ends the tool */
-	kill(t->child, sig);
+	if (pass_on)
+		kill(t->child, sig);
 	return true;
 }
 

@@ -91,10 +91,12 @@ int target_watch_fds(const struct target *t, int *fds, int max);
 bool target_done(struct target *t, struct tracer *tr, const struct config *cfg, uint64_t now);
 
 /*
- * A signal the tool got: passed on to the command. True when the tool
- * should keep running until the command is done, false when it should end.
+ * A signal the tool got: passed on to the command when pass_on (not when
+ * the terminal sent it to the whole foreground process group, the command
+ * included: Ctrl-C interrupts it once). True when the tool should keep
+ * running until the command is done, false when it should end.
  */
-bool target_forward(struct target *t, int sig);
+bool target_forward(struct target *t, int sig, bool pass_on);
 
 /*
  * The tool's exit status after a command: its exit status, or 128+N when
