@@ -2,6 +2,7 @@
 #
 #   make                 build ./bpf_write_monitor
 #   sudo make check      install what is missing, build, run unit and integration tests
+#   sudo make check-fallback   the integration tests again, on the entry+exit capture path
 #   sudo make demo       install what is missing, build, show a capture
 #   sudo make deb        install what is missing, build bpf-write-monitor_VERSION_amd64.deb
 #                        (for /usr, hardened) and check it with lintian
@@ -41,8 +42,9 @@ PROBES    := $(wildcard probes/*)
 # are the only files that talk to libbcc.
 CORE_SRCS := src/options.c src/sanitize.c src/lines.c src/format.c src/merge.c \
              src/ledger.c src/fileio.c src/procs.c src/probes.c src/program.c src/sink.c \
-             src/host.c
-TOOL_SRCS := $(CORE_SRCS) src/kbtf.c src/compile.c src/load.c src/buffers.c src/tree.c src/target.c \
+             src/host.c src/kfeat.c src/exits.c
+TOOL_SRCS := $(CORE_SRCS) src/kbtf.c src/compile.c src/load.c src/buffers.c src/tree.c \
+             src/target.c \
              src/main.c
 BUILD     ?= build
 
@@ -52,7 +54,8 @@ TOOL_OBJS := $(TOOL_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/embedded.o
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
-.PHONY: all deps check unit integration demo bench clean helpers install uninstall deb FORCE
+.PHONY: all deps check check-fallback unit integration demo bench clean helpers install uninstall \
+	deb FORCE
 
 all: $(TOOL)
 
@@ -109,6 +112,12 @@ integration: $(TOOL) helpers
 # deps first, on its own, so that a fresh machine has cmocka and libbcc before anything compiles.
 check: deps
 	$(Q)$(MAKE) --no-print-directory unit integration
+
+# The whole integration suite again with the entry+exit capture path forced (what
+# kernels without bpf_task_pt_regs or BTF run), on this kernel.
+check-fallback: deps
+	$(Q)$(MAKE) --no-print-directory $(TOOL) helpers
+	$(Q)BWM_CAPTURE_PATH=entry-exit $(PYTHON) tests/integration/run.py
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory $(TOOL)
