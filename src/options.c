@@ -12,14 +12,21 @@
 #include "options.h"
 
 static const char usage[] =
-"USAGE: " BWM_NAME " -p PID [-1] [-2] [-T] [-P] [-C] [-f] [-K] [-x] [-d SECONDS] [-a]\n"
-"                         [-r | -j] [-o FILE] [-m BYTES] [-t MS] [-M BYTES] [-b PAGES]\n"
-"                         [-I DIR] [-q] [-v]\n"
+"USAGE: " BWM_NAME " -p PID[,PID...] | -c CGROUP | --unit NAME [OPTIONS]\n"
+"       " BWM_NAME " [OPTIONS] [-u USER] -- COMMAND [ARGS...]\n"
+"OPTIONS: [-1] [-2] [-T] [-P] [-C] [-f] [-K] [-x] [-d SECONDS] [-a] [-r | -j] [-o FILE]\n"
+"         [-m BYTES] [-t MS] [-M BYTES] [-b PAGES] [-I DIR] [-q] [-v]\n"
 "\n"
 "Print what a running process writes to its stdout and stderr, even when that\n"
 "output goes to /dev/null, a closed pipe or a file nobody reads.\n"
 "\n"
-"  -p, --pid PID                    process to trace (required)\n"
+"  -p, --pid PID[,PID...]           processes to trace (up to %u); ends when all exit\n"
+"  -c, --cgroup PATH                trace every process in a cgroup v2 directory and the\n"
+"                                   cgroups below it, also those that enter it later\n"
+"      --unit NAME                  the cgroup of systemd unit NAME (or NAME.service)\n"
+"  -- COMMAND [ARGS...]             run COMMAND, trace it and its descendants (-f), and\n"
+"                                   exit with its status\n"
+"  -u, --user USER                  run COMMAND as USER (name or number)\n"
 "  -1, --stdout                     capture fd 1 (the default when neither -1 nor -2)\n"
 "  -2, --stderr                     capture fd 2\n"
 "  -T, --with-timestamp             prefix lines with the time of the write, HH:MM:SS.mmm\n"
@@ -52,6 +59,10 @@ static const char usage[] =
 "    " BWM_NAME " -p 1234 -2             # only its stderr\n"
 "    " BWM_NAME " -p 1234 -1 -2 -T -P -C # both streams, with time, PID and name\n"
 "    " BWM_NAME " -p 1234 -f -x          # it and its descendants, with forks and exits\n"
+"    " BWM_NAME " -p 1234,5678 -P        # two processes, with PIDs\n"
+"    " BWM_NAME " -P -- make -j2         # run make and trace it and its children\n"
+"    " BWM_NAME " -c /sys/fs/cgroup/x -P # everything in a cgroup\n"
+"    " BWM_NAME " --unit cron -P -C      # everything the cron service runs\n"
 "    " BWM_NAME " -p 1 -f -K -1 -2 -P -C # everything, system-wide\n"
 "    " BWM_NAME " -p 1234 -d 10          # for ten seconds\n"
 "    " BWM_NAME " -p 1234 -b 4096        # bigger buffers for very bursty writers\n"
@@ -64,6 +75,9 @@ static const char usage[] =
 
 static const struct option long_options[] = {
 	{ "pid",			required_argument,	NULL, 'p' },
+	{ "cgroup",			required_argument,	NULL, 'c' },
+	{ "unit",			required_argument,	NULL, 'U' },
+	{ "user",			required_argument,	NULL, 'u' },
 	{ "stdout",			no_argument,		NULL, '1' },
 	{ "stderr",			no_argument,		NULL, '2' },
 	{ "with-timestamp",		no_argument,		NULL, 'T' },
@@ -90,8 +104,11 @@ static const struct option long_options[] = {
 	{ 0 },
 };
 
-/* The leading ':' makes getopt report a missing value as ':'. */
-static const char short_options[] = ":p:12TPCfKxd:arjo:m:t:M:b:I:qvhV";
+/*
+ * The leading '+' stops at the first non-option (a command's own options are
+ * its own); the ':' makes getopt report a missing value as ':'.
+ */
+static const char short_options[] = "+:p:c:u:12TPCfKxd:arjo:m:t:M:b:I:qvhV";
 
 /* strtol with the whole string, errno and range checked. */
 static int parse_long(const char *s, long min, long max, long *out)
@@ -185,6 +202,73 @@ static int parse_lines_option(int c, const char *arg, struct config *cfg, FILE *
 	return 0;
 }
 
+/* --pid A,B,...: each a number from 1 to INT_MAX; repeats are dropped. */
+static int parse_pids(const char *arg, struct config *cfg, FILE *err)
+{
+	char buf[32];
+	const char *p = arg;
+	unsigned i;
+	long v;
+
+	do {
+		size_t n = strcspn(p, ",");
+
+		if (n >= sizeof(buf))
+			n = sizeof(buf) - 1;
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+		if (parse_long(buf, 1, INT_MAX, &v)) {
+			fprintf(err, "%s: invalid PID: %s (expected numbers from 1 to %d, separated "
+				"by commas: -p 12,34)\n", BWM_NAME, *buf ? buf : arg, INT_MAX);
+			return -1;
+		}
+		for (i = 0; i < cfg->npids && cfg->pids[i] != v; i++)
+			;
+		if (i == cfg->npids && cfg->npids == BWM_MAX_PIDS) {
+			fprintf(err, "%s: too many PIDs: at most %u (trace a common ancestor with -f, "
+				"or a cgroup with --cgroup)\n", BWM_NAME, BWM_MAX_PIDS);
+			return -1;
+		}
+		if (i == cfg->npids)
+			cfg->pids[cfg->npids++] = v;
+		p += strcspn(p, ",");
+	} while (*p++ == ',');
+	cfg->pid = cfg->pids[0];
+	return 0;
+}
+
+/* Exactly one kind of target: --pid, --cgroup or --unit, or a command. */
+static int choose_target(struct config *cfg, FILE *err)
+{
+	int kinds = !!cfg->npids + !!cfg->cgroup + !!cfg->unit + !!cfg->command;
+
+	if (kinds > 1) {
+		fprintf(err, "%s: give one kind of target: --pid, --cgroup, --unit or -- COMMAND, "
+			"not several (see --help)\n", BWM_NAME);
+		return -1;
+	}
+	if (!kinds) {
+		fprintf(err, "%s: nothing to trace: give --pid PID, --cgroup PATH, --unit NAME or "
+			"-- COMMAND (see --help)\n", BWM_NAME);
+		return -1;
+	}
+	if (cfg->user && !cfg->command) {
+		fprintf(err, "%s: --user is for a command: %s -u USER -- COMMAND\n", BWM_NAME,
+			BWM_NAME);
+		return -1;
+	}
+	if ((cfg->cgroup && !*cfg->cgroup) || (cfg->unit && !*cfg->unit)) {
+		fprintf(err, "%s: --cgroup and --unit need a name\n", BWM_NAME);
+		return -1;
+	}
+	cfg->kind = cfg->command ? TARGET_COMMAND : cfg->npids ? TARGET_PIDS : TARGET_CGROUP;
+	if (cfg->kind == TARGET_COMMAND)
+		cfg->descendants = true;	/* a command is traced with its children */
+	if (cfg->kind == TARGET_CGROUP)
+		cfg->descendants = false;	/* the cgroup holds them: no map needed */
+	return 0;
+}
+
 /* Set an option that takes a value; 0, or -1 with the error printed. */
 static int set_value(int c, const char *arg, struct config *cfg, FILE *err)
 {
@@ -192,10 +276,15 @@ static int set_value(int c, const char *arg, struct config *cfg, FILE *err)
 
 	switch (c) {
 	case 'p':
-		if (parse_long(arg, 1, INT_MAX, &v))
-			return fprintf(err, "%s: invalid PID: %s (expected a number from 1 to %d)\n",
-				       BWM_NAME, arg, INT_MAX), -1;
-		cfg->pid = v;
+		return parse_pids(arg, cfg, err);
+	case 'c':
+		cfg->cgroup = arg;
+		return 0;
+	case 'U':
+		cfg->unit = arg;
+		return 0;
+	case 'u':
+		cfg->user = arg;
 		return 0;
 	case 'd':
 		if (parse_seconds(arg, &cfg->duration))
@@ -243,15 +332,15 @@ static void unknown(int c, char **argv, FILE *err)
 }
 
 /* What the options say together: required ones, defaults, combinations; 0 or -1. */
-static int check_combinations(int argc, char **argv, struct config *cfg, bool have_pid,
-			      FILE *err)
+static int check_combinations(int argc, char **argv, struct config *cfg, FILE *err)
 {
+	if (optind < argc && strcmp(argv[optind - 1], "--"))
+		return fprintf(err, "%s: unexpected argument: %s (a PID goes after --pid, a "
+			       "command after --)\n", BWM_NAME, argv[optind]), -1;
 	if (optind < argc)
-		return fprintf(err, "%s: unexpected argument: %s (the PID goes after --pid)\n",
-			       BWM_NAME, argv[optind]), -1;
-	if (!have_pid)
-		return fprintf(err, "%s: --pid is required: %s --pid PID (see --help)\n",
-			       BWM_NAME, BWM_NAME), -1;
+		cfg->command = argv + optind;
+	if (choose_target(cfg, err))
+		return -1;
 	if (!cfg->fd_mask)
 		cfg->fd_mask = BWM_FD_STDOUT;
 	if (cfg->raw && cfg->fd_mask == (BWM_FD_STDOUT | BWM_FD_STDERR))
@@ -268,7 +357,6 @@ static int check_combinations(int argc, char **argv, struct config *cfg, bool ha
 
 enum options_result options_parse(int argc, char **argv, struct config *cfg, FILE *out, FILE *err)
 {
-	bool have_pid = false;
 	int c, rc;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -280,7 +368,7 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg, FIL
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
 		if (c == 'h') {
-			fprintf(out, usage, BWM_DEFAULT_MAX_BYTES, BWM_MAX_MAX_BYTES,
+			fprintf(out, usage, BWM_MAX_PIDS, BWM_DEFAULT_MAX_BYTES, BWM_MAX_MAX_BYTES,
 				BWM_DEFAULT_LINE_TIMEOUT, BWM_DEFAULT_MAX_HELD, BWM_DEFAULT_PAGES);
 			return OPTIONS_EXIT_OK;
 		}
@@ -297,9 +385,8 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg, FIL
 			unknown(c, argv, err);
 			return OPTIONS_ERROR;
 		}
-		have_pid |= c == 'p';
 	}
-	if (check_combinations(argc, argv, cfg, have_pid, err))
+	if (check_combinations(argc, argv, cfg, err))
 		return OPTIONS_ERROR;
 	return OPTIONS_RUN;
 }

@@ -20,10 +20,25 @@
 #define BWM_MAX_LINE_TIMEOUT	3600000
 #define BWM_DEFAULT_MAX_HELD	(64ul << 20)
 #define BWM_MIN_MAX_HELD	4096ul
+#define BWM_MAX_PIDS		64	/* --pid A,B,...: targets at most */
+
+/* What a run traces: exactly one kind (see src/target.h). */
+enum target_kind {
+	TARGET_PIDS = 0,	/* --pid A,B,... */
+	TARGET_CGROUP,		/* --cgroup PATH or --unit NAME */
+	TARGET_COMMAND,		/* -- CMD [ARGS...] */
+};
 
 /* Everything the command line decides, filled once by options_parse(), then read-only. */
 struct config {
-	pid_t pid;		/* --pid */
+	enum target_kind kind;	/* which of the three below */
+	pid_t pid;		/* --pid: the first PID */
+	pid_t pids[BWM_MAX_PIDS];	/* --pid A,B,...: each once, in order */
+	unsigned npids;
+	const char *cgroup;	/* --cgroup PATH */
+	const char *unit;	/* --unit NAME */
+	char **command;		/* -- CMD [ARGS...], NULL-terminated (argv's tail) */
+	const char *user;	/* --user: run the command as USER */
 	unsigned fd_mask;	/* BWM_FD_STDOUT | BWM_FD_STDERR */
 	bool timestamp;		/* --with-timestamp */
 	bool origin_pid;	/* --with-origin-pid */

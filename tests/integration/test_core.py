@@ -309,7 +309,8 @@ def _error(*args, **kw):
 
 
 def test_error_pid_missing():
-    check("--pid is required" in _error(), "message")
+    check("nothing to trace: give --pid PID, --cgroup PATH, --unit NAME or -- COMMAND"
+          in _error(), "message")
 
 
 def test_error_pid_not_a_number():
