@@ -14,6 +14,7 @@
 static const char usage[] =
 "USAGE: " BWM_NAME " -p PID [-1] [-2] [-T] [-P] [-C] [-f] [-K] [-x] [-d SECONDS] [-a]\n"
 "                         [-r | -j] [-o FILE] [-m BYTES] [-b PAGES] [-I DIR] [-q] [-v]\n"
+"                         [--no-cache]\n"
 "\n"
 "Print what a running process writes to its stdout and stderr, even when that\n"
 "output goes to /dev/null, a closed pipe or a file nobody reads.\n"
@@ -36,8 +37,9 @@ static const char usage[] =
 "  -m, --max-bytes BYTES            capture up to BYTES per call (default %u, up to %u)\n"
 "  -b, --buffer-pages PAGES         perf buffer pages per CPU, a power of two (default %u)\n"
 "  -I, --probe-dir DIR              read the BPF program templates from DIR\n"
+"      --no-cache                   compile afresh: neither use nor fill the compile cache\n"
 "  -q, --quiet                      no header, exit message or summary on stderr\n"
-"  -v, --verbose                    say which templates and probes are used\n"
+"  -v, --verbose                    say which templates, probes and cache entry are used\n"
 "  -h, --help                       show this help and exit\n"
 "  -V, --version                    show the version and exit\n"
 "\n"
@@ -79,6 +81,7 @@ static const struct option long_options[] = {
 	{ "help",			no_argument,		NULL, 'h' },
 	{ "version",			no_argument,		NULL, 'V' },
 	{ "ebpf",			no_argument,		NULL, 'E' },
+	{ "no-cache",			no_argument,		NULL, 'N' },
 	{ 0 },
 };
 
@@ -134,6 +137,7 @@ static const struct {
 	{ 'q', offsetof(struct config, quiet) },
 	{ 'v', offsetof(struct config, verbose) },
 	{ 'E', offsetof(struct config, ebpf) },
+	{ 'N', offsetof(struct config, no_cache) },
 };
 
 /* Set a flag option; false if c is none. */

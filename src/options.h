@@ -38,6 +38,7 @@ struct config {
 	unsigned buffer_pages;	/* --buffer-pages, per CPU, a power of two */
 	unsigned long max_bytes;	/* --max-bytes, per call */
 	const char *probe_dir;	/* --probe-dir */
+	bool no_cache;		/* --no-cache */
 };
 
 enum options_result {
