@@ -151,3 +151,21 @@ def test_ebpf_prints_the_real_values_not_placeholders():
                            os.path.dirname(os.path.abspath(__file__)))))
     check(b"#define BWM_TARGET_PID 4242\n" in r.stdout, r.stdout[:400])
     check(b"#define BWM_SELF_PID %d\n" % 0x5d2e4f03 not in r.stdout, "placeholder")
+
+
+def test_concurrent_cold_runs_leave_one_good_entry():
+    d, env = cache_env()
+    a = Writer("wait", "out:from A\\n")
+    b = Writer("wait", "out:from B\\n")
+    ma = Monitor("-p", a.pid, "-v", env=env, ready=False)
+    mb = Monitor("-p", b.pid, "-v", env=env, ready=False)
+    ma.wait_stderr("Tracing ")
+    mb.wait_stderr("Tracing ")
+    a.go()
+    b.go()
+    expect_eq((a.wait(), b.wait()), (0, 0), "writers' status")
+    expect_eq((ma.stop().stdout, mb.stop().stdout), (b"from A\n", b"from B\n"), "outputs")
+    expect_eq(len(entries(d)), 1, "entries")
+    check(not [f for f in os.listdir(d) if f.endswith(".tmp")], "temporary files left")
+    r = traced(["out:again\\n"], env=env)
+    check(verdict(r.stderr).startswith("hit "), r.stderr)
