@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <bcc/libbpf.h>
@@ -130,18 +131,33 @@ static int create_maps(const struct cache_image *img, int *fds, char *err, size_
 	return 0;
 }
 
+/*
+ * Load every program, several at a time. libbcc prints a refused program's
+ * verifier log: that goes to a scratch file, since the caller then compiles
+ * the text the usual way, which explains the refusal properly.
+ */
 static int load_progs(struct load_job *j, char *err, size_t errlen)
 {
-	pthread_t th[4];
+	int saved = dup(STDERR_FILENO), scratch = memfd_create("bwm-cache-log", MFD_CLOEXEC);
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int nth = ncpu < 1 ? 1 : ncpu > 4 ? 4 : ncpu, started = 0, i;
+	pthread_t th[4];
 
+	fflush(stderr);
+	if (saved >= 0 && scratch >= 0)
+		dup2(scratch, STDERR_FILENO);
 	for (i = 0; i < nth; i++)
 		started += pthread_create(&th[started], NULL, load_worker, j) == 0;
 	if (!started)
 		load_worker(j);
 	for (i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
+	if (saved >= 0 && scratch >= 0)
+		dup2(saved, STDERR_FILENO);
+	if (saved >= 0)
+		close(saved);
+	if (scratch >= 0)
+		close(scratch);
 	for (i = 0; i < j->img->nprogs; i++) {
 		if (j->prog_fds[i] < 0) {
 			snprintf(err, errlen, "the kernel refused cached program %s: %s",
@@ -279,13 +295,15 @@ static int fill(struct lookup *l, const struct config *cfg, struct compiler **c,
 		cache_image_free(&img);
 		return 1;
 	}
-	rc = cache_load(&img, l->values, l->required, cfg->verbose, out, err, errlen);
-	if (!rc && cache_write(l->dirfd, &img, why, sizeof(why)))
+	rc = cache_load(&img, l->values, l->required, cfg->verbose, out, why, sizeof(why));
+	if (rc)
+		note(cfg, "not stored: %s: compiling the program as it is%s", why, "");
+	else if (cache_write(l->dirfd, &img, why, sizeof(why)))
 		note(cfg, "not stored: %s%s", why, "");
-	else if (!rc)
+	else
 		note(cfg, "stored %s%s", l->path, "");
 	cache_image_free(&img);
-	return rc;
+	return rc ? 1 : 0;
 }
 
 int cache_obtain(const struct config *cfg, const struct program_params *p,
