@@ -76,6 +76,20 @@ struct load_job {
 	int next;
 };
 
+/*
+ * The kernel keeps 15 characters of a program's name, and a program loaded
+ * here has no BTF to give the whole one to bpftool: the tracepoint's event
+ * ("sys_exit_write"), not "tracepoint__sys".
+ */
+static const char *short_name(const char *name)
+{
+	const char *ev = strstr(name, "__");
+
+	while (ev && strstr(ev + 2, "__"))
+		ev = strstr(ev + 2, "__");
+	return ev ? ev + 2 : name;
+}
+
 /* Verifying takes a while (the loops): several programs at a time. */
 static void *load_worker(void *arg)
 {
@@ -91,7 +105,8 @@ static void *load_worker(void *arg)
 		j->errs[i] = ENOMEM;
 		if (insns && !cache_patch(j->img, p, j->values, j->map_fds, insns, why,
 					  sizeof(why))) {
-			j->prog_fds[i] = bcc_prog_load(BPF_PROG_TYPE_TRACEPOINT, p->name, insns,
+			j->prog_fds[i] = bcc_prog_load(BPF_PROG_TYPE_TRACEPOINT, short_name(p->name),
+						       insns,
 						       p->ninsns * sizeof(*insns), j->img->license,
 						       j->img->kern_version, 0, NULL, 0);
 			j->errs[i] = j->prog_fds[i] == -1 ? errno : -j->prog_fds[i];
