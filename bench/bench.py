@@ -408,20 +408,45 @@ def bystander_section(bystand):
 # ---- 4. start-up, 5. memory, 6. latency -----------------------------------------
 
 def startup():
-    """Launch to attached, the tools taking turns."""
+    """Launch to attached, the tools taking turns: bpf_write_monitor with a cold compile
+    cache (an empty BWM_CACHE_DIR each time: it compiles and stores) and a warm one (the
+    entry of its shape stored: no compiler runs), for the default and the -f -x shape."""
+    import tempfile
+    import shutil
     idle = spawn(["sleep", "3600"])
-    tools = (("bwm", "bwm", ()), ("bwm -f -x", "bwm", ("-f", "-x")), ("bpftrace", "bpftrace", ()))
+    warm_dir = tempfile.mkdtemp(prefix="bwm-bench-cache-")
+    tools = (("bwm", "warm", ()), ("bwm cold", "cold", ()), ("bwm -f -x", "warm", ("-f", "-x")),
+             ("bwm -f -x cold", "cold", ("-f", "-x")), ("bpftrace", None, ()))
     values = {}
-    for _ in range(ROUNDS):
-        for name, kind, args in tools:
-            t = Tracer(kind, idle.pid, args)
-            values.setdefault(name, []).append(t.startup)
-            t.stop()
+    saved = os.environ.get("BWM_CACHE_DIR")
+    try:
+        for _, cache, args in tools:
+            if cache == "warm":     # store the entries of both shapes
+                os.environ["BWM_CACHE_DIR"] = warm_dir
+                Tracer("bwm", idle.pid, args).stop()
+        for _ in range(ROUNDS):
+            for name, cache, args in tools:
+                cold_dir = tempfile.mkdtemp(prefix="bwm-bench-cold-")
+                os.environ["BWM_CACHE_DIR"] = cold_dir if cache == "cold" else warm_dir
+                t = Tracer("bwm" if cache else "bpftrace", idle.pid, args)
+                values.setdefault(name, []).append(t.startup)
+                t.stop()
+                shutil.rmtree(cold_dir, True)
+    finally:
+        if saved is None:
+            os.environ.pop("BWM_CACHE_DIR", None)
+        else:
+            os.environ["BWM_CACHE_DIR"] = saved
+        shutil.rmtree(warm_dir, True)
     idle.kill()
     results = {name: stats(v) for name, v in values.items()}
     for name in results:
-        log("startup %-10s min %.3f s, median %.3f s" % (name, results[name]["min"],
+        log("startup %-15s min %.3f s, median %.3f s" % (name, results[name]["min"],
                                                           results[name]["median"]))
+    for name, target in (("bwm", 0.6), ("bwm cold", 1.0)):
+        log("startup %s / bpftrace: %.2fx medians, %.2fx minima (target <= %.1fx)" % (
+            name, results[name]["median"] / results["bpftrace"]["median"],
+            results[name]["min"] / results["bpftrace"]["min"], target))
     return results
 
 
@@ -606,7 +631,7 @@ TARGETS = {
     "rate": ">= 1,000,000 lines/s sustained without loss",
     "bystander": "another process's write() within 5 ns of a minimal BCC program (programs' "
                  "kernel timing)",
-    "startup": "start-up <= 1.5x bpftrace",
+    "startup": "start-up <= 0.6x bpftrace with a warm compile cache, <= 1.0x cold",
     "peak": "peak RSS <= bpftrace's",
     "steady": "steady-state RSS <= 40 MiB",
     "latency": "write-to-output latency p99 <= 100 ms",
@@ -713,11 +738,14 @@ def report(cost, burst, sizes, sustained, bystand, start, mem, lat, elapsed):
     for name in start:
         lines.append("| %s | %s / %s |" % (name, fmt(start[name]["min"], 3),
                                            fmt(start[name]["median"], 3)))
-    ratio = start["bwm"]["min"] / start["bpftrace"]["min"]
-    mratio = start["bwm"]["median"] / start["bpftrace"]["median"]
-    verdicts["startup"] = ratio <= 1.5
-    lines += ["", "bpf_write_monitor / bpftrace: %.2fx comparing minima, %.2fx medians (target: "
-              "<= 1.5x: %s)." % (ratio, mratio, "met" if ratio <= 1.5 else "MISSED"), ""]
+    # "bwm": a warm compile cache (no compiler runs); "cold": an empty one (compile, store).
+    warm = start["bwm"]["median"] / start["bpftrace"]["median"]
+    cold = start["bwm cold"]["median"] / start["bpftrace"]["median"]
+    verdicts["startup"] = warm <= 0.6 and cold <= 1.0
+    lines += ["", "bpf_write_monitor / bpftrace, medians: %.2fx with a warm compile cache "
+              "(target <= 0.6x: %s), %.2fx cold (target <= 1.0x: %s)." % (
+                  warm, "met" if warm <= 0.6 else "MISSED", cold,
+                  "met" if cold <= 1.0 else "MISSED"), ""]
 
     lines += ["## 5. Memory", "",
               "Steady state: VmRSS of the tool's process a second after it attached. Peak: "
@@ -840,6 +868,12 @@ def main(argv):
         print("\n".join(bystander_section(bystand)[0]))
         return 0
     start = time.monotonic()
+    if os.environ.get("BENCH_ONLY") == "startup":     # bench/bench.py's start-up part alone
+        try:
+            startup()
+        finally:
+            reap_all()
+        return 0
     try:
         cost = traced_cost()
         burst, sizes, sustained = completeness()

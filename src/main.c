@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "buffers.h"
+#include "cache_load.h"
 #include "compile.h"
 #include "format.h"
 #include "host.h"
@@ -341,8 +342,10 @@ static int check_host(struct app *app)
 		fail(err);
 		return 1;
 	}
-	app->compiler = compiler_start(app->cfg.verbose, err, sizeof(err));
-	if (!app->compiler) {
+	/* With the cache, a compiler is started only on a miss (cache_obtain()). */
+	if (app->cfg.no_cache)
+		app->compiler = compiler_start(app->cfg.verbose, err, sizeof(err));
+	if (app->cfg.no_cache && !app->compiler) {
 		fail(err);
 		return 1;
 	}
@@ -483,7 +486,8 @@ static int load_and_attach(struct app *app)
 	static struct compiled compiled;
 	char err[1024];
 	long traced;
-	int rc = compiler_finish(app->compiler, app->prog.text, &compiled, err, sizeof(err));
+	int rc = cache_obtain(cfg, &app->params, &app->tpl, app->prog.text, &app->compiler,
+			      &compiled, err, sizeof(err));
 
 	app->compiler = NULL;
 	if (rc || !(app->tracer = tracer_new(&compiled, err, sizeof(err)))) {

@@ -16,6 +16,7 @@ static const char usage[] =
 "       " BWM_NAME " [OPTIONS] [-u USER] -- COMMAND [ARGS...]\n"
 "OPTIONS: [-1] [-2] [-T] [-P] [-C] [-f] [-K] [-x] [-d SECONDS] [-a] [-r | -j] [-o FILE]\n"
 "         [-m BYTES] [-t MS] [-M BYTES] [-b PAGES] [-I DIR] [-q] [-v]\n"
+"         [--no-cache]\n"
 "\n"
 "Print what a running process writes to its stdout and stderr, even when that\n"
 "output goes to /dev/null, a closed pipe or a file nobody reads.\n"
@@ -49,8 +50,9 @@ static const char usage[] =
 "                                   %lu): past it the oldest is printed, \"[... continued]\"\n"
 "  -b, --buffer-pages PAGES         perf buffer pages per CPU, a power of two (default %u)\n"
 "  -I, --probe-dir DIR              read the BPF program templates from DIR\n"
+"      --no-cache                   compile afresh: neither use nor fill the compile cache\n"
 "  -q, --quiet                      no header, exit message or summary on stderr\n"
-"  -v, --verbose                    say which templates and probes are used\n"
+"  -v, --verbose                    say which templates, probes and cache entry are used\n"
 "  -h, --help                       show this help and exit\n"
 "  -V, --version                    show the version and exit\n"
 "\n"
@@ -101,6 +103,7 @@ static const struct option long_options[] = {
 	{ "help",			no_argument,		NULL, 'h' },
 	{ "version",			no_argument,		NULL, 'V' },
 	{ "ebpf",			no_argument,		NULL, 'E' },
+	{ "no-cache",			no_argument,		NULL, 'N' },
 	{ 0 },
 };
 
@@ -159,6 +162,7 @@ static const struct {
 	{ 'q', offsetof(struct config, quiet) },
 	{ 'v', offsetof(struct config, verbose) },
 	{ 'E', offsetof(struct config, ebpf) },
+	{ 'N', offsetof(struct config, no_cache) },
 };
 
 /* Set a flag option; false if c is none. */

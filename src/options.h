@@ -59,6 +59,7 @@ struct config {
 	unsigned line_timeout;	/* --line-timeout, ms; 0: the seed's line rules */
 	unsigned long max_held;	/* --max-held, bytes of partial lines held in all */
 	const char *probe_dir;	/* --probe-dir */
+	bool no_cache;		/* --no-cache */
 };
 
 enum options_result {

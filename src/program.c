@@ -134,10 +134,10 @@ static void put_target(struct outbuf *ob, const struct program_params *p)
 	unsigned i, n = p->targets ? p->ntargets : 1;
 
 	ob_printf(ob, "#define BWM_TARGET_PID %d\n", (int)p->target);
-	ob_printf(ob, "#define BWM_IS_TARGET(t) (");
-	for (i = 0; i < n; i++)
-		ob_printf(ob, "%s(t) == %d", i ? " || " : "",
-			  (int)(p->targets ? p->targets[i] : p->target));
+	/* The first is BWM_TARGET_PID itself: the compile cache patches that one value. */
+	ob_printf(ob, "#define BWM_IS_TARGET(t) ((t) == BWM_TARGET_PID");
+	for (i = 1; i < n; i++)
+		ob_printf(ob, " || (t) == %d", (int)p->targets[i]);
 	ob_printf(ob, ")\n");
 	ob_printf(ob, "#define BWM_IS_EXCLUDED(t) (0");
 	for (i = 0; i < p->nexcluded; i++)
