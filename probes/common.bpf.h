@@ -141,8 +141,21 @@ static __always_inline void bwm_track_child(u32 *child, u32 *mask)
  * for a cgroup, one helper call that names the current task's ancestor
  * cgroup at the target's level (so cgroups below it count too).
  */
-static __always_inline u32 bwm_mask_of(u32 tgid)
+/*
+ * A copy of v the compiler knows nothing about. The filter compares copies, so
+ * that clang cannot fold a compared PID into the records it writes (the
+ * compile cache patches the PID constants in the compares only).
+ */
+static __always_inline u32 bwm_opaque(u32 v)
 {
+	asm volatile("" : "+r"(v));
+	return v;
+}
+
+static __always_inline u32 bwm_mask_of(u32 id)
+{
+	u32 tgid = bwm_opaque(id);
+
 	if (!tgid || tgid == BWM_SELF_PID || BWM_IS_EXCLUDED(tgid))
 		return 0;
 #if BWM_CGROUP_ID

@@ -185,6 +185,44 @@ static int ld_imm64_sites(const struct cache_image *img, const struct cache_prog
 	return n;
 }
 
+#define SPLIT_WINDOW	32	/* instructions in which the pieces of a split value are looked for */
+
+/* Is v among the immediates of insns [from, to)? */
+static bool has_imm(const struct bpf_insn *in, uint32_t from, uint32_t to, int32_t v)
+{
+	uint32_t i;
+
+	for (i = from; i < to; i++)
+		if (in[i].imm == v && in[i].code != (BPF_LD | BPF_DW | BPF_IMM))
+			return true;
+	return false;
+}
+
+/*
+ * A placeholder the compiler split into its four bytes or two halves (it
+ * folded a compared PID into a record and copied that byte by byte): the
+ * pieces as immediates within a few instructions of its low piece at i. -1
+ * if none, else which.
+ */
+static int split_ph(const struct cache_prog *prog, uint32_t i)
+{
+	uint32_t to = i + SPLIT_WINDOW < prog->ninsns ? i + SPLIT_WINDOW : prog->ninsns;
+	uint32_t from = i > SPLIT_WINDOW ? i - SPLIT_WINDOW : 0;
+	const struct bpf_insn *in = prog->insns;
+	int k;
+
+	for (k = 0; k < CACHE_NPH; k++) {
+		uint32_t p = ph_values[k];
+
+		if (in[i].imm == (int32_t)(p & 0xff) && has_imm(in, from, to, (p >> 8) & 0xff) &&
+		    has_imm(in, from, to, (p >> 16) & 0xff) && has_imm(in, from, to, p >> 24))
+			return k;
+		if (in[i].imm == (int32_t)(p & 0xffff) && has_imm(in, from, to, p >> 16))
+			return k;
+	}
+	return -1;
+}
+
 int cache_find_sites(const struct cache_image *img, const struct cache_prog *prog,
 		     struct cache_site *sites, int max, int counts[CACHE_NPH],
 		     char *why, size_t whylen)
@@ -208,6 +246,10 @@ int cache_find_sites(const struct cache_image *img, const struct cache_prog *pro
 		} else if (derived_ph(in->imm) >= 0) {
 			snprintf(why, whylen, "%s: instruction %u holds %s in a derived form",
 				 prog->name, i, ph_names[derived_ph(in->imm)]);
+			return -1;
+		} else if (split_ph(prog, i) >= 0) {
+			snprintf(why, whylen, "%s: instruction %u starts %s split into pieces",
+				 prog->name, i, ph_names[split_ph(prog, i)]);
 			return -1;
 		}
 		if (n < 0 && !*why)

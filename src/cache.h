@@ -34,10 +34,12 @@ enum cache_ph {
 /*
  * Their placeholder values: odd, far above any PID (pid_max is at most
  * 2^22) and far from each other and from any constant of the templates,
- * below 2^31 so that they stay plain 32-bit immediates.
+ * below 2^31 so that they stay plain 32-bit immediates; their bytes are all
+ * different and uncommon, so that a value the compiler split into bytes or
+ * halves (a memcpy of a header it folded the PID into) is told apart.
  */
-#define CACHE_PH_TARGET_VALUE	0x6b3c9d01
-#define CACHE_PH_SELF_VALUE	0x5d2e4f03
+#define CACHE_PH_TARGET_VALUE	0x6b3c9d5b
+#define CACHE_PH_SELF_VALUE	0x5d2e4fa7
 
 #define CACHE_MAX_MAPS		16
 #define CACHE_MAX_PROGS		32

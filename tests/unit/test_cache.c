@@ -135,6 +135,25 @@ static void test_derived_forms_and_unknown_references_are_refused(void **state)
 	refused(cut, 2, "truncated");
 }
 
+/* clang folded the compared PID into a record and copied it byte by byte (seen). */
+static void test_a_placeholder_split_into_pieces_is_refused(void **state)
+{
+	const uint32_t p = CACHE_PH_TARGET_VALUE, q = CACHE_PH_SELF_VALUE;
+	const struct bpf_insn bytes[] = {
+		MOV(p >> 24), MOV(60), MOV((p >> 16) & 0xff), MOV((p >> 8) & 0xff), MOV(p & 0xff),
+		EXIT,
+	};
+	const struct bpf_insn low_first[] = {
+		MOV(q & 0xff), MOV(q >> 24), MOV((q >> 8) & 0xff), MOV((q >> 16) & 0xff), EXIT,
+	};
+	const struct bpf_insn halves[] = { MOV(p & 0xffff), MOV(7), MOV(p >> 16), EXIT };
+
+	(void)state;
+	refused(bytes, 6, "BWM_TARGET_PID split into pieces");	/* high byte first, as seen */
+	refused(low_first, 5, "BWM_SELF_PID split into pieces");
+	refused(halves, 4, "BWM_TARGET_PID split into pieces");
+}
+
 static void test_patch_puts_values_and_new_map_fds(void **state)
 {
 	const int32_t values[CACHE_NPH] = { [CACHE_PH_TARGET] = 1234, [CACHE_PH_SELF] = 77 };
@@ -232,6 +251,7 @@ int main(void)
 		cmocka_unit_test(test_key_changes_with_any_byte_of_text_or_host),
 		cmocka_unit_test(test_sites_are_exact_immediates_and_map_references),
 		cmocka_unit_test(test_derived_forms_and_unknown_references_are_refused),
+		cmocka_unit_test(test_a_placeholder_split_into_pieces_is_refused),
 		cmocka_unit_test(test_patch_puts_values_and_new_map_fds),
 		cmocka_unit_test(test_same_code_compares_patched_placeholders_with_a_real_compile),
 		cmocka_unit_test(test_entry_round_trips_and_any_flipped_byte_is_refused),
