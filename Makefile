@@ -3,6 +3,8 @@
 #   make                 build ./bpf_write_monitor
 #   sudo make check      install what is missing, build, run unit and integration tests
 #   sudo make demo       install what is missing, build, show a capture
+#   sudo make check-kernels   the integration suite in QEMU guests running Debian 11,
+#                        12 and 13's stock kernels (KERNELS="5.10 6.1 6.12", TESTS=words|smoke)
 #   make V=1             show the commands
 
 .DELETE_ON_ERROR:
@@ -46,7 +48,8 @@ TOOL_OBJS := $(TOOL_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/embedded.o
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
-.PHONY: all deps check unit integration demo bench clean helpers install uninstall FORCE
+.PHONY: all deps check unit integration demo bench clean helpers install uninstall FORCE \
+	check-kernels
 
 all: $(TOOL)
 
@@ -103,6 +106,12 @@ integration: $(TOOL) helpers
 # deps first, on its own, so that a fresh machine has cmocka and libbcc before anything compiles.
 check: deps
 	$(Q)$(MAKE) --no-print-directory unit integration
+
+# The suite in QEMU guests booting Debian's stock kernels, one after another (tests/vm/).
+# KERNELS="5.10 6.1 6.12" chooses them, TESTS="word ..." (or smoke) the tests.
+check-kernels: deps
+	$(Q)$(MAKE) --no-print-directory $(TOOL) helpers
+	$(Q)KERNELS='$(KERNELS)' TESTS='$(TESTS)' tests/vm/check-kernels.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory $(TOOL)

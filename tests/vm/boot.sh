@@ -104,7 +104,7 @@ KVER=${!var:-}
 if [ -z "$KVER" ]; then
 	KVER=$(apt-cache "${APT[@]}" search '^linux-image-[0-9].*-amd64-unsigned$' 2>/dev/null |
 		awk '{print $1}' | grep -v -e cloud -e -rt- | sed 's/^linux-image-//; s/-unsigned$//' |
-		sort -V | tail -1)
+		sort -V | tail -1 || true)
 fi
 [ -n "$KVER" ] || nofetch "no amd64 kernel image in the $SUITE index"
 
@@ -114,7 +114,7 @@ if [ ! -f "$HROOT/.complete" ]; then
 	log "fetching linux-headers-$KVER"
 	rm -rf "$HROOT" && mkdir -p "$HROOT/debs"
 	common=$(apt-cache "${APT[@]}" show "linux-headers-$KVER" 2>/dev/null |
-		sed -n 's/^Depends:.*\(linux-headers-[^ ,]*-common\).*/\1/p' | head -1)
+		sed -n 's/^Depends:.*\(linux-headers-[^ ,]*-common\).*/\1/p' | head -1 || true)
 	[ -n "$common" ] || nofetch "linux-headers-$KVER is not in the $SUITE index"
 	(cd "$HROOT/debs" && apt-get "${APT[@]}" download "linux-headers-$KVER" "$common" >&2) ||
 		nofetch "download of linux-headers-$KVER failed"

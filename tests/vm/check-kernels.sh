@@ -25,6 +25,7 @@ VM_TIMEOUT=${VM_TIMEOUT:-3600}
 VM_MEM=${VM_MEM:-4G}
 VM_SMP=${VM_SMP:-2}
 RESULTS=${VM_RESULTS:-/tmp/bwm-check-kernels}
+mkdir -p "$RESULTS" && RESULTS=$(cd "$RESULTS" && pwd)
 
 # The CI smoke subset: plain lines, both streams, writev, short write, EAGAIN, a
 # tree with -f, the main thread ending first, exit status, JSON, errors.
