@@ -37,9 +37,13 @@ LDLIBS_TOOL := -lbcc_bpf -lbpf -ldl -pthread
 
 TOOL      := bpf_write_monitor
 PROBES    := $(wildcard probes/*)
-CORE_SRCS := src/options.c src/sanitize.c src/lines.c src/format.c src/reader.c \
-             src/procs.c src/probes.c src/program.c src/sink.c src/host.c
-TOOL_SRCS := $(CORE_SRCS) src/kbtf.c src/tracer.c src/tree.c src/main.c
+# CORE_SRCS need no libbcc (the unit tests link them); compile.c, load.c and buffers.c
+# are the only files that talk to libbcc.
+CORE_SRCS := src/options.c src/sanitize.c src/lines.c src/format.c src/merge.c \
+             src/ledger.c src/fileio.c src/procs.c src/probes.c src/program.c src/sink.c \
+             src/host.c
+TOOL_SRCS := $(CORE_SRCS) src/kbtf.c src/compile.c src/load.c src/buffers.c src/tree.c \
+             src/main.c
 BUILD     := build
 
 CORE_OBJS := $(CORE_SRCS:src/%.c=$(BUILD)/%.o)

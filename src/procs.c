@@ -14,33 +14,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "procs.h"
-
-/* Read a small file into buf (NUL-terminated); bytes read or -errno. */
-static ssize_t read_small(const char *path, char *buf, size_t size)
-{
-	ssize_t n, total = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	while ((size_t)total < size - 1) {
-		n = read(fd, buf + total, size - 1 - total);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			n = -errno;
-			close(fd);
-			return n;
-		}
-		if (n == 0)
-			break;
-		total += n;
-	}
-	close(fd);
-	buf[total] = '\0';
-	return total;
-}
 
 int proc_parse_stat(const char *text, struct proc_stat *st)
 {
@@ -85,7 +60,7 @@ int proc_read_stat(pid_t pid, struct proc_stat *st)
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	n = read_small(path, buf, sizeof(buf));
+	n = fileio_read_small(path, buf, sizeof(buf));
 	if (n < 0)
 		return n;
 	return proc_parse_stat(buf, st) ? -EINVAL : 0;
@@ -97,7 +72,7 @@ pid_t proc_tgid(pid_t pid)
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	n = read_small(path, buf, sizeof(buf));
+	n = fileio_read_small(path, buf, sizeof(buf));
 	if (n < 0)
 		return n;
 	p = strstr(buf, "\nTgid:");
@@ -111,7 +86,7 @@ long proc_pid_max(void)
 	char buf[32];
 	long v;
 
-	if (read_small("/proc/sys/kernel/pid_max", buf, sizeof(buf)) <= 0)
+	if (fileio_read_small("/proc/sys/kernel/pid_max", buf, sizeof(buf)) <= 0)
 		return 4194304;		/* PID_MAX_LIMIT on 64-bit */
 	v = strtol(buf, NULL, 10);
 	return v > 0 ? v : 4194304;
@@ -155,7 +130,7 @@ int proc_possible_cpus(void)
 	char buf[256], *p;
 	long hi = -1;
 
-	if (read_small("/sys/devices/system/cpu/possible", buf, sizeof(buf)) <= 0)
+	if (fileio_read_small("/sys/devices/system/cpu/possible", buf, sizeof(buf)) <= 0)
 		return sysconf(_SC_NPROCESSORS_CONF);
 	/* The highest number in the list. */
 	for (p = buf; *p; p++) {
@@ -174,7 +149,7 @@ int proc_online_cpus(bool *set, int n)
 {
 	char buf[1024];
 
-	if (read_small("/sys/devices/system/cpu/online", buf, sizeof(buf)) <= 0)
+	if (fileio_read_small("/sys/devices/system/cpu/online", buf, sizeof(buf)) <= 0)
 		return -1;
 	return proc_parse_cpulist(buf, set, n);
 }
@@ -289,8 +264,8 @@ size_t proc_descendants(const struct proc_entry *list, size_t n, struct pidset *
 	return found < max ? found : max;
 }
 
-/* What readers of an output look for in each process's fds. */
-struct reader_scan {
+/* What the search for the readers of an output looks for in each process's fds. */
+struct output_scan {
 	unsigned long *pipes;	/* pipe inodes written to by the output or its readers */
 	size_t npipes, cap;
 	int pty;		/* pseudo-terminal index, or -1 */
@@ -300,7 +275,7 @@ struct reader_scan {
 	bool added;
 };
 
-static bool has_pipe(const struct reader_scan *r, unsigned long ino)
+static bool has_pipe(const struct output_scan *r, unsigned long ino)
 {
 	size_t i;
 
@@ -310,7 +285,7 @@ static bool has_pipe(const struct reader_scan *r, unsigned long ino)
 	return false;
 }
 
-static void add_pipe(struct reader_scan *r, unsigned long ino)
+static void add_pipe(struct output_scan *r, unsigned long ino)
 {
 	if (has_pipe(r, ino))
 		return;
@@ -332,7 +307,7 @@ static bool fd_reads(pid_t pid, const char *fd)
 	char path[320], buf[512], *p;
 
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", pid, fd);
-	if (read_small(path, buf, sizeof(buf)) <= 0 || !(p = strstr(buf, "flags:")))
+	if (fileio_read_small(path, buf, sizeof(buf)) <= 0 || !(p = strstr(buf, "flags:")))
 		return true;	/* cannot tell: count it as a reader */
 	return (strtoul(p + 6, NULL, 8) & O_ACCMODE) != O_WRONLY;
 }
@@ -373,14 +348,14 @@ static bool fd_is_pty_master(pid_t pid, const char *fd, const char *target, int 
 	if (!strstr(target, "ptmx"))
 		return false;
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", pid, fd);
-	if (read_small(path, buf, sizeof(buf)) <= 0 || !(p = strstr(buf, "tty-index:")))
+	if (fileio_read_small(path, buf, sizeof(buf)) <= 0 || !(p = strstr(buf, "tty-index:")))
 		return false;
 	return strtol(p + 10, NULL, 10) == pty;
 }
 
-static int scan_reader(long pid, void *arg)
+static int scan_output_holder(long pid, void *arg)
 {
-	struct reader_scan *r = arg;
+	struct output_scan *r = arg;
 	char dir[64];
 	struct dirent *e;
 	bool reads = false;
@@ -421,7 +396,7 @@ static int scan_reader(long pid, void *arg)
 
 size_t proc_output_readers(int fd, pid_t self, pid_t *out, size_t max)
 {
-	struct reader_scan r = { .pty = -1, .self = self, .out = out, .max = max };
+	struct output_scan r = { .pty = -1, .self = self, .out = out, .max = max };
 	struct stat st;
 	int round;
 
@@ -436,7 +411,7 @@ size_t proc_output_readers(int fd, pid_t self, pid_t *out, size_t max)
 	/* Readers found in one round may lead to more: follow until none is new. */
 	for (round = 0; round < 8; round++) {
 		r.added = false;
-		each_number("/proc", scan_reader, &r);
+		each_number("/proc", scan_output_holder, &r);
 		if (!r.added)
 			break;
 	}
