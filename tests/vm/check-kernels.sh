@@ -109,10 +109,13 @@ for k in $KERNELS; do
 	case $brc in
 	0) ;;
 	124) note="guest timed out after ${VM_TIMEOUT}s" ;;
-	125) note="guest stopped without a status (console.log)" ;;
+	125) [ -f "$out/rc" ] || note="guest stopped without a status (console.log)" ;;
 	*) [ "$(get first_run_rc "$r")" != 0 ] && note="tool did not start: $(get first_error "$r")" ;;
 	esac
-	[ -z "$passed" ] && [ -z "$note" ] && note="no test summary (boot.log, job.log)"
+	if [ -z "$passed" ] && [ -z "$note" ]; then
+		last=$(grep -v '^bwm-vm\[' "$out/job.log" 2>/dev/null | tail -1 | cut -c1-120)
+		note="no test summary (exit $brc${last:+: $last}; see $out)"
+	fi
 	if [ $brc != 0 ] || [ "${failed:-x}" != 0 ]; then ALL_OK=0; fi
 	boot=$(get job_start_uptime "$out/times")
 	ROWS+=("$(printf '%s|%s|%s|%s|%s|%s|%s|%s' "$k" "$suite" "${kver}" "$(get path "$r")" \
