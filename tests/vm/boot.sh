@@ -11,29 +11,31 @@
 #   -t SECONDS   kill the guest after SECONDS (default 1800); exit status 124
 #   -m MEM       guest memory (default 4G)
 #   -s N         guest CPUs (default 2)
+#   -c MODEL     QEMU CPU model (default max)
 #   -o DIR       results directory, shared writable with the guest (default: new, kept)
 #   -q           do not copy the guest's console to stdout (it is in DIR/console.log)
 #
 # The newest amd64 kernel of SUITE and its own headers are fetched with apt-get
 # from the Debian archive the host uses (its sources, suite swapped, in a private
 # apt state), downloaded and unpacked into $BWM_VM_CACHE (default
-# /var/tmp/bwm-vm-cache, ~250 MB a kernel), never installed. BWM_VM_KVER_<SUITE>
+# /var/tmp/bwm-vm-cache, ~400 MB a kernel), never installed. BWM_VM_KVER_<SUITE>
 # (e.g. BWM_VM_KVER_bullseye=5.10.0-32-amd64) pins an ABI.
 # Exit status: the guest script's; 3 when the kernel cannot be fetched; 124 on
 # time-out; 125 when the guest stopped without an exit status.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-TIMEOUT=1800 MEM=4G SMP=2 OUT= FETCH_ONLY=0 QUIET=0
-while getopts "Ft:m:s:o:qh" opt; do
+TIMEOUT=1800 MEM=4G SMP=2 CPU=max OUT= FETCH_ONLY=0 QUIET=0
+while getopts "Ft:m:s:c:o:qh" opt; do
 	case $opt in
 	F) FETCH_ONLY=1 ;;
 	t) TIMEOUT=$OPTARG ;;
 	m) MEM=$OPTARG ;;
 	s) SMP=$OPTARG ;;
+	c) CPU=$OPTARG ;;
 	o) OUT=$OPTARG ;;
 	q) QUIET=1 ;;
-	h) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	h) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) exit 2 ;;
 	esac
 done
@@ -222,10 +224,10 @@ printf "BWM_VM_KVER='%s'\nBWM_VM_MODDIR='%s'\n" "$KVER" "$MODROOT" >"$OUT/job.en
 } >"$OUT/job.sh"
 
 # --- boot -------------------------------------------------------------------------------
-log "booting $KVER ($(cat "$KDIR/.package")) under TCG: -smp $SMP -m $MEM, time-out ${TIMEOUT}s"
+log "booting $KVER ($(cat "$KDIR/.package")) under TCG: -cpu $CPU -smp $SMP -m $MEM, time-out ${TIMEOUT}s"
 T0=$(date +%s)
 timeout -k 5 "$TIMEOUT" qemu-system-x86_64 \
-	-machine q35 -accel tcg,thread=multi -cpu max -smp "$SMP" -m "$MEM" \
+	-machine q35 -accel tcg,thread=multi -cpu "$CPU" -smp "$SMP" -m "$MEM" \
 	-nodefaults -display none -no-reboot -serial stdio -monitor none \
 	-kernel "$VMLINUZ" -initrd "$WORK/initramfs.gz" \
 	-append "console=ttyS0 rdinit=/init panic=-1 quiet loglevel=4" \

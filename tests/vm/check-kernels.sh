@@ -11,7 +11,7 @@
 #   TESTS       run only the integration tests whose names contain one of these words
 #               (default: all); TESTS=smoke is the CI subset below
 #   VM_TIMEOUT  seconds a guest may run before it is killed (default 3600)
-#   VM_MEM, VM_SMP  guest memory and CPUs (default 4G, 2)
+#   VM_MEM, VM_SMP, VM_CPU  guest memory, CPUs and QEMU CPU model (default 4G, 2, max)
 #   VM_RESULTS  where each guest's logs go (default /tmp/bwm-check-kernels), one
 #               directory per kernel: job.log, integration.log, verbose.log, console.log
 # Exit status 0 when every kernel passed every test run.
@@ -24,6 +24,7 @@ TESTS=${TESTS:-}
 VM_TIMEOUT=${VM_TIMEOUT:-3600}
 VM_MEM=${VM_MEM:-4G}
 VM_SMP=${VM_SMP:-2}
+VM_CPU=${VM_CPU:-max}
 RESULTS=${VM_RESULTS:-/tmp/bwm-check-kernels}
 mkdir -p "$RESULTS" && RESULTS=$(cd "$RESULTS" && pwd)
 
@@ -87,11 +88,11 @@ for k in $KERNELS; do
 		ALL_OK=0
 		continue
 	fi
-	say "[$n/$total] $k: booting $kver under QEMU (TCG, -smp $VM_SMP -m $VM_MEM," \
+	say "[$n/$total] $k: booting $kver under QEMU (TCG, -cpu $VM_CPU -smp $VM_SMP -m $VM_MEM," \
 		"time-out ${VM_TIMEOUT}s); logs in $out"
 	t0=$(date +%s)
 	# shellcheck disable=SC2086  # TESTS is a list of words
-	(cd "$ROOT" && exec "$HERE/boot.sh" -q -t "$VM_TIMEOUT" -m "$VM_MEM" -s "$VM_SMP" -o "$out" \
+	(cd "$ROOT" && exec "$HERE/boot.sh" -q -t "$VM_TIMEOUT" -m "$VM_MEM" -s "$VM_SMP" -c "$VM_CPU" -o "$out" \
 		"$suite" "$HERE/guest.sh" $TESTS) >"$out/boot.log" 2>&1 &
 	CHILD=$!
 	# progress: one line per test as the guest reports it
