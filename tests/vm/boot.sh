@@ -230,7 +230,7 @@ timeout -k 5 "$TIMEOUT" qemu-system-x86_64 \
 	-machine q35 -accel tcg,thread=multi -cpu "$CPU" -smp "$SMP" -m "$MEM" \
 	-nodefaults -display none -no-reboot -serial stdio -monitor none \
 	-kernel "$VMLINUZ" -initrd "$WORK/initramfs.gz" \
-	-append "console=ttyS0 rdinit=/init panic=-1 quiet loglevel=4" \
+	-append "console=ttyS0 rdinit=/init panic=-1 quiet loglevel=5" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs "local,path=$OUT,mount_tag=bwmout,security_model=none,multidevs=remap" \
 	</dev/null >"$OUT/console.log" 2>&1 &

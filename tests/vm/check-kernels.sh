@@ -10,7 +10,11 @@
 #               the suite names bullseye | bookworm | trixie
 #   TESTS       run only the integration tests whose names contain one of these words
 #               (default: all); TESTS=smoke is the CI subset below
+#   SKIP        leave out the tests whose names contain one of these words (e.g. one
+#               that hangs a kernel, to see the rest)
 #   VM_TIMEOUT  seconds a guest may run before it is killed (default 3600)
+#   VM_STALL    seconds without a line of output after which a guest is taken for
+#               hung and killed (default 600)
 #   VM_MEM, VM_SMP, VM_CPU  guest memory, CPUs and QEMU CPU model (default 4G, 2, max)
 #   VM_RESULTS  where each guest's logs go (default /tmp/bwm-check-kernels), one
 #               directory per kernel: job.log, integration.log, verbose.log, console.log
@@ -21,7 +25,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 KERNELS=${KERNELS:-5.10 6.1 6.12}
 TESTS=${TESTS:-}
+SKIP=${SKIP:-}
 VM_TIMEOUT=${VM_TIMEOUT:-3600}
+VM_STALL=${VM_STALL:-600}
 VM_MEM=${VM_MEM:-4G}
 VM_SMP=${VM_SMP:-2}
 VM_CPU=${VM_CPU:-max}
@@ -36,6 +42,9 @@ test_tree_of_children_and_grandchildren test_process_lives_on_after_its_main_thr
 test_exit_status_and_signal_lines test_json_lines_parse_with_jq_and_python
 test_error_no_such_process test_error_kernel_headers_missing"
 [ "$TESTS" = smoke ] && TESTS=$SMOKE
+GUEST_ARGS=()
+for w in $SKIP; do GUEST_ARGS+=("--skip=$w"); done
+for w in $TESTS; do GUEST_ARGS+=("$w"); done
 
 say() { echo "check-kernels: $*"; }
 [ "$(id -u)" = 0 ] || { say "run as root (sudo make check-kernels)"; exit 1; }
@@ -91,14 +100,24 @@ for k in $KERNELS; do
 	say "[$n/$total] $k: booting $kver under QEMU (TCG, -cpu $VM_CPU -smp $VM_SMP -m $VM_MEM," \
 		"time-out ${VM_TIMEOUT}s); logs in $out"
 	t0=$(date +%s)
-	# shellcheck disable=SC2086  # TESTS is a list of words
 	(cd "$ROOT" && exec "$HERE/boot.sh" -q -t "$VM_TIMEOUT" -m "$VM_MEM" -s "$VM_SMP" -c "$VM_CPU" -o "$out" \
-		"$suite" "$HERE/guest.sh" $TESTS) >"$out/boot.log" 2>&1 &
+		"$suite" "$HERE/guest.sh" "${GUEST_ARGS[@]}") >"$out/boot.log" 2>&1 &
 	CHILD=$!
 	# progress: one line per test as the guest reports it
 	tail -n +1 -F --pid="$CHILD" "$out/job.log" 2>/dev/null |
 		grep --line-buffered -E '^(ok |FAIL|guest: one)' | sed -u "s/^/  $k: /" &
 	TAILER=$!
+	# a guest whose output stops (a hung kernel) is ended before its time-out
+	stalled=
+	while kill -0 "$CHILD" 2>/dev/null; do
+		sleep 5
+		seen=$(stat -c %Y "$out/job.log" 2>/dev/null || echo "$t0")
+		if [ $(($(date +%s) - seen)) -gt "$VM_STALL" ]; then
+			stalled=1
+			kill "$CHILD" 2>/dev/null
+			break
+		fi
+	done
 	wait "$CHILD"
 	brc=$?
 	CHILD=
@@ -109,9 +128,15 @@ for k in $KERNELS; do
 	note=
 	case $brc in
 	0) ;;
-	124) note="guest timed out after ${VM_TIMEOUT}s" ;;
-	125) [ -f "$out/rc" ] || note="guest stopped without a status (console.log)" ;;
-	*) [ "$(get first_run_rc "$r")" != 0 ] && note="tool did not start: $(get first_error "$r")" ;;
+	*) if [ -n "$stalled" ]; then
+		after=$(grep -E '^(ok |FAIL)' "$out/job.log" | tail -1 | awk '{ print $2 }')
+		oops=$(grep -m1 -E 'BUG:|Oops|panic|rcu.*stall' "$out/console.log" | cut -c1-100)
+		note="guest hung after ${after:-its start} (no output for ${VM_STALL}s)${oops:+; kernel: $oops}"
+	   fi ;;&
+	124) [ -n "$note" ] || note="guest timed out after ${VM_TIMEOUT}s" ;;
+	125) [ -n "$note" ] || [ -f "$out/rc" ] || note="guest stopped without a status (console.log)" ;;
+	*) [ -z "$note" ] && [ "$(get first_run_rc "$r")" != 0 ] &&
+		note="tool did not start: $(get first_error "$r")" ;;
 	esac
 	if [ -z "$passed" ] && [ -z "$note" ]; then
 		last=$(grep -v '^bwm-vm\[' "$out/job.log" 2>/dev/null | tail -1 | cut -c1-120)
@@ -119,9 +144,9 @@ for k in $KERNELS; do
 	fi
 	if [ $brc != 0 ] || [ "${failed:-x}" != 0 ]; then ALL_OK=0; fi
 	boot=$(get job_start_uptime "$out/times")
-	ROWS+=("$(printf '%s|%s|%s|%s|%s|%s|%s|%s' "$k" "$suite" "${kver}" "$(get path "$r")" \
-		"${passed:--}" "${failed:--}" "$(mmss $secs) (boot ${boot%.*}s, one start $(get first_run_seconds "$r")s)" \
-		"$note")")
+	first=$(get first_run_seconds "$r")
+	took="$(mmss $secs)${boot:+ (boot ${boot%.*} s${first:+, one start $first s})}"
+	ROWS+=("$k|$suite|$kver|$(get path "$r")|${passed:--}|${failed:--}|$took|$note")
 	say "[$n/$total] $k: ${passed:-?} passed, ${failed:-?} failed in $(mmss $secs)${note:+ — $note}"
 done
 

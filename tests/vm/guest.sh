@@ -2,7 +2,8 @@
 # Runs inside a guest booted by tests/vm/boot.sh, in the checkout (already built on
 # the host): one verbose traced run (which capture path the tool chooses on this
 # kernel, and what one start costs), then the integration suite, or the tests whose
-# names contain one of the ARGS. Writes KEY=VALUE lines to $BWM_VM_OUT/result.
+# names contain one of the ARGS, less those whose names contain a --skip=WORD.
+# Writes KEY=VALUE lines to $BWM_VM_OUT/result.
 set -u
 # All in one function: bash parses it whole before running, so editing this file
 # on the host while a guest runs it cannot change what the guest does.
@@ -10,6 +11,20 @@ put() { echo "$1=$2" >>"$RES"; }
 get() { sed -n "s/^$1=//p" "$RES" | tail -1; }
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+
+# The names of the integration tests that contain one of the first N words (any,
+# when N is 0) and none of the words after them.
+selected() {
+	local n=$1 t w keep
+	shift
+	local want=("${@:1:n}") skip=("${@:n+1}")
+	for t in $(sed -n 's/^def \(test_[a-z0-9_]*\)(.*/\1/p' tests/integration/test_*.py); do
+		keep=$([ "$n" = 0 ] && echo 1)
+		for w in "${want[@]}"; do [[ $t == *"$w"* ]] && keep=1; done
+		for w in "${skip[@]}"; do [[ $t == *"$w"* ]] && keep=; done
+		[ -n "$keep" ] && echo "$t"
+	done
+}
 
 main() {
 	OUT=${BWM_VM_OUT:?not in a guest booted by tests/vm/boot.sh}
@@ -58,8 +73,17 @@ main() {
 		"$(get first_run_compiled_at) s, tracing at $(get first_run_traced_at) s), capture path ${path:-n/a}"
 	sed 's/^/  | /' "$OUT/verbose.log" | head -40
 
+	local want=() skip=() a
+	for a; do
+		case $a in --skip=*) skip+=("${a#--skip=}") ;; *) want+=("$a") ;; esac
+	done
+	if [ ${#skip[@]} -gt 0 ]; then
+		mapfile -t want < <(selected "${#want[@]}" "${want[@]}" "${skip[@]}")
+		echo "guest: skipping the tests that contain: ${skip[*]}"
+		[ ${#want[@]} -gt 0 ] || want=(no-test-left)
+	fi
 	t0=$(now)
-	python3 -u tests/integration/run.py "$@" 2>&1 | tee "$OUT/integration.log"
+	python3 -u tests/integration/run.py "${want[@]}" 2>&1 | tee "$OUT/integration.log"
 	t1=$(now)
 	put suite_seconds "$(secs "$t0" "$t1")"
 	summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$OUT/integration.log" | tail -1)
