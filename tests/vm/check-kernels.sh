@@ -142,7 +142,8 @@ for k in $KERNELS; do
 		last=$(grep -v '^bwm-vm\[' "$out/job.log" 2>/dev/null | tail -1 | cut -c1-120)
 		note="no test summary (exit $brc${last:+: $last}; see $out)"
 	fi
-	if [ $brc != 0 ] || [ "${failed:-x}" != 0 ]; then ALL_OK=0; fi
+	[ "${passed:-0}" = 0 ] && [ -z "$note" ] && note="no test ran"
+	if [ $brc != 0 ] || [ "${failed:-x}" != 0 ] || [ "${passed:-0}" = 0 ]; then ALL_OK=0; fi
 	boot=$(get job_start_uptime "$out/times")
 	first=$(get first_run_seconds "$r")
 	took="$(mmss $secs)${boot:+ (boot ${boot%.*} s${first:+, one start $first s})}"

@@ -53,6 +53,10 @@ mount -t bpf bpf $R/sys/fs/bpf || say "warning: bpffs mount failed"
 mount -t cgroup2 cgroup2 $R/sys/fs/cgroup || say "warning: cgroup2 mount failed"
 mount -t devtmpfs devtmpfs $R/dev
 mkdir -p $R/dev/pts $R/dev/shm
+ln -sfn /proc/self/fd $R/dev/fd    # devtmpfs has no /dev/fd (bash's <(...) needs it)
+ln -sfn /proc/self/fd/0 $R/dev/stdin
+ln -sfn /proc/self/fd/1 $R/dev/stdout
+ln -sfn /proc/self/fd/2 $R/dev/stderr
 mount -t devpts -o newinstance,ptmxmode=0666,mode=620,gid=5 devpts $R/dev/pts
 mount -t tmpfs -o mode=1777 tmpfs $R/dev/shm
 mount -t tmpfs -o mode=755 tmpfs $R/run
