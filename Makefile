@@ -2,6 +2,7 @@
 #
 #   make                 build ./bpf_write_monitor
 #   sudo make check      install what is missing, build, run unit and integration tests
+#   sudo make check-fallback   the integration tests again, on the entry+exit capture path
 #   sudo make demo       install what is missing, build, show a capture
 #   sudo make check-kernels   the integration suite in QEMU guests running Debian 11,
 #                        12 and 13's stock kernels (KERNELS="5.10 6.1 6.12", TESTS=words|smoke)
@@ -43,7 +44,7 @@ PROBES    := $(wildcard probes/*)
 # are the only files that talk to libbcc.
 CORE_SRCS := src/options.c src/sanitize.c src/lines.c src/format.c src/merge.c \
              src/ledger.c src/fileio.c src/procs.c src/probes.c src/program.c src/sink.c \
-             src/host.c
+             src/host.c src/kfeat.c src/exits.c
 TOOL_SRCS := $(CORE_SRCS) src/kbtf.c src/compile.c src/load.c src/buffers.c src/tree.c \
              src/main.c
 BUILD     ?= build
@@ -54,8 +55,8 @@ TOOL_OBJS := $(TOOL_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/embedded.o
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
-.PHONY: all deps check unit integration demo bench clean helpers install uninstall deb FORCE \
-	check-kernels
+.PHONY: all deps check check-fallback unit integration demo bench clean helpers install uninstall \
+	deb FORCE check-kernels
 
 all: $(TOOL)
 
@@ -118,6 +119,12 @@ check: deps
 check-kernels: deps
 	$(Q)$(MAKE) --no-print-directory $(TOOL) helpers
 	$(Q)KERNELS='$(KERNELS)' TESTS='$(TESTS)' tests/vm/check-kernels.sh
+
+# The whole integration suite again with the entry+exit capture path forced (what
+# kernels without bpf_task_pt_regs or BTF run), on this kernel.
+check-fallback: deps
+	$(Q)$(MAKE) --no-print-directory $(TOOL) helpers
+	$(Q)BWM_CAPTURE_PATH=entry-exit $(PYTHON) tests/integration/run.py
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory $(TOOL)

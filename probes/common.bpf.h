@@ -4,7 +4,8 @@
  * syscall arguments, record headers.
  *
  * The frontend assembles the program from a block of constants, then
- * probes/event.h, this file, probes/lifecycle.bpf.c and probes/write.bpf.c,
+ * probes/event.h, probes/arch-MACHINE.h (registers, syscall numbers, errno),
+ * this file, probes/lifecycle.bpf.c and probes/write.bpf.c,
  * each behind a #line marker (see it all with `bpf_write_monitor --ebpf`).
  * The constants, all numbers:
  *
@@ -22,13 +23,17 @@
  *   BWM_EXIT_CODE_OFF offset of task_struct.exit_code in the *running*
  *                     kernel, from its BTF (/sys/kernel/btf/vmlinux); -1 if unknown
  *   BWM_EXIT_HAS_GROUP_DEAD 1 if sched_process_exit has a group_dead field
+ *   BWM_ENTRY_EXIT    capture path: 0 exit-only (arguments from the saved user
+ *                     registers, bpf_task_pt_regs(), 5.15+ with BTF); 1 entry+exit
+ *                     (arguments stashed per thread at syscall entry)
+ *   BWM_EXIT_METHOD   how a process's last thread is told (BWM_EXIT_BY_*)
+ *   BWM_SIGNAL_OFF, BWM_LIVE_OFF  offsets of task_struct.signal and
+ *                     signal_struct.live in the running kernel (BTF); -1 if unknown
  *   BWM_TP(cat, ev)   1 if the running kernel has that tracepoint: probes for
  *                     absent tracepoints compile out
  *   BWM_ALSO(cat, ev, other)  attach the program of cat:ev to cat:other too
  *                     (the same arguments, so the same code; verified once)
  */
-#include <uapi/linux/ptrace.h>
-
 BPF_PERF_OUTPUT(BWM_MAP_EVENTS);
 /* 1 while capture is on: set before the write probes attach, cleared first on exit. */
 BPF_ARRAY(BWM_MAP_ENABLED, u32, 1);
@@ -48,23 +53,6 @@ BPF_PERCPU_ARRAY(BWM_MAP_DROPPED, u64, 2);
  */
 BPF_F_TABLE("hash", u32, u32, BWM_MAP_MONITORED, BWM_PID_MAX, BPF_F_NO_PREALLOC);
 #endif
-
-/*
- * The syscall's arguments, read at its exit from the user registers the task
- * saved on entry (bpf_task_pt_regs(), no struct layout of ours involved). On
- * x86-64 the syscall ABI passes arguments in di, si, dx and the kernel only
- * writes the return value to ax, so they still hold what the caller passed;
- * orig_ax holds the syscall number.
- */
-#define BWM_ARG1(r) ((r)->di)
-#define BWM_ARG2(r) ((r)->si)
-#define BWM_ARG3(r) ((r)->dx)
-#define BWM_NR(r) ((r)->orig_ax)
-
-static __always_inline struct pt_regs *bwm_regs(void)
-{
-	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-}
 
 /*
  * The fds captured for a traced process, from the mask the command line
@@ -104,7 +92,7 @@ static __always_inline int bwm_is_enabled(void)
  */
 static __always_inline void bwm_submit(void *ctx, void *data, u32 size)
 {
-	int rc = bwm_events.perf_submit(ctx, data, size), slot = rc == -ENOSPC;
+	int rc = bwm_events.perf_submit(ctx, data, size), slot = rc == -BWM_ENOSPC;
 	u64 *dropped;
 
 	if (rc == 0)
@@ -132,3 +120,81 @@ static __always_inline void bwm_header(struct bwm_event *h, u64 id, int type, u6
 	else
 		__builtin_memset(h->comm, 0, sizeof(h->comm));
 }
+
+/* How the exit probe tells a process's last thread (BWM_EXIT_METHOD). */
+#define BWM_EXIT_BY_GROUP_DEAD	1	/* the tracepoint's group_dead field (6.x kernels) */
+#define BWM_EXIT_BY_SIGNAL_LIVE	2	/* task->signal->live, offsets from BTF */
+#define BWM_EXIT_BY_PROC	3	/* user space checks /proc at each thread's exit */
+
+/* The first three arguments of the syscall being traced, and its number. */
+struct bwm_args {
+	u64 arg1;
+	u64 arg2;
+	u64 arg3;
+	u64 nr;
+};
+
+#if BWM_ENTRY_EXIT
+/*
+ * Entry+exit path: the sys_enter_* probes of traced threads stash the
+ * arguments here, keyed by thread id; the sys_exit_* probe takes them out
+ * (lookup, then delete). A thread has at most one syscall in flight. A
+ * thread that dies inside a syscall leaves its entry: the exit probe of the
+ * thread removes it. Preallocated (allocating in a tracing program is what
+ * 5.10 warns about): BWM_MAX_INFLIGHT calls of traced threads at once; a
+ * call beyond that is counted as lost.
+ */
+#define BWM_MAX_INFLIGHT	16384
+BPF_F_TABLE("hash", u32, struct bwm_args, BWM_MAP_CALLS, BWM_MAX_INFLIGHT, 0);
+
+/* Stash the arguments of a call entered by a traced thread; 0 if not stashed. */
+static __always_inline int bwm_stash(u32 tid, const struct bwm_args *a)
+{
+	return bwm_calls.update(&tid, (struct bwm_args *)a) == 0;
+}
+
+/* Take the stashed arguments of this thread's call; 0 if there are none. */
+static __always_inline int bwm_take(u32 tid, struct bwm_args *a)
+{
+	struct bwm_args *s = bwm_calls.lookup(&tid);
+
+	if (!s)
+		return 0;
+	*a = *s;
+	bwm_calls.delete(&tid);
+	return 1;
+}
+#else
+/*
+ * Exit-only path: the arguments come from the user registers the task saved
+ * on entry (bpf_task_pt_regs(); the layout is the arch header's BWM_ARGn).
+ */
+#include <uapi/linux/ptrace.h>
+
+static __always_inline struct pt_regs *bwm_regs(void)
+{
+	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+}
+
+static __always_inline void bwm_args_from_regs(struct bwm_args *a)
+{
+	struct pt_regs *regs = bwm_regs();
+
+	a->arg1 = BWM_ARG1(regs);
+	a->arg2 = BWM_ARG2(regs);
+	a->arg3 = BWM_ARG3(regs);
+	a->nr = BWM_NR(regs);
+}
+#endif
+
+/*
+ * A sys_enter_* tracepoint's record: the common fields, the syscall number,
+ * then every argument as 8 bytes, whatever the syscall (the layout
+ * kernel/trace/trace_syscalls.c gives them all).
+ */
+struct bwm_enter {
+	u64 common;
+	s32 nr;
+	u32 pad;
+	u64 arg[3];
+};

@@ -24,6 +24,9 @@
 #define BWM_MAP_DROPPED		bwm_dropped	/* records the probes could not queue */
 #define BWM_MAP_MONITORED	bwm_monitored	/* traced processes (with descendants) */
 #define BWM_MAP_SCRATCH		bwm_scratch	/* per-CPU gathering buffers */
+#define BWM_MAP_CALLS		bwm_calls	/* entry+exit path: arguments per thread */
+#define BWM_MAP_FORKS		bwm_forks	/* entry+exit path: clone flags per thread */
+#define BWM_MAP_EXIT_STATUS	bwm_exit_status	/* no BTF: exit()/exit_group() codes */
 #define BWM_MAP_NAME(m)		BWM_MAP_NAME_(m)
 #define BWM_MAP_NAME_(m)	#m
 
@@ -32,13 +35,14 @@
 #define BWM_EV_XFER	2	/* splice/sendfile/copy_file_range: a byte count, no payload */
 #define BWM_EV_FORK	3	/* a monitored process forked: tgid is the child */
 #define BWM_EV_EXEC	4	/* a monitored process called execve */
-#define BWM_EV_EXIT	5	/* a monitored process exited (its last thread) */
+#define BWM_EV_EXIT	5	/* a monitored process exited: tid is its last thread */
+#define BWM_EV_TASK_EXIT 6	/* a traced thread (tgid, tid) exited; its process lives on */
 
 /* Flags of a BWM_EV_WRITE chunk. */
 #define BWM_F_FIRST	0x1	/* first chunk of one call (or one sendmmsg message) */
 #define BWM_F_LAST	0x2	/* last chunk: total - (offset + len) bytes were not captured */
 #define BWM_F_MSGS_SKIPPED 0x4	/* no data: offset sendmmsg messages were not walked */
-#define BWM_F_STATUS	0x8	/* EXIT: total holds the wait status */
+#define BWM_F_STATUS	0x8	/* EXIT (TASK_EXIT): total holds the (process's) wait status */
 
 /*
  * A record on the perf buffer: this header, then len bytes of data. Only the

@@ -3,25 +3,85 @@
  * lifecycle.bpf.c - follow traced processes through fork, exec and exit.
  *
  * Attached before the traced PIDs are registered (the seed's order), so that
- * no fork slips between the /proc scan and the registration. Compiled only
- * for --include-descendants (-f) or --exits (-x): without them the write
- * filter stays a constant compare and nothing here is attached.
+ * no fork slips between the /proc scan and the registration. The fork and
+ * exec probes are compiled only for --include-descendants (-f) or --exits
+ * (-x); the exit probe always (it runs only at task exit): the frontend
+ * needs every traced thread's exit to end its partial lines.
  *
  * Only layout-independent information is used: tracepoint fields, helpers,
- * the syscall registers (an ABI), and task_struct.exit_code at the offset the
- * running kernel's own BTF gives (BWM_EXIT_CODE_OFF, found by the frontend),
+ * the syscall arguments (an ABI), and task_struct.exit_code, .signal and
+ * signal_struct.live at the offsets the running kernel's own BTF gives
+ * (BWM_EXIT_CODE_OFF, BWM_SIGNAL_OFF, BWM_LIVE_OFF, found by the frontend),
  * never an offset from the kernel headers, which may be stand-ins.
  */
-#if BWM_DESCENDANTS || BWM_EXITS
-
-/* x86-64 numbers of the syscalls that create tasks (the syscall ABI). */
-#define BWM_NR_CLONE		56
-#define BWM_NR_FORK		57
-#define BWM_NR_VFORK		58
-#define BWM_NR_CLONE3		435
-#define BWM_CLONE_THREAD	0x00010000
-
 #if BWM_DESCENDANTS && BWM_TP(sched, sched_process_fork)
+#if BWM_ENTRY_EXIT
+/*
+ * Entry+exit path: whether a traced thread's clone, clone3, fork or vfork
+ * creates a process (1) or a thread (0) is stashed at the syscall's entry,
+ * keyed by thread id, and taken by sched_process_fork, which runs inside
+ * the syscall; the syscall's exit removes what a failed call left.
+ * Preallocated, like bwm_calls.
+ */
+BPF_F_TABLE("hash", u32, u32, BWM_MAP_FORKS, BWM_MAX_INFLIGHT, 0);
+
+static __always_inline int bwm_fork_enter(int process)
+{
+	u64 id = bpf_get_current_pid_tgid();
+	u32 tgid = id >> 32, tid = id, v = process;
+
+	if (bwm_monitored.lookup(&tgid))
+		bwm_forks.update(&tid, &v);
+	return 0;
+}
+
+/* clone(flags, ...): a process unless CLONE_THREAD. */
+TRACEPOINT_PROBE(syscalls, sys_enter_clone)
+{
+	const struct bwm_enter *e = (const void *)args;
+
+	return bwm_fork_enter(!(e->arg[0] & BWM_CLONE_THREAD));
+}
+
+/* clone3(&clone_args, size): flags is the first member of struct clone_args. */
+TRACEPOINT_PROBE(syscalls, sys_enter_clone3)
+{
+	const struct bwm_enter *e = (const void *)args;
+	u64 flags = BWM_CLONE_THREAD;
+
+	bpf_probe_read_user(&flags, sizeof(flags), (void *)e->arg[0]);
+	return bwm_fork_enter(!(flags & BWM_CLONE_THREAD));
+}
+
+TRACEPOINT_PROBE(syscalls, sys_enter_fork) { return bwm_fork_enter(1); }
+TRACEPOINT_PROBE(syscalls, sys_enter_vfork) { return bwm_fork_enter(1); }
+
+static __always_inline int bwm_fork_exit(void)
+{
+	u32 tid = bpf_get_current_pid_tgid();
+
+	bwm_forks.delete(&tid);
+	return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_exit_clone) { return bwm_fork_exit(); }
+TRACEPOINT_PROBE(syscalls, sys_exit_clone3) { return bwm_fork_exit(); }
+TRACEPOINT_PROBE(syscalls, sys_exit_fork) { return bwm_fork_exit(); }
+TRACEPOINT_PROBE(syscalls, sys_exit_vfork) { return bwm_fork_exit(); }
+
+/*
+ * Does the running fork create a process (not a thread)? Tasks the kernel
+ * creates outside these syscalls (kernel threads, io_uring workers) find no
+ * stash: they are not processes of ours.
+ */
+static __always_inline int bwm_forks_process(void)
+{
+	u32 tid = bpf_get_current_pid_tgid();
+	u32 *v = bwm_forks.lookup(&tid);
+
+	return v && *v;
+}
+#else
 /*
  * Does the running fork create a process (not a thread)? Told by the
  * syscall's own arguments: clone(flags, ...) and clone3(&args) say
@@ -33,17 +93,20 @@
  */
 static __always_inline int bwm_forks_process(void)
 {
-	struct pt_regs *regs = bwm_regs();
-	u64 nr = BWM_NR(regs), arg = BWM_ARG1(regs), flags = 0;
+	struct bwm_args a;
+	u64 flags = 0;
 
-	if (nr == BWM_NR_FORK || nr == BWM_NR_VFORK)
+	bwm_args_from_regs(&a);
+	if (a.nr == BWM_NR_FORK || a.nr == BWM_NR_VFORK)
 		return 1;
-	if (nr == BWM_NR_CLONE)
-		return !(arg & BWM_CLONE_THREAD);
-	if (nr != BWM_NR_CLONE3 || bpf_probe_read_user(&flags, sizeof(flags), (void *)arg) != 0)
+	if (a.nr == BWM_NR_CLONE)
+		return !(a.arg1 & BWM_CLONE_THREAD);
+	if (a.nr != BWM_NR_CLONE3 ||
+	    bpf_probe_read_user(&flags, sizeof(flags), (void *)a.arg1) != 0)
 		return 0;
 	return !(flags & BWM_CLONE_THREAD);
 }
+#endif
 
 /* A traced process forked: its child is traced with the same fd mask. */
 TRACEPOINT_PROBE(sched, sched_process_fork)
@@ -95,56 +158,142 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
 }
 #endif
 
+#if BWM_EXITS && BWM_EXIT_CODE_OFF < 0
+/*
+ * No BTF, so no task_struct.exit_code: the exit status comes from the
+ * exit_group(code) a traced process called, else from the exit(code) of its
+ * main thread (what wait(2) reports then). A process killed by a signal has
+ * neither: its status is unknown. Bit 16 marks an exit_group() status.
+ */
+BPF_F_TABLE("lru_hash", u32, u32, BWM_MAP_EXIT_STATUS, 10240, 0);
+
+static __always_inline int bwm_note_exit(u64 code, int group)
+{
+	u64 id = bpf_get_current_pid_tgid();
+	u32 tgid = id >> 32, status = (code & 0xff) << 8 | (group ? 0x10000 : 0), *old;
+
+	if (!bwm_mask_of(tgid))
+		return 0;
+	old = bwm_exit_status.lookup(&tgid);
+	if (group || ((u32)id == tgid && !(old && (*old & 0x10000))))
+		bwm_exit_status.update(&tgid, &status);
+	return 0;
+}
+
+#if BWM_TP(syscalls, sys_enter_exit_group)
+TRACEPOINT_PROBE(syscalls, sys_enter_exit_group)
+{
+	return bwm_note_exit(((const struct bwm_enter *)(const void *)args)->arg[0], 1);
+}
+#endif
+
+#if BWM_TP(syscalls, sys_enter_exit)
+TRACEPOINT_PROBE(syscalls, sys_enter_exit)
+{
+	return bwm_note_exit(((const struct bwm_enter *)(const void *)args)->arg[0], 0);
+}
+#endif
+#endif
+
 #if BWM_TP(sched, sched_process_exit)
 /*
- * A task exited. When it was the last of its traced process, the process is
- * forgotten and its exit reported (the frontend flushes its partial lines
- * and, with -x, prints its exit status).
+ * Is the exiting task the last of its thread group? 1 yes, 0 no. (With
+ * BWM_EXIT_BY_GROUP_DEAD the tracepoint says; with BWM_EXIT_BY_PROC this is
+ * always 0 and the frontend tells from /proc.)
+ */
+static __always_inline int bwm_group_dead(void)
+{
+#if BWM_EXIT_METHOD == BWM_EXIT_BY_SIGNAL_LIVE
+	/*
+	 * do_exit() decrements signal->live before this tracepoint (5.10 to
+	 * 6.18 alike): 0 means no thread of the group is left. Two threads
+	 * exiting at once may both see 0; the frontend reports one exit.
+	 */
+	u64 sig = 0;
+	int live = 1;
+
+	if (bpf_probe_read_kernel(&sig, sizeof(sig),
+				  (char *)bpf_get_current_task() + BWM_SIGNAL_OFF) != 0 || !sig ||
+	    bpf_probe_read_kernel(&live, sizeof(live), (char *)sig + BWM_LIVE_OFF) != 0)
+		return 0;
+	return live == 0;
+#else
+	return 0;
+#endif
+}
+
+/*
+ * Is the exiting task's process traced? With descendants, the entry of a
+ * dead group is removed; when two threads both see their group dead, the
+ * one whose delete fails reports nothing.
+ */
+static __always_inline int bwm_exit_traced(u32 tgid, int dead)
+{
+#if BWM_DESCENDANTS
+	u32 *mask = bwm_monitored.lookup(&tgid);
+	u32 traced = mask && *mask;
+
+	if (!mask)
+		return 0;
+	if (dead && bwm_monitored.delete(&tgid) != 0)
+		return 0;
+	return traced;
+#else
+	return tgid == BWM_TARGET_PID;
+#endif
+}
+
+/* The wait status of the exiting task's process, when it can be had. */
+static __always_inline void bwm_exit_status_of(struct bwm_event *h, u32 tgid, int dead)
+{
+#if BWM_EXIT_CODE_OFF >= 0
+	/* do_exit() has set it by now: what wait(2) will report. */
+	int code = 0;
+
+	if (bpf_probe_read_kernel(&code, sizeof(code),
+				  (char *)bpf_get_current_task() + BWM_EXIT_CODE_OFF) == 0) {
+		h->total = (u32)code;
+		h->flags = BWM_F_STATUS;
+	}
+#elif BWM_EXITS
+	u32 *status = bwm_exit_status.lookup(&tgid);
+
+	if (status) {
+		h->total = *status & 0xffff;
+		h->flags = BWM_F_STATUS;
+		if (dead)
+			bwm_exit_status.delete(&tgid);
+	}
+#endif
+}
+
+/*
+ * A task exited. A traced thread whose process lives on is reported as
+ * TASK_EXIT (the frontend ends its partial lines); the last thread of a
+ * traced process as EXIT: the process is forgotten and, with -x, its exit
+ * status printed. With BWM_EXIT_BY_PROC every traced thread is reported as
+ * TASK_EXIT and the frontend tells the last one from /proc.
  */
 TRACEPOINT_PROBE(sched, sched_process_exit)
 {
 	u64 id = bpf_get_current_pid_tgid();
-	u32 tgid = id >> 32;
+	u32 tgid = id >> 32, tid = id;
 	struct bwm_event h;
-
-#if BWM_EXIT_HAS_GROUP_DEAD
-	if (!args->group_dead)
-		return 0;
+#if BWM_EXIT_METHOD == BWM_EXIT_BY_GROUP_DEAD
+	int dead = args->group_dead;
 #else
-	if ((u32)id != tgid)
-		return 0;	/* older kernels: the leader's exit stands for the group's */
+	int dead = bwm_group_dead();
 #endif
-#if BWM_DESCENDANTS
-	{
-		u32 *mask = bwm_monitored.lookup(&tgid);
-		u32 traced = mask && *mask;
 
-		if (!mask)
-			return 0;
-		bwm_monitored.delete(&tgid);
-		if (!traced)
-			return 0;
-	}
-#else
-	if (tgid != BWM_TARGET_PID)
+	if (!bwm_exit_traced(tgid, dead))
 		return 0;
+#if BWM_ENTRY_EXIT
+	bwm_calls.delete(&tid);	/* a call the thread died in */
 #endif
-	bwm_header(&h, id, BWM_EV_EXIT, 0, 0);
-#if BWM_EXIT_CODE_OFF >= 0
-	{
-		/* do_exit() has set it by now: what wait(2) will report. */
-		int code = 0;
-
-		if (bpf_probe_read_kernel(&code, sizeof(code),
-					  (char *)bpf_get_current_task() + BWM_EXIT_CODE_OFF) == 0) {
-			h.total = (u32)code;
-			h.flags = BWM_F_STATUS;
-		}
-	}
-#endif
+	bwm_header(&h, id, dead ? BWM_EV_EXIT : BWM_EV_TASK_EXIT, 0, 0);
+	if (dead || BWM_EXIT_METHOD == BWM_EXIT_BY_PROC)
+		bwm_exit_status_of(&h, tgid, dead);
 	bwm_submit(args, &h, sizeof(h));
 	return 0;
 }
 #endif
-
-#endif /* BWM_DESCENDANTS || BWM_EXITS */

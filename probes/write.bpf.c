@@ -2,10 +2,13 @@
 /*
  * write.bpf.c - capture what traced processes write to the selected fds.
  *
- * Every probe is on a syscall *exit*: by then the return value says how many
- * bytes were really written, so a failed call (EAGAIN, EPIPE, EBADF) sends
- * nothing and a short write sends only what was written. The arguments come
- * from the registers the task saved on syscall entry (see common.bpf.h).
+ * Bytes are copied at a syscall's *exit*: by then the return value says how
+ * many were really written, so a failed call (EAGAIN, EPIPE, EBADF) sends
+ * nothing and a short write sends only what was written. The arguments come,
+ * on the exit-only path, from the registers the task saved on syscall entry;
+ * on the entry+exit path (kernels without bpf_task_pt_regs() or BTF), from
+ * what the sys_enter_* probes at the end of this file stashed for the thread
+ * (see common.bpf.h). Both paths send the same records.
  *
  * Filter first, copy later: a write by any other process costs one compare
  * (one map lookup with descendants).
@@ -24,7 +27,6 @@
 #define BWM_MAX_IOV	1024	/* UIO_MAXIOV: the kernel takes no more per call */
 #define BWM_MAX_MSGS	32	/* sendmmsg messages walked per call; more are reported */
 #define BWM_MSG_IOV	8	/* iovecs walked per sendmmsg message; more are reported */
-#define BWM_NR_SENDMSG	46	/* x86-64 syscall number (the ABI) */
 #define BWM_MSG_MAX	(BWM_MAX_BYTES < BWM_CHUNK ? BWM_MAX_BYTES : BWM_CHUNK) /* per message */
 
 /* Arguments as user space passed them: struct iovec, msghdr, mmsghdr (UAPI). */
@@ -74,39 +76,35 @@ struct bwm_scratch {
  */
 BPF_ARRAY(BWM_MAP_SCRATCH, struct bwm_scratch, BWM_NR_CPUS);
 
-/*
- * Prologue of every probe: the caller's fd mask when this call is worth a
- * look (monitored process, bytes written, capture on), 0 otherwise.
- */
-static __always_inline u32 bwm_begin(u64 id, long ret)
-{
-	u32 mask = bwm_mask_of(id >> 32);
-
-	if (!mask || ret <= 0 || !bwm_is_enabled())
-		return 0;
-	return mask;
-}
-
 static __always_inline int bwm_fd_ok(u32 mask, u64 fd)
 {
 	return fd < 32 && (mask & (1u << fd));
 }
 
 /*
- * The saved registers of a call worth capturing: a traced process, bytes
- * written, capture on, and an output fd (argument fd_arg: 1 or 3) that is
- * selected. NULL otherwise; *fd gets the fd.
+ * The arguments of a call worth capturing: a traced process, bytes written,
+ * capture on, and an output fd (argument fd_arg: 1 or 3) that is selected.
+ * 0 otherwise; *fd gets the fd. On the entry+exit path the stashed arguments
+ * are taken out whatever the call returned. nr: the syscall's number.
  */
-static __always_inline struct pt_regs *bwm_call(u64 id, long ret, int fd_arg, u64 *fd)
+static __always_inline int bwm_call(u64 id, long nr, long ret, int fd_arg, struct bwm_args *a,
+				    u64 *fd)
 {
-	u32 mask = bwm_begin(id, ret);
-	struct pt_regs *regs;
+	u32 mask = bwm_mask_of(id >> 32);
 
 	if (!mask)
 		return 0;
-	regs = bwm_regs();
-	*fd = fd_arg == 1 ? BWM_ARG1(regs) : BWM_ARG3(regs);
-	return bwm_fd_ok(mask, *fd) ? regs : 0;
+#if BWM_ENTRY_EXIT
+	if (!bwm_take((u32)id, a) || a->nr != nr)
+		return 0;	/* none, or left by a call entered before the exit probes */
+#endif
+	if (ret <= 0 || !bwm_is_enabled())
+		return 0;
+#if !BWM_ENTRY_EXIT
+	bwm_args_from_regs(a);
+#endif
+	*fd = fd_arg == 1 ? a->arg1 : a->arg3;
+	return bwm_fd_ok(mask, *fd);
 }
 
 static __always_inline struct bwm_scratch *bwm_scratch_get(void)
@@ -214,17 +212,17 @@ static __always_inline u64 bwm_gather_iov(struct bwm_scratch *s, u64 iov, u64 vl
 }
 
 /* write(fd, buf, count), pwrite64(), sendto(): one user buffer. */
-static __always_inline int bwm_buffer(void *ctx, long ret)
+static __always_inline int bwm_buffer(void *ctx, long nr, long ret)
 {
 	u64 id = bpf_get_current_pid_tgid(), fd, n;
-	struct pt_regs *regs = bwm_call(id, ret, 1, &fd);
+	struct bwm_args a = {};
 	struct bwm_scratch *s;
 	struct bwm_event h;
 
-	if (!regs || !(s = bwm_scratch_get()))
+	if (!bwm_call(id, nr, ret, 1, &a, &fd) || !(s = bwm_scratch_get()))
 		return 0;
 	bwm_header(&h, id, BWM_EV_WRITE, fd, ret);
-	n = bwm_gather(s, 0, BWM_ARG2(regs), bwm_min(ret, BWM_MAX_BYTES));
+	n = bwm_gather(s, 0, a.arg2, bwm_min(ret, BWM_MAX_BYTES));
 	bwm_send(ctx, s, &h, n, BWM_MAX_CHUNKS);
 	return 0;
 }
@@ -248,12 +246,13 @@ static __always_inline int bwm_iovecs(void *ctx, u64 id, u64 fd, u64 iov, u64 vl
  * splice(), sendfile(), copy_file_range(): the bytes never pass through user
  * space, so only their count is sent. fd_arg: which argument is the output fd.
  */
-static __always_inline int bwm_transfer(void *ctx, long ret, int fd_arg)
+static __always_inline int bwm_transfer(void *ctx, long nr, long ret, int fd_arg)
 {
 	u64 id = bpf_get_current_pid_tgid(), fd;
+	struct bwm_args a = {};
 	struct bwm_event h;
 
-	if (!bwm_call(id, ret, fd_arg, &fd))
+	if (!bwm_call(id, nr, ret, fd_arg, &a, &fd))
 		return 0;
 	bwm_header(&h, id, BWM_EV_XFER, fd, ret);
 	h.flags = BWM_F_FIRST | BWM_F_LAST;
@@ -265,7 +264,7 @@ static __always_inline int bwm_transfer(void *ctx, long ret, int fd_arg)
 /* write(fd, buf, count); pwrite64() and sendto() take the same first three. */
 TRACEPOINT_PROBE(syscalls, sys_exit_write)
 {
-	return bwm_buffer(args, args->ret);
+	return bwm_buffer(args, args->__syscall_nr, args->ret);
 }
 BWM_ALSO(syscalls, sys_exit_write, sys_exit_pwrite64)
 BWM_ALSO(syscalls, sys_exit_write, sys_exit_sendto)
@@ -280,12 +279,12 @@ BWM_ALSO(syscalls, sys_exit_write, sys_exit_sendto)
 TRACEPOINT_PROBE(syscalls, sys_exit_writev)
 {
 	u64 id = bpf_get_current_pid_tgid(), fd, iov, vlen;
-	struct pt_regs *regs = bwm_call(id, args->ret, 1, &fd);
+	struct bwm_args a = {};
 
-	if (!regs)
+	if (!bwm_call(id, args->__syscall_nr, args->ret, 1, &a, &fd))
 		return 0;
-	iov = BWM_ARG2(regs);
-	vlen = BWM_ARG3(regs);
+	iov = a.arg2;
+	vlen = a.arg3;
 	if (args->__syscall_nr == BWM_NR_SENDMSG) {
 		struct bwm_msghdr m = {};
 
@@ -311,14 +310,14 @@ BWM_ALSO(syscalls, sys_exit_writev, sys_exit_sendmsg)
 TRACEPOINT_PROBE(syscalls, sys_exit_sendmmsg)
 {
 	u64 id = bpf_get_current_pid_tgid(), fd, vec;
-	struct pt_regs *regs = bwm_call(id, args->ret, 1, &fd);
+	struct bwm_args a = {};
 	struct bwm_scratch *s;
 	struct bwm_event h;
 	int i;
 
-	if (!regs || !(s = bwm_scratch_get()))
+	if (!bwm_call(id, args->__syscall_nr, args->ret, 1, &a, &fd) || !(s = bwm_scratch_get()))
 		return 0;
-	vec = BWM_ARG2(regs);
+	vec = a.arg2;
 	for (i = 0; i < BWM_MAX_MSGS; i++) {
 		struct bwm_mmsghdr m = {};
 		u64 n;
@@ -345,7 +344,7 @@ TRACEPOINT_PROBE(syscalls, sys_exit_sendmmsg)
 /* splice(fd_in, off_in, fd_out, off_out, len, flags); copy_file_range() alike. */
 TRACEPOINT_PROBE(syscalls, sys_exit_splice)
 {
-	return bwm_transfer(args, args->ret, 3);
+	return bwm_transfer(args, args->__syscall_nr, args->ret, 3);
 }
 BWM_ALSO(syscalls, sys_exit_splice, sys_exit_copy_file_range)
 #endif
@@ -354,6 +353,83 @@ BWM_ALSO(syscalls, sys_exit_splice, sys_exit_copy_file_range)
 /* sendfile(out_fd, in_fd, offset, count) */
 TRACEPOINT_PROBE(syscalls, sys_exit_sendfile64)
 {
-	return bwm_transfer(args, args->ret, 1);
+	return bwm_transfer(args, args->__syscall_nr, args->ret, 1);
 }
 #endif
+
+#if BWM_ENTRY_EXIT
+/*
+ * Entry+exit path: at the entry of each syscall above, a traced thread's
+ * call to a selected fd has its arguments stashed for the exit probe (the
+ * same cheap filter first). Each probe is its own program: a sys_enter_*
+ * record has the same layout for every syscall (struct bwm_enter).
+ */
+static __always_inline int bwm_enter(const void *ctx)
+{
+	const struct bwm_enter *e = ctx;
+	u64 id = bpf_get_current_pid_tgid();
+	u32 mask = bwm_mask_of(id >> 32);
+	struct bwm_args a;
+
+	if (!mask || !bwm_is_enabled())
+		return 0;
+	a.arg1 = e->arg[0];
+	a.arg2 = e->arg[1];
+	a.arg3 = e->arg[2];
+	a.nr = e->nr;
+	if (!bwm_fd_ok(mask, a.nr == BWM_NR_SPLICE || a.nr == BWM_NR_COPY_FILE_RANGE ?
+		       a.arg3 : a.arg1))
+		return 0;
+	if (!bwm_stash((u32)id, &a)) {
+		int slot = 0;	/* the call cannot be captured: count it as a loss */
+		u64 *dropped = bwm_dropped.lookup(&slot);
+
+		if (dropped)
+			(*dropped)++;
+	}
+	return 0;
+}
+
+#if BWM_TP(syscalls, sys_enter_write)
+TRACEPOINT_PROBE(syscalls, sys_enter_write) { return bwm_enter(args); }
+#endif
+#if BWM_TP(syscalls, sys_enter_pwrite64)
+TRACEPOINT_PROBE(syscalls, sys_enter_pwrite64) { return bwm_enter(args); }
+#endif
+#if BWM_TP(syscalls, sys_enter_sendto)
+TRACEPOINT_PROBE(syscalls, sys_enter_sendto) { return bwm_enter(args); }
+#endif
+#if BWM_TP(syscalls, sys_enter_writev)
+TRACEPOINT_PROBE(syscalls, sys_enter_writev) { return bwm_enter(args); }
+#endif
+#if BWM_TP(syscalls, sys_enter_pwritev)
+TRACEPOINT_PROBE(syscalls, sys_enter_pwritev) { return bwm_enter(args); }
+#endif
+#if BWM_TP(syscalls, sys_enter_pwritev2)
+/*
+ * libbcc declares the record with the kernel's field types; pwritev2's flags
+ * is an rwf_t, which no header included here defines. (No header is
+ * included after this point, so the name cannot clash.)
+ */
+#define rwf_t int
+TRACEPOINT_PROBE(syscalls, sys_enter_pwritev2) { return bwm_enter(args); }
+#endif
+#if BWM_TP(syscalls, sys_enter_vmsplice)
+TRACEPOINT_PROBE(syscalls, sys_enter_vmsplice) { return bwm_enter(args); }
+#endif
+#if BWM_TP(syscalls, sys_enter_sendmsg)
+TRACEPOINT_PROBE(syscalls, sys_enter_sendmsg) { return bwm_enter(args); }
+#endif
+#if BWM_TP(syscalls, sys_enter_sendmmsg)
+TRACEPOINT_PROBE(syscalls, sys_enter_sendmmsg) { return bwm_enter(args); }
+#endif
+#if BWM_TP(syscalls, sys_enter_splice)
+TRACEPOINT_PROBE(syscalls, sys_enter_splice) { return bwm_enter(args); }
+#endif
+#if BWM_TP(syscalls, sys_enter_copy_file_range)
+TRACEPOINT_PROBE(syscalls, sys_enter_copy_file_range) { return bwm_enter(args); }
+#endif
+#if BWM_TP(syscalls, sys_enter_sendfile64)
+TRACEPOINT_PROBE(syscalls, sys_enter_sendfile64) { return bwm_enter(args); }
+#endif
+#endif /* BWM_ENTRY_EXIT */

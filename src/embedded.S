@@ -12,6 +12,12 @@ bwm_embedded_event_h:
 	.incbin "probes/event.h"
 bwm_embedded_event_h_end:
 
+	.global bwm_embedded_arch
+	.global bwm_embedded_arch_end
+bwm_embedded_arch:
+	.incbin "probes/arch-x86_64.h"
+bwm_embedded_arch_end:
+
 	.global bwm_embedded_common
 	.global bwm_embedded_common_end
 bwm_embedded_common:

@@ -334,6 +334,8 @@ void format_exit(struct formatter *f, struct outbuf *ob, const struct line_meta 
 			ob_puts(ob, ",\"signal\":");
 			format_json_string(ob, how, strlen(how));
 			ob_puts(ob, status & 0x80 ? ",\"core_dumped\":true" : ",\"core_dumped\":false");
+		} else {
+			ob_puts(ob, ",\"status_known\":false");
 		}
 		ob_puts(ob, "}\n");
 		return;
@@ -349,7 +351,7 @@ void format_status(char *buf, size_t size, unsigned status, bool known)
 	const char *name;
 
 	if (!known) {
-		snprintf(buf, size, "exited");
+		snprintf(buf, size, "exited (status unknown)");
 		return;
 	}
 	if (!sig) {

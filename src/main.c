@@ -22,7 +22,9 @@
 #include "compile.h"
 #include "format.h"
 #include "host.h"
+#include "exits.h"
 #include "kbtf.h"
+#include "kfeat.h"
 #include "ledger.h"
 #include "lines.h"
 #include "load.h"
@@ -63,6 +65,7 @@ struct app {
 	struct sink sink;
 	struct ledger ledger;
 	struct tree_watch watch;
+	struct exits exits;	/* which exit records mean a process exited */
 	pid_t target;
 	int out_fd;
 	int64_t wall_offset;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
@@ -136,7 +139,7 @@ static void on_lifecycle(struct app *app, const struct bwm_event *ev, const stru
 
 	if (ev->type == BWM_EV_EXIT)
 		lines_flush_process(app->lines, ev->tgid);
-	if (!app->cfg.exits)
+	if (!app->cfg.exits || ev->type == BWM_EV_TASK_EXIT)
 		return;
 	switch (ev->type) {
 	case BWM_EV_FORK:
@@ -163,6 +166,19 @@ static void on_skipped(struct app *app, const struct bwm_event *ev, const struct
 	app->lines_out++;
 }
 
+/* An exit record, or NULL when it is to be dropped (the exit is reported already). */
+static const struct bwm_event *exit_record(struct app *app, const struct bwm_event *ev)
+{
+	int type = exits_classify(&app->exits, ev);
+
+	if (!type)
+		return NULL;
+	/* /proc told it (exits_settle()): the probe did not forget the process */
+	if (type == BWM_EV_EXIT && app->exits.method == KFEAT_EXIT_PROC && app->cfg.descendants)
+		tracer_forget_pid(app->tracer, ev->tgid);
+	return ev;
+}
+
 static void on_event(void *cookie, const struct bwm_event *ev)
 {
 	struct app *app = cookie;
@@ -170,6 +186,14 @@ static void on_event(void *cookie, const struct bwm_event *ev)
 		.ts = ev->ts, .tgid = ev->tgid, .tid = ev->tid, .fd = ev->fd,
 	};
 	uint64_t end = ev->offset + ev->len, missing = 0;
+
+	if (ev->type == BWM_EV_EXIT || ev->type == BWM_EV_TASK_EXIT) {
+		ev = exit_record(app, ev);
+		if (!ev)
+			return;
+	} else if (ev->type == BWM_EV_FORK) {
+		exits_forget(&app->exits, ev->tgid);
+	}
 
 	if (ev->type == BWM_EV_WRITE)
 		app->bytes_in += ev->len;
@@ -233,6 +257,7 @@ static void drain(struct app *app, bool final)
 	app->wall_offset = (int64_t)(clock_ns(CLOCK_REALTIME) - now);
 	buffers_drain(app->buffers);
 	merge_release(app->merger, final ? UINT64_MAX : now, on_event, app);
+	exits_settle(&app->exits, clock_ns(CLOCK_MONOTONIC), now, final, on_event, app);
 	note_losses(app);
 	if (final)
 		lines_flush_all(app->lines);
@@ -343,19 +368,47 @@ static int check_host(struct app *app)
 
 /* ---- step 3: the program text ---------------------------------------------- */
 
+/*
+ * What the running kernel offers decides the capture path and the exit
+ * method (src/kfeat.c); -v says which and why. 1 with a message printed.
+ */
+static int kernel_features(struct app *app)
+{
+	const struct config *cfg = &app->cfg;
+	struct program_params *p = &app->params;
+	struct kfeat k;
+	char err[512];
+	int rc = kfeat_detect(kbtf_ops(!cfg->ebpf), cfg->exits, &k, err, sizeof(err));
+
+	kbtf_release();
+	if (rc) {
+		fail(err);
+		return 1;
+	}
+	p->entry_exit = k.entry_exit;
+	p->exit_method = k.exit_method;
+	p->exit_has_group_dead = k.exit_method == KFEAT_EXIT_GROUP_DEAD;
+	p->exit_code_off = k.exit_code_off;
+	p->signal_off = k.signal_off;
+	p->live_off = k.live_off;
+	exits_init(&app->exits, k.exit_method);
+	if (k.notice[0] && !cfg->quiet && !cfg->ebpf)
+		fprintf(stderr, "%s: notice: %s\n", BWM_NAME, k.notice);
+	if (cfg->verbose) {
+		fprintf(stderr, "%s: capture path: %s\n", BWM_NAME, k.path_why);
+		fprintf(stderr, "%s: process exits: %s\n", BWM_NAME, k.exit_why);
+	}
+	return 0;
+}
+
 static int build_program(struct app *app)
 {
 	const struct config *cfg = &app->cfg;
 	struct program_params *p = &app->params;
 	char err[1024];
 
-	p->exit_code_off = -1;
-	if (cfg->descendants || cfg->exits) {
-		/* Only the lifecycle probes need these (and BTF takes a while to parse). */
-		p->exit_code_off = kbtf_member_offset("task_struct", "exit_code");
-		p->exit_has_group_dead = host_tracepoint_has_field("sched", "sched_process_exit",
-								   "group_dead");
-	}
+	if (kernel_features(app))
+		return 1;
 	if (probes_load(cfg->probe_dir, &app->tpl, err, sizeof(err))) {
 		fail(err);
 		return 1;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -21,8 +22,12 @@
 
 #include "config.h"	/* BWM_PROBES_DIR, from the Makefile's PREFIX */
 
+/* The architecture header embedded in the binary (others come from a directory). */
+#define EMBEDDED_ARCH	"x86_64"
+
 /* Copies of probes/ linked into the binary by src/embedded.S. */
 extern const char bwm_embedded_event_h[], bwm_embedded_event_h_end[];
+extern const char bwm_embedded_arch[], bwm_embedded_arch_end[];
 extern const char bwm_embedded_common[], bwm_embedded_common_end[];
 extern const char bwm_embedded_lifecycle[], bwm_embedded_lifecycle_end[];
 extern const char bwm_embedded_write[], bwm_embedded_write_end[];
@@ -33,6 +38,7 @@ static const struct {
 	const char *start, *end;
 } known[TPL_COUNT] = {
 	[TPL_EVENT_H] = { "event.h", 0, bwm_embedded_event_h, bwm_embedded_event_h_end },
+	[TPL_ARCH] = { "arch-" EMBEDDED_ARCH ".h", 0, bwm_embedded_arch, bwm_embedded_arch_end },
 	[TPL_COMMON] = { "common.bpf.h", 0, bwm_embedded_common, bwm_embedded_common_end },
 	[TPL_LIFECYCLE] = { "lifecycle.bpf.c", 1, bwm_embedded_lifecycle,
 			    bwm_embedded_lifecycle_end },
@@ -127,6 +133,29 @@ fail:
 	return -1;
 }
 
+/*
+ * The architecture header is the running kernel's (uname -m: the probes see
+ * its registers and syscall numbers), probes/arch-MACHINE.h.
+ */
+static const char *arch_header(bool embedded, char *err, size_t errlen)
+{
+	static char name[sizeof(((struct utsname *)0)->machine) + 8];
+	struct utsname u;
+
+	if (uname(&u)) {
+		snprintf(err, errlen, "uname: %s", strerror(errno));
+		return NULL;
+	}
+	if (embedded && strcmp(u.machine, EMBEDDED_ARCH)) {
+		snprintf(err, errlen, "no probes for the %s architecture: the probes/arch-%s.h a "
+			 "port needs does not exist yet (see README.md, Architectures)", u.machine,
+			 u.machine);
+		return NULL;
+	}
+	snprintf(name, sizeof(name), "arch-%s.h", u.machine);
+	return name;
+}
+
 int probes_load(const char *dir, struct templates *t, char *err, size_t errlen)
 {
 	const char *env = getenv("BPF_WRITE_MONITOR_PROBES");
@@ -147,6 +176,9 @@ int probes_load(const char *dir, struct templates *t, char *err, size_t errlen)
 		dir = BWM_PROBES_DIR;
 		from = "the installed copy";
 	}
+	t->t[TPL_ARCH].name = arch_header(!dir, err, errlen);
+	if (!t->t[TPL_ARCH].name)
+		return -1;
 	if (!dir) {
 		if (load_embedded(t)) {
 			snprintf(err, errlen, "out of memory reading the embedded templates");

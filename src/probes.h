@@ -8,6 +8,7 @@
 /* The templates, in the order they go into the program text. */
 enum template_id {
 	TPL_EVENT_H,		/* probes/event.h */
+	TPL_ARCH,		/* probes/arch-MACHINE.h (uname -m): registers, syscall numbers */
 	TPL_COMMON,		/* probes/common.bpf.h */
 	TPL_LIFECYCLE,		/* probes/lifecycle.bpf.c */
 	TPL_WRITE,		/* probes/write.bpf.c */

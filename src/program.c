@@ -150,6 +150,15 @@ static void put_constants(struct outbuf *ob, const struct program_params *p)
 	ob_printf(ob, "#define BWM_EXIT_HAS_GROUP_DEAD %d\n", p->exit_has_group_dead);
 }
 
+/* What the running kernel offers (src/kfeat.c chose them). */
+static void put_kernel_constants(struct outbuf *ob, const struct program_params *p)
+{
+	ob_printf(ob, "#define BWM_ENTRY_EXIT %d\n", p->entry_exit);
+	ob_printf(ob, "#define BWM_EXIT_METHOD %d\n", p->exit_method);
+	ob_printf(ob, "#define BWM_SIGNAL_OFF %ld\n", p->signal_off);
+	ob_printf(ob, "#define BWM_LIVE_OFF %ld\n", p->live_off);
+}
+
 /*
  * A template behind a #line marker, so that compiler messages name its file
  * and line. libbcc inserts each tracepoint's argument struct (several lines)
@@ -193,6 +202,7 @@ int program_build(const struct program_params *p, const struct templates *t,
 		}
 	}
 	put_constants(&ob, p);
+	put_kernel_constants(&ob, p);
 	ob_printf(&ob, "\n/* Tracepoints this kernel has (probes for others compile out). */\n");
 	ob_printf(&ob, "#define BWM_TP(cat, ev) BWM_TP_##cat##__##ev\n");
 	ob_printf(&ob, "#define BWM_ALSO(cat, ev, other)\t/* read by the frontend */\n");

@@ -18,6 +18,10 @@ struct program_params {
 	int ncpus;		/* possible CPUs: sizes the scratch map */
 	long exit_code_off;	/* task_struct.exit_code in the running kernel, or -1 */
 	bool exit_has_group_dead;	/* sched_process_exit has group_dead */
+	bool entry_exit;	/* capture path: entry+exit (else exit-only) */
+	int exit_method;	/* enum kfeat_exit */
+	long signal_off;	/* task_struct.signal, or -1 */
+	long live_off;		/* signal_struct.live, or -1 */
 	/* Does the running kernel have tracepoint cat:ev? */
 	bool (*tp_exists)(const char *cat, const char *ev);
 };

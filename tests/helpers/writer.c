@@ -39,6 +39,8 @@
  *   release                see threads
  *   leader-exit            release the threads and end the main thread alone
  *                          (pthread_exit): the process lives on in its threads
+ *   leader-exit-first      the same, but the threads write only once the main
+ *                          thread has exited (is a zombie)
  *   fork-exit:CODE         fork a child that writes "exiting CODE\n" and exits
  *                          with CODE; wait for it
  *   fork-kill:SIG          fork a child that writes "dying SIG\n" and kills
@@ -165,6 +167,32 @@ static void drain(int rd, size_t n)
 
 static pthread_t threads[MAX_ITEMS];
 static int nthreads, thread_lines, gate[2] = { -1, -1 };
+static pid_t wait_for_leader;	/* leader-exit-first: its pid */
+
+/* Wait (10 s at most) until the main thread is a zombie. */
+static void leader_gone(void)
+{
+	char path[64], buf[256], *p;
+	int i, fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)wait_for_leader);
+	for (i = 0; i < 10000; i++) {
+		ssize_t n = -1;
+
+		fd = open(path, O_RDONLY);
+		if (fd >= 0) {
+			n = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+		}
+		if (n <= 0)
+			return;
+		buf[n] = '\0';
+		p = strrchr(buf, ')');
+		if (p && p[1] == ' ' && p[2] == 'Z')
+			return;
+		usleep(1000);
+	}
+}
 
 /* A thread started before the monitor: it waits at the gate, then writes. */
 static void *thread_writer(void *arg)
@@ -174,6 +202,8 @@ static void *thread_writer(void *arg)
 
 	if (read(gate[0], &c, 1) < 0)
 		die("gate");
+	if (wait_for_leader)
+		leader_gone();
 	for (i = 0; i < thread_lines; i++) {
 		char line[64];
 
@@ -258,7 +288,9 @@ static void do_action(char *a)
 			pthread_join(threads[i], NULL);
 		return;
 	}
-	if (!strcmp(a, "leader-exit")) {
+	if (!strcmp(a, "leader-exit") || !strcmp(a, "leader-exit-first")) {
+		if (a[11])
+			wait_for_leader = getpid();
 		close(gate[1]);
 		pthread_exit(NULL);
 	}

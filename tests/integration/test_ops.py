@@ -173,6 +173,7 @@ def test_make_install_destdir_layout_and_man_page():
     files = sorted(str(p.relative_to(dest)) for p in Path(dest).rglob("*") if p.is_file())
     expect_eq(files, [
         "usr/local/sbin/bpf_write_monitor",
+        "usr/local/share/bpf_write_monitor/probes/arch-x86_64.h",
         "usr/local/share/bpf_write_monitor/probes/common.bpf.h",
         "usr/local/share/bpf_write_monitor/probes/event.h",
         "usr/local/share/bpf_write_monitor/probes/lifecycle.bpf.c",

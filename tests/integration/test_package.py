@@ -21,6 +21,7 @@ TOOL_ENV = {k: v for k, v in os.environ.items() if k != "BPF_WRITE_MONITOR_PROBE
 
 FILES = [
     BIN,
+    TEMPLATES + "/arch-x86_64.h",
     TEMPLATES + "/common.bpf.h",
     TEMPLATES + "/event.h",
     TEMPLATES + "/lifecycle.bpf.c",

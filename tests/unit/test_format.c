@@ -82,6 +82,7 @@ static void json_events(void **state)
 	format_init(&f, &(struct format_opts){ .json = true });
 	format_exit(&f, &ob, &meta, WALL, 3 << 8, true);
 	format_exit(&f, &ob, &meta, WALL, 11 | 0x80, true);
+	format_exit(&f, &ob, &meta, WALL, 0, false);
 	format_fork(&f, &ob, &meta, WALL, 1);
 	format_transfer(&f, &ob, &meta, WALL, 4096);
 	ob_put(&ob, "", 1);
@@ -91,6 +92,8 @@ static void json_events(void **state)
 		"{\"time\":\"2026-03-02T14:32:01.042000+00:00\",\"pid\":1847,\"tid\":1850,"
 		"\"comm\":\"nginx\",\"event\":\"exit\",\"signal\":\"SIGSEGV\","
 		"\"core_dumped\":true}\n"
+		"{\"time\":\"2026-03-02T14:32:01.042000+00:00\",\"pid\":1847,\"tid\":1850,"
+		"\"comm\":\"nginx\",\"event\":\"exit\",\"status_known\":false}\n"
 		"{\"time\":\"2026-03-02T14:32:01.042000+00:00\",\"pid\":1847,\"tid\":1850,"
 		"\"comm\":\"nginx\",\"event\":\"fork\",\"parent\":1}\n"
 		"{\"time\":\"2026-03-02T14:32:01.042000+00:00\",\"pid\":1847,\"tid\":1850,"
@@ -201,7 +204,7 @@ static void wait_statuses(void **state)
 	format_status(buf, sizeof(buf), 11 | 0x80, true);
 	assert_string_equal(buf, "killed by SIGSEGV (core dumped)");
 	format_status(buf, sizeof(buf), 0, false);
-	assert_string_equal(buf, "exited");
+	assert_string_equal(buf, "exited (status unknown)");
 }
 
 static void outbuf_numbers(void **state)

@@ -18,7 +18,8 @@ static bool all_but_sendmmsg(const char *cat, const char *ev)
 
 static void fill(struct templates *t, const char *dir, const char *write_text)
 {
-	static const char *const names[TPL_COUNT] = { "event.h", "common.bpf.h",
+	static const char *const names[TPL_COUNT] = { "event.h", "arch-x86_64.h",
+						      "common.bpf.h",
 						      "lifecycle.bpf.c", "write.bpf.c" };
 	int i;
 
