@@ -44,9 +44,9 @@ PROBES    := $(wildcard probes/*)
 # are the only files that talk to libbcc.
 CORE_SRCS := src/options.c src/sanitize.c src/lines.c src/format.c src/merge.c \
              src/ledger.c src/fileio.c src/procs.c src/probes.c src/program.c src/sink.c \
-             src/host.c src/kfeat.c src/exits.c
-TOOL_SRCS := $(CORE_SRCS) src/kbtf.c src/compile.c src/load.c src/buffers.c src/tree.c \
-             src/main.c
+             src/host.c src/kfeat.c src/exits.c src/cache.c src/sha256.c
+TOOL_SRCS := $(CORE_SRCS) src/kbtf.c src/compile.c src/load.c src/buffers.c src/cache_load.c \
+             src/tree.c src/target.c src/main.c
 BUILD     ?= build
 
 CORE_OBJS := $(CORE_SRCS:src/%.c=$(BUILD)/%.o)

@@ -8,7 +8,7 @@ Holds the integration tests' machine-wide lock while it runs.
 
     bench/bench.py             everything: bench/RESULTS.md, bench/chart.png
     bench/bench.py bystander   only the cost to other processes (section 3), on stdout
-                               (after `make bpf_write_monitor build/bench/load build/bench/minimal`)
+                     (after `make bpf_write_monitor build/bench/load build/bench/minimal`)
 """
 import fcntl
 import json
@@ -383,39 +383,70 @@ def bystander_section(bystand):
             r[("minimal", "prog")], r[("bwm", "prog")], diff["prog"][i]))
     med = {k: statistics.median(v) for k, v in diff.items()}
     am, ab = statistics.median(added["minimal"]), statistics.median(added["bwm"])
-    ok = max(med["write"], med["getppid"]) <= 5
-    lines += ["", "**Bystander cost, bpf_write_monitor against the minimal program** (medians "
-              "of the paired differences): write() **%+.1f ns**, getppid() **%+.1f ns** "
-              "(target: within 5 ns: %s); by the kernel's timing of the programs alone, "
-              "**%+.1f ns** per run. As a ratio of what each adds to another process's 100-byte "
-              "write(): %.1f ns against %.1f ns, **%s** (`sudo make bench`, or this section "
-              "alone: `sudo python3 bench/bench.py bystander`)." % (
-                  med["write"], med["getppid"], "met" if ok else "MISSED", med["prog"], ab, am,
-                  ("%.2fx" % (ab / am)) if am > 0 else "n/a (the minimal program added nothing)"),
-              "", "Both run one BPF program on a bystander's `write()` exit and reject it with one "
-              "compare of the PID (a constant in the program); any other system call pays only "
-              "the kernel's bitmap test of the syscall tracepoints (one tracepoint for the "
-              "minimal program, the write family's for bpf_write_monitor).", ""]
+    ok = med["prog"] <= 5
+    spread = max(diff["write"]) - min(diff["write"])
+    lines += ["", "**Bystander cost, bpf_write_monitor against the minimal program: %+.1f ns** "
+              "per write() by the kernel's timing of the two programs (median of the paired "
+              "differences; target: within 5 ns: %s). End to end, as the bystander sees it: "
+              "write() %+.1f ns, getppid() %+.1f ns; as a ratio of what each adds to a 100-byte "
+              "write(): %.1f ns against %.1f ns, **%s**. The verdict takes the kernel's timing: "
+              "on a bystander's write() the two configurations differ only in the program run "
+              "(same tracepoint, same dispatch), and the end-to-end differences spread over "
+              "%.0f ns here, too wide to decide 5 ns. (`sudo make bench`, or this section "
+              "alone: `sudo python3 bench/bench.py bystander`.)" % (
+                  med["prog"], "met" if ok else "MISSED", med["write"], med["getppid"], ab, am,
+                  ("%.2fx" % (ab / am)) if am > 0 else "n/a (the minimal program added nothing)",
+                  spread),
+              "", "Both programs reject a bystander's `write()` with one compare of the PID (a "
+              "constant in the program); bpf_write_monitor's program reads the call's return "
+              "value first. Any other system call pays only the kernel's bitmap test of the "
+              "syscall tracepoints (one tracepoint for the minimal program, the write family's "
+              "for bpf_write_monitor).", ""]
     return lines, ok
 
 
 # ---- 4. start-up, 5. memory, 6. latency -----------------------------------------
 
 def startup():
-    """Launch to attached, the tools taking turns."""
+    """Launch to attached, the tools taking turns: bpf_write_monitor with a cold compile
+    cache (an empty BWM_CACHE_DIR each time: it compiles and stores) and a warm one (the
+    entry of its shape stored: no compiler runs), for the default and the -f -x shape."""
+    import tempfile
+    import shutil
     idle = spawn(["sleep", "3600"])
-    tools = (("bwm", "bwm", ()), ("bwm -f -x", "bwm", ("-f", "-x")), ("bpftrace", "bpftrace", ()))
+    warm_dir = tempfile.mkdtemp(prefix="bwm-bench-cache-")
+    tools = (("bwm", "warm", ()), ("bwm cold", "cold", ()), ("bwm -f -x", "warm", ("-f", "-x")),
+             ("bwm -f -x cold", "cold", ("-f", "-x")), ("bpftrace", None, ()))
     values = {}
-    for _ in range(ROUNDS):
-        for name, kind, args in tools:
-            t = Tracer(kind, idle.pid, args)
-            values.setdefault(name, []).append(t.startup)
-            t.stop()
+    saved = os.environ.get("BWM_CACHE_DIR")
+    try:
+        for _, cache, args in tools:
+            if cache == "warm":     # store the entries of both shapes
+                os.environ["BWM_CACHE_DIR"] = warm_dir
+                Tracer("bwm", idle.pid, args).stop()
+        for _ in range(ROUNDS):
+            for name, cache, args in tools:
+                cold_dir = tempfile.mkdtemp(prefix="bwm-bench-cold-")
+                os.environ["BWM_CACHE_DIR"] = cold_dir if cache == "cold" else warm_dir
+                t = Tracer("bwm" if cache else "bpftrace", idle.pid, args)
+                values.setdefault(name, []).append(t.startup)
+                t.stop()
+                shutil.rmtree(cold_dir, True)
+    finally:
+        if saved is None:
+            os.environ.pop("BWM_CACHE_DIR", None)
+        else:
+            os.environ["BWM_CACHE_DIR"] = saved
+        shutil.rmtree(warm_dir, True)
     idle.kill()
     results = {name: stats(v) for name, v in values.items()}
     for name in results:
-        log("startup %-10s min %.3f s, median %.3f s" % (name, results[name]["min"],
+        log("startup %-15s min %.3f s, median %.3f s" % (name, results[name]["min"],
                                                           results[name]["median"]))
+    for name, target in (("bwm", 0.6), ("bwm cold", 1.0)):
+        log("startup %s / bpftrace: %.2fx medians, %.2fx minima (target <= %.1fx)" % (
+            name, results[name]["median"] / results["bpftrace"]["median"],
+            results[name]["min"] / results["bpftrace"]["min"], target))
     return results
 
 
@@ -494,6 +525,47 @@ def latency():
     return results
 
 
+def latency_held():
+    """Held pieces: a newline-less "prompt" every 300 ms; the time from its write() to its
+    arrival, as a line, on the tool's output: about the quiet window (--line-timeout),
+    plus up to one 25 ms drain. Complete lines are not held (latency() above). Appends
+    its section to RESULTS.md."""
+    count = 20 if QUICK else 50
+    load = Load("prompt", count, 300)
+    p = spawn([TOOL, "-p", str(load.pid)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_line(p.stderr, r"^Tracing ")
+    drain(p.stderr)
+    arrivals = []
+
+    def collect():
+        for raw in iter(p.stdout.readline, b""):
+            m = re.search(rb"prompt (\d+) (\d+) $", raw.rstrip(b"\n"))
+            if m:
+                arrivals.append(time.clock_gettime_ns(time.CLOCK_MONOTONIC) - int(m.group(2)))
+                if len(arrivals) == count:
+                    return
+    t = threading.Thread(target=collect, daemon=True)
+    t.start()
+    load.round()
+    t.join(10)
+    load.close()
+    stop_proc(p)
+    ms = sorted(a / 1e6 for a in arrivals)
+    if not ms:
+        return None
+    r = {"n": len(ms), "p50": ms[len(ms) // 2], "p99": ms[min(len(ms) - 1, int(len(ms) * 0.99))],
+         "max": ms[-1]}
+    log("latency held pieces p50 %.1f ms, p99 %.1f ms" % (r["p50"], r["p99"]))
+    with open(RESULTS, "a") as f:
+        f.write("\n## 6b. Latency of held pieces\n\n`bench/load prompt N 300`: a newline-less "
+                "piece every 300 ms, held by the line joiner until its writer is quiet for "
+                "the window (--line-timeout, default 100 ms), then printed as a line.\n\n"
+                "| pieces | p50 ms | p99 ms | max ms |\n|---|---|---|---|\n"
+                "| %d | %.1f | %.1f | %.1f |\n\nTarget: the window plus at most 100 ms: %s.\n"
+                % (r["n"], r["p50"], r["p99"], r["max"], "met" if r["p99"] <= 200 else "MISSED"))
+    return r
+
+
 # ---- report -----------------------------------------------------------------------
 
 def sh(cmd):
@@ -557,8 +629,9 @@ TARGETS = {
     "bpftrace": ">= 15x cheaper than the bpftrace one-liner",
     "burst": "200,000-line burst: 0 lost",
     "rate": ">= 1,000,000 lines/s sustained without loss",
-    "bystander": "another process's write()/getppid() within 5 ns of a minimal BCC program",
-    "startup": "start-up <= 1.5x bpftrace",
+    "bystander": "another process's write() within 5 ns of a minimal BCC program (programs' "
+                 "kernel timing)",
+    "startup": "start-up <= 0.6x bpftrace with a warm compile cache, <= 1.0x cold",
     "peak": "peak RSS <= bpftrace's",
     "steady": "steady-state RSS <= 40 MiB",
     "latency": "write-to-output latency p99 <= 100 ms",
@@ -665,11 +738,14 @@ def report(cost, burst, sizes, sustained, bystand, start, mem, lat, elapsed):
     for name in start:
         lines.append("| %s | %s / %s |" % (name, fmt(start[name]["min"], 3),
                                            fmt(start[name]["median"], 3)))
-    ratio = start["bwm"]["min"] / start["bpftrace"]["min"]
-    mratio = start["bwm"]["median"] / start["bpftrace"]["median"]
-    verdicts["startup"] = ratio <= 1.5
-    lines += ["", "bpf_write_monitor / bpftrace: %.2fx comparing minima, %.2fx medians (target: "
-              "<= 1.5x: %s)." % (ratio, mratio, "met" if ratio <= 1.5 else "MISSED"), ""]
+    # "bwm": a warm compile cache (no compiler runs); "cold": an empty one (compile, store).
+    warm = start["bwm"]["median"] / start["bpftrace"]["median"]
+    cold = start["bwm cold"]["median"] / start["bpftrace"]["median"]
+    verdicts["startup"] = warm <= 0.6 and cold <= 1.0
+    lines += ["", "bpf_write_monitor / bpftrace, medians: %.2fx with a warm compile cache "
+              "(target <= 0.6x: %s), %.2fx cold (target <= 1.0x: %s)." % (
+                  warm, "met" if warm <= 0.6 else "MISSED", cold,
+                  "met" if cold <= 1.0 else "MISSED"), ""]
 
     lines += ["## 5. Memory", "",
               "Steady state: VmRSS of the tool's process a second after it attached. Peak: "
@@ -792,6 +868,12 @@ def main(argv):
         print("\n".join(bystander_section(bystand)[0]))
         return 0
     start = time.monotonic()
+    if os.environ.get("BENCH_ONLY") == "startup":     # bench/bench.py's start-up part alone
+        try:
+            startup()
+        finally:
+            reap_all()
+        return 0
     try:
         cost = traced_cost()
         burst, sizes, sustained = completeness()
@@ -802,6 +884,7 @@ def main(argv):
     finally:
         reap_all()
     report(cost, burst, sizes, sustained, bystand, start_up, mem, lat, time.monotonic() - start)
+    latency_held()
     chart(cost)
     log("wrote %s and %s" % (RESULTS, CHART))
     held.close()

@@ -11,6 +11,8 @@
  *                                  "lines <n> seconds <s>"
  *   load tick COUNT MS             COUNT lines "tick <i> <CLOCK_MONOTONIC ns>",
  *                                  one every MS milliseconds (one round)
+ *   load prompt COUNT MS           the same without the newline: "prompt <i> <ns> ",
+ *                                  pieces a line joiner holds until they go quiet
  */
 #include <errno.h>
 #include <stdio.h>
@@ -113,13 +115,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lines %ld seconds %.3f\n", done, (now_ns() - start) / 1e9);
 		return 0;
 	}
-	if (!strcmp(mode, "tick") && argc == 4) {
+	if ((!strcmp(mode, "tick") || !strcmp(mode, "prompt")) && argc == 4) {
 		int count = atoi(argv[2]), ms = atoi(argv[3]), i;
+		const char *fmt = mode[0] == 't' ? "tick %d %llu\n" : "prompt %d %llu ";
 
 		go();
 		for (i = 0; i < count; i++) {
 			char line[64];
-			int n = snprintf(line, sizeof(line), "tick %d %llu\n", i, now_ns());
+			int n = snprintf(line, sizeof(line), fmt, i, now_ns());
 
 			put(line, n);
 			nanosleep(&(struct timespec){ ms / 1000, ms % 1000 * 1000000L }, NULL);

@@ -9,7 +9,17 @@
  * each behind a #line marker (see it all with `bpf_write_monitor --ebpf`).
  * The constants, all numbers:
  *
- *   BWM_TARGET_PID    the traced process (thread-group id)
+ *   BWM_TARGET_PID    the first traced process (thread-group id), 0 for a cgroup
+ *   BWM_IS_TARGET(t)  1 when tgid t is one of the --pid targets (a chain of
+ *                     compares with numbers; 0 for a cgroup)
+ *   BWM_IS_EXCLUDED(t) 1 when tgid t is never traced: for a cgroup, the readers
+ *                     of the tool's own output (so that it cannot feed back)
+ *   BWM_CGROUP_ID     --cgroup: the cgroup v2 directory's id (its inode number), else 0
+ *   BWM_CGROUP_LEVEL  its depth below the cgroup2 mount (the root is level 0)
+ *   BWM_PIDNS_DEV, BWM_PIDNS_INO  the tool's PID namespace (device and inode of
+ *                     /proc/self/ns/pid) when it is not the initial one, else 0:
+ *                     every PID, in the filter and in the records, is then that
+ *                     namespace's (bpf_get_ns_current_pid_tgid, kernel 5.7+)
  *   BWM_FD_MASK       bit N set: capture fd N (bit 1 stdout, bit 2 stderr)
  *   BWM_SELF_PID      the monitor itself, never captured
  *   BWM_DESCENDANTS   1: also trace descendants (the bwm_monitored map)
@@ -34,6 +44,32 @@
  *   BWM_ALSO(cat, ev, other)  attach the program of cat:ev to cat:other too
  *                     (the same arguments, so the same code; verified once)
  */
+#if BWM_PIDNS_INO
+/*
+ * The tool runs in a PID namespace: the process and thread ids of the
+ * current task as that namespace numbers them. The helper answers only for
+ * tasks whose active PID namespace is exactly that one; for any other
+ * (the host's, a nested one) this returns 0, and PID 0 is never traced.
+ */
+static __always_inline u64 bwm_ns_pid_tgid(void)
+{
+	struct bpf_pidns_info ns = {};
+
+	if (bpf_get_ns_current_pid_tgid(BWM_PIDNS_DEV, BWM_PIDNS_INO, &ns, sizeof(ns)))
+		return 0;
+	return (u64)ns.tgid << 32 | ns.pid;
+}
+
+/* The host's ids, for the few places that need them (see bwm_adopt()). */
+static __always_inline u64 bwm_host_pid_tgid(void)
+{
+	return bpf_get_current_pid_tgid();
+}
+
+/* From here on, every probe sees the namespace's ids. */
+#define bpf_get_current_pid_tgid() bwm_ns_pid_tgid()
+#endif
+
 BPF_PERF_OUTPUT(BWM_MAP_EVENTS);
 /* 1 while capture is on: set before the write probes attach, cleared first on exit. */
 BPF_ARRAY(BWM_MAP_ENABLED, u32, 1);
@@ -54,6 +90,44 @@ BPF_PERCPU_ARRAY(BWM_MAP_DROPPED, u64, 2);
 BPF_F_TABLE("hash", u32, u32, BWM_MAP_MONITORED, BWM_PID_MAX, BPF_F_NO_PREALLOC);
 #endif
 
+#if BWM_DESCENDANTS && BWM_PIDNS_INO
+/*
+ * In a PID namespace, sched_process_fork names the child by its host PID
+ * only: the child waits here (host tgid -> fd mask) until its first probe
+ * hit (a write, fork, exec or exit), where bwm_adopt() moves it into
+ * bwm_monitored under its namespace tgid.
+ */
+BPF_F_TABLE("hash", u32, u32, BWM_MAP_PENDING, BWM_PID_MAX, BPF_F_NO_PREALLOC);
+
+static __always_inline void bwm_adopt(void)
+{
+	u32 host = bwm_host_pid_tgid() >> 32, tgid = bpf_get_current_pid_tgid() >> 32, mask;
+	u32 *pending = bwm_pending.lookup(&host);
+
+	if (!pending)
+		return;
+	mask = *pending;
+	bwm_pending.delete(&host);
+	if (tgid)
+		bwm_monitored.update(&tgid, &mask);
+}
+
+/* A traced process forked child (a host PID): trace it with mask. */
+static __always_inline void bwm_track_child(u32 *child, u32 *mask)
+{
+	bwm_pending.update(child, mask);
+}
+#elif BWM_DESCENDANTS
+static __always_inline void bwm_adopt(void)
+{
+}
+
+static __always_inline void bwm_track_child(u32 *child, u32 *mask)
+{
+	bwm_monitored.update(child, mask);
+}
+#endif
+
 /*
  * The fds captured for a traced process, from the mask the command line
  * gave. A field hack can widen it: ((mask) | 1 << 3) captures fd 3 too
@@ -62,17 +136,28 @@ BPF_F_TABLE("hash", u32, u32, BWM_MAP_MONITORED, BWM_PID_MAX, BPF_F_NO_PREALLOC)
 #define BWM_CAPTURE(mask)	(mask)
 
 /*
- * The fd mask a process is traced with, 0 when it is not. Without
- * descendants this is one compare; with them, one hash lookup.
+ * The fd mask a process is traced with, 0 when it is not. For --pid
+ * without descendants this is a few compares; with them, one hash lookup;
+ * for a cgroup, one helper call that names the current task's ancestor
+ * cgroup at the target's level (so cgroups below it count too).
  */
 static __always_inline u32 bwm_mask_of(u32 tgid)
 {
-#if BWM_DESCENDANTS
+	if (!tgid || tgid == BWM_SELF_PID || BWM_IS_EXCLUDED(tgid))
+		return 0;
+#if BWM_CGROUP_ID
+	return bpf_get_current_ancestor_cgroup_id(BWM_CGROUP_LEVEL) == BWM_CGROUP_ID ?
+	       BWM_CAPTURE(BWM_FD_MASK) : 0;
+#elif BWM_DESCENDANTS
 	u32 *mask = bwm_monitored.lookup(&tgid);
 
-	return mask && *mask && tgid != BWM_SELF_PID ? BWM_CAPTURE(*mask) : 0;
+	if (!mask && BWM_PIDNS_INO) {
+		bwm_adopt();
+		mask = bwm_monitored.lookup(&tgid);
+	}
+	return mask && *mask ? BWM_CAPTURE(*mask) : 0;
 #else
-	return tgid == BWM_TARGET_PID && tgid != BWM_SELF_PID ? BWM_CAPTURE(BWM_FD_MASK) : 0;
+	return BWM_IS_TARGET(tgid) ? BWM_CAPTURE(BWM_FD_MASK) : 0;
 #endif
 }
 

@@ -23,6 +23,7 @@
 #define BWM_MAP_ENABLED		bwm_enabled	/* the global capture flag */
 #define BWM_MAP_DROPPED		bwm_dropped	/* records the probes could not queue */
 #define BWM_MAP_MONITORED	bwm_monitored	/* traced processes (with descendants) */
+#define BWM_MAP_PENDING		bwm_pending	/* children forked in a PID namespace */
 #define BWM_MAP_SCRATCH		bwm_scratch	/* per-CPU gathering buffers */
 #define BWM_MAP_CALLS		bwm_calls	/* entry+exit path: arguments per thread */
 #define BWM_MAP_FORKS		bwm_forks	/* entry+exit path: clone flags per thread */

@@ -30,6 +30,7 @@ static __always_inline int bwm_fork_enter(int process)
 	u64 id = bpf_get_current_pid_tgid();
 	u32 tgid = id >> 32, tid = id, v = process;
 
+	bwm_adopt();
 	if (bwm_monitored.lookup(&tgid))
 		bwm_forks.update(&tid, &v);
 	return 0;
@@ -112,13 +113,16 @@ static __always_inline int bwm_forks_process(void)
 TRACEPOINT_PROBE(sched, sched_process_fork)
 {
 	u32 parent = bpf_get_current_pid_tgid() >> 32, child = args->child_pid, mask;
-	u32 *pmask = bwm_monitored.lookup(&parent);
+	u32 *pmask;
 
+	bwm_adopt();
+	pmask = bwm_monitored.lookup(&parent);
 	if (!pmask || !bwm_forks_process())
 		return 0;
 	mask = *pmask;
-	bwm_monitored.update(&child, &mask);
-#if BWM_EXITS
+	bwm_track_child(&child, &mask);
+	/* In a PID namespace the child's number there is not known yet: no fork line. */
+#if BWM_EXITS && !BWM_PIDNS_INO
 	if (mask && bwm_is_enabled()) {
 		struct bwm_event h;
 
@@ -230,16 +234,18 @@ static __always_inline int bwm_group_dead(void)
 static __always_inline int bwm_exit_traced(u32 tgid, int dead)
 {
 #if BWM_DESCENDANTS
-	u32 *mask = bwm_monitored.lookup(&tgid);
-	u32 traced = mask && *mask;
+	u32 *mask, traced;
 
+	bwm_adopt();	/* a child forked in a PID namespace, never seen before */
+	mask = bwm_monitored.lookup(&tgid);
+	traced = mask && *mask;
 	if (!mask)
 		return 0;
 	if (dead && bwm_monitored.delete(&tgid) != 0)
 		return 0;
 	return traced;
 #else
-	return tgid == BWM_TARGET_PID;
+	return bwm_mask_of(tgid) != 0;
 #endif
 }
 

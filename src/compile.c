@@ -17,12 +17,14 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <bcc/bcc_common.h>
 #include <bcc/libbpf.h>
 
+#include "cache_load.h"
 #include "compile.h"
 #include "options.h"
 
@@ -30,6 +32,8 @@
 #define MAX_ITEMS		COMPILED_MAX
 #define VERIFIER_LOG_SIZE	(1 << 22)
 #define VERIFIER_TAIL_LINES	20
+#define MODE_LOAD		'L'	/* first byte of the text message: compile and load */
+#define MODE_IMAGE		'I'	/* compile and send the image back, load nothing */
 
 struct wire_item {
 	char name[128];
@@ -311,8 +315,49 @@ static char *receive_text(int sock)
 }
 
 /*
+ * For the compile cache: the compiled instructions of every tracepoint
+ * function and the definitions of the maps they reference (by their fds
+ * here), serialized into a memfd that goes back as the only item.
+ */
+static void send_image(int sock, const struct bcc_api *api, void *mod, struct wire_reply *rep)
+{
+	static struct cache_image img;
+	size_t k, n = api->num_functions(mod), len = 0;
+	uint8_t *buf = NULL;
+	int fd = memfd_create("bwm-image", MFD_CLOEXEC), ok = fd >= 0;
+
+	snprintf(img.license, sizeof(img.license), "%s", api->license(mod));
+	img.kern_version = api->kern_version(mod);
+	for (k = 0; k < n && ok; k++) {
+		const char *name = api->function_name(mod, k);
+
+		if (!strncmp(name, "tracepoint__", 12))
+			ok = !cache_image_add_prog(&img, name, api->function_start(mod, name),
+						   api->function_size(mod, name));
+	}
+	n = api->num_tables(mod);
+	for (k = 0; k < n && ok; k++)
+		ok = !cache_image_add_map(&img, api->table_name(mod, k), api->table_fd_id(mod, k));
+	if (ok)
+		buf = cache_serialize(&img, &len);
+	if (!buf || write(fd, buf, len) != (ssize_t)len) {
+		snprintf(rep->msg, sizeof(rep->msg), "cannot describe the compiled program for "
+			 "the cache (too many programs or maps?)");
+		rep->status = 1;
+		send_reply(sock, rep, NULL);
+		_exit(1);
+	}
+	rep->n = 1;
+	snprintf(rep->items[0].name, sizeof(rep->items[0].name), "image");
+	rep->items[0].is_map = 2;
+	send_reply(sock, rep, &fd);
+	_exit(0);
+}
+
+/*
  * The child: load libbcc while the parent prepares the program, then
- * compile it, load every tracepoint function and send the fds back.
+ * compile it, load every tracepoint function and send the fds back (or,
+ * for the cache, send the compiled image).
  */
 static void compile_child(int sock, bool verbose)
 {
@@ -332,15 +377,17 @@ static void compile_child(int sock, bool verbose)
 		goto fail;
 	}
 	text = receive_text(sock);
-	if (!text)
+	if (!text || (text[0] != MODE_LOAD && text[0] != MODE_IMAGE))
 		_exit(0);
 	job.api = &api;
-	job.mod = compile_unprivileged(&api, text);
+	job.mod = compile_unprivileged(&api, text + 1);
 	if (!job.mod) {
 		snprintf(rep.msg, sizeof(rep.msg), "failed to compile the BPF program (compiler "
 			 "messages above; see the generated text with --ebpf)");
 		goto fail;
 	}
+	if (text[0] == MODE_IMAGE)
+		send_image(sock, &api, job.mod, &rep);
 	n = api.num_functions(job.mod);
 	for (k = 0; k < n && job.n < MAX_ITEMS / 2; k++) {
 		const char *name = api.function_name(job.mod, k);
@@ -458,13 +505,16 @@ void compiler_cancel(struct compiler *c)
 		compiler_end(c);
 }
 
-int compiler_finish(struct compiler *c, const char *text, struct compiled *out, char *err,
-		    size_t errlen)
+/* Hand text to the child with the mode byte in front, one message; its answer in out. */
+static int exchange(struct compiler *c, char mode, const char *text, struct compiled *out,
+		    char *err, size_t errlen)
 {
 	static struct wire_reply rep;
 	int fds[MAX_ITEMS], nfds = 0, status, i;
+	struct iovec iov[2] = { { &mode, 1 }, { (void *)text, strlen(text) } };
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
 
-	if (send(c->sock, text, strlen(text), MSG_NOSIGNAL) < 0) {
+	if (sendmsg(c->sock, &msg, MSG_NOSIGNAL) < 0) {
 		snprintf(err, errlen, "cannot hand the program to the compiler: %s%s",
 			 strerror(errno), errno == EMSGSIZE ? " (the templates are too big)" : "");
 		compiler_end(c);
@@ -493,4 +543,32 @@ int compiler_finish(struct compiler *c, const char *text, struct compiled *out, 
 		out->items[i].fd = fds[i];
 	}
 	return 0;
+}
+
+int compiler_finish(struct compiler *c, const char *text, struct compiled *out, char *err,
+		    size_t errlen)
+{
+	return exchange(c, MODE_LOAD, text, out, err, errlen);
+}
+
+int compiler_image(struct compiler *c, const char *text, struct cache_image *img, char *err,
+		   size_t errlen)
+{
+	static struct compiled out;
+	struct stat st;
+	uint8_t *buf = NULL;
+	int rc = -1, fd, i;
+
+	if (exchange(c, MODE_IMAGE, text, &out, err, errlen))
+		return -1;
+	fd = out.items[0].fd;
+	if (out.n == 1 && !strcmp(out.items[0].name, "image") && fstat(fd, &st) == 0 &&
+	    (buf = malloc(st.st_size + 1)) != NULL && pread(fd, buf, st.st_size, 0) == st.st_size)
+		rc = cache_parse(buf, st.st_size, img, err, errlen);
+	else
+		snprintf(err, errlen, "the BPF compiler sent no usable image");
+	free(buf);
+	for (i = 0; i < out.n; i++)
+		close(out.items[i].fd);
+	return rc;
 }

@@ -45,4 +45,14 @@ void compiler_cancel(struct compiler *c);
 int compiler_finish(struct compiler *c, const char *text, struct compiled *out, char *err,
 		    size_t errlen);
 
+struct cache_image;
+
+/*
+ * For the compile cache: compile text in the child and get back its image
+ * (instructions and map definitions), loading nothing; c is freed. 0, or -1
+ * and a one-line summary in err.
+ */
+int compiler_image(struct compiler *c, const char *text, struct cache_image *img, char *err,
+		   size_t errlen);
+
 #endif /* BWM_COMPILE_H */

@@ -214,20 +214,30 @@ static void put_json_stream(struct outbuf *ob, const struct line_meta *m)
 	ob_puts(ob, "\"");
 }
 
+/* A line as JSON: the joined text, how many writes made it, whether it was cut. */
+static void put_json_line(struct formatter *f, struct outbuf *ob, const struct line_meta *m,
+			  int64_t wall_ns, const char *text, size_t len, uint64_t missing)
+{
+	put_json_head(f, ob, m, wall_ns);
+	put_json_stream(ob, m);
+	ob_puts(ob, ",\"line\":");
+	put_json_text(f, ob, text, len);
+	ob_puts(ob, ",\"writes\":");
+	ob_putu(ob, m->writes ? m->writes : 1);
+	ob_puts(ob, m->continued ? ",\"continued\":true" : ",\"continued\":false");
+	ob_puts(ob, missing ? ",\"truncated\":true,\"missing_bytes\":" :
+			      ",\"truncated\":false}\n");
+	if (missing) {
+		ob_putu(ob, missing);
+		ob_puts(ob, "}\n");
+	}
+}
+
 void format_line(struct formatter *f, struct outbuf *ob, const struct line_meta *m,
 		 int64_t wall_ns, const char *text, size_t len, uint64_t missing)
 {
 	if (f->o.json) {
-		put_json_head(f, ob, m, wall_ns);
-		put_json_stream(ob, m);
-		ob_puts(ob, ",\"line\":");
-		put_json_text(f, ob, text, len);
-		ob_puts(ob, missing ? ",\"truncated\":true,\"missing_bytes\":" :
-				      ",\"truncated\":false}\n");
-		if (missing) {
-			ob_putu(ob, missing);
-			ob_puts(ob, "}\n");
-		}
+		put_json_line(f, ob, m, wall_ns, text, len, missing);
 		return;
 	}
 	put_prefix(f, ob, m, wall_ns, NULL);
@@ -236,6 +246,8 @@ void format_line(struct formatter *f, struct outbuf *ob, const struct line_meta 
 		ob_puts(ob, len ? " [... " : "[... ");
 		ob_putu(ob, missing);
 		ob_puts(ob, " more bytes not captured]");
+	} else if (m->continued) {
+		ob_puts(ob, len ? " [... continued]" : "[... continued]");
 	}
 	ob_put(ob, "\n", 1);
 }

@@ -47,9 +47,11 @@ const char *format_stream(uint8_t fd, char *buf, size_t size);
 
 /*
  * Render one captured line: prefixes, the sanitized text, a note when bytes
- * were not captured, and a newline; or, with json, one JSON object:
+ * were not captured or the line was cut by a cap ("[... continued]": the rest
+ * is the writer's next line), and a newline; or, with json, one JSON object:
  *   {"time":"2026-03-02T14:32:01.042000+01:00","pid":1847,"tid":1847,
- *    "comm":"nginx","stream":"stdout","line":"...","truncated":false}
+ *    "comm":"nginx","stream":"stdout","line":"...","writes":1,
+ *    "continued":false,"truncated":false}
  * wall_ns: the write's time since the epoch.
  */
 void format_line(struct formatter *f, struct outbuf *ob, const struct line_meta *m,

@@ -296,6 +296,14 @@ int tracer_each_pid(struct tracer *t, int (*fn)(pid_t pid, uint32_t mask, void *
 	return rc;
 }
 
+bool tracer_has_pending(struct tracer *t)
+{
+	int fd = tracer_map_fd(t, BWM_MAP_NAME(BWM_MAP_PENDING));
+	uint32_t key;
+
+	return fd >= 0 && bpf_get_first_key(fd, &key, sizeof(key)) == 0;
+}
+
 void tracer_close(struct tracer *t)
 {
 	int i;

@@ -41,6 +41,9 @@ int tracer_forget_pid(struct tracer *t, pid_t pid);
 /* Call fn for each entry of bwm_monitored until it returns non-zero; returns that. */
 int tracer_each_pid(struct tracer *t, int (*fn)(pid_t pid, uint32_t mask, void *arg), void *arg);
 
+/* Are children forked in a PID namespace waiting in bwm_pending (see common.bpf.h)? */
+bool tracer_has_pending(struct tracer *t);
+
 /* Set the global capture flag. */
 int tracer_set_enabled(struct tracer *t, bool on);
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "buffers.h"
+#include "cache_load.h"
 #include "compile.h"
 #include "format.h"
 #include "host.h"
@@ -34,7 +35,7 @@
 #include "program.h"
 #include "probes.h"
 #include "sink.h"
-#include "tree.h"
+#include "target.h"
 
 #define DRAIN_MS	25		/* an idle line appears within this */
 #define WAKEUP_EVENTS	64		/* records per reader wakeup */
@@ -44,9 +45,12 @@
 #define CPU_CHECK_NS	1000000000ull	/* how often CPUs brought online are looked for */
 
 static volatile sig_atomic_t exiting;
+static volatile sig_atomic_t from_terminal;	/* the kernel sent it: the whole process group */
 
-static void on_signal(int sig)
+static void on_signal(int sig, siginfo_t *info, void *uctx)
 {
+	(void)uctx;
+	from_terminal = info && info->si_code == SI_KERNEL;
 	exiting = sig;
 }
 
@@ -64,9 +68,8 @@ struct app {
 	struct formatter fmt;
 	struct sink sink;
 	struct ledger ledger;
-	struct tree_watch watch;
+	struct target target;
 	struct exits exits;	/* which exit records mean a process exited */
-	pid_t target;
 	int out_fd;
 	int64_t wall_offset;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
 	uint64_t *full;		/* per CPU: records the probes found the buffer full for */
@@ -137,6 +140,10 @@ static void on_lifecycle(struct app *app, const struct bwm_event *ev, const stru
 {
 	int64_t wall = m->ts + app->wall_offset;
 
+	if (ev->type == BWM_EV_TASK_EXIT) {
+		lines_flush_thread(app->lines, ev->tid);	/* a reused TID starts afresh */
+		return;
+	}
 	if (ev->type == BWM_EV_EXIT)
 		lines_flush_process(app->lines, ev->tgid);
 	if (!app->cfg.exits || ev->type == BWM_EV_TASK_EXIT)
@@ -204,6 +211,7 @@ static void on_event(void *cookie, const struct bwm_event *ev)
 		return;
 	}
 	memcpy(m.comm, ev->comm, sizeof(m.comm));
+	lines_tick(app->lines, ev->ts);		/* lines quiet since before it go first */
 	switch (ev->type) {
 	case BWM_EV_WRITE:
 		if (ev->flags & BWM_F_MSGS_SKIPPED)
@@ -258,10 +266,25 @@ static void drain(struct app *app, bool final)
 	buffers_drain(app->buffers);
 	merge_release(app->merger, final ? UINT64_MAX : now, on_event, app);
 	exits_settle(&app->exits, clock_ns(CLOCK_MONOTONIC), now, final, on_event, app);
+	if (!final)
+		lines_tick(app->lines, now);	/* every event stamped before now is in */
 	note_losses(app);
 	if (final)
 		lines_flush_all(app->lines);
 	sink_flush(&app->sink);
+}
+
+/* The line joiner: the window and the caps of the command line. */
+static struct lines *new_lines(struct app *app)
+{
+	const struct config *cfg = &app->cfg;
+	struct lines_opts o = {
+		.max_line = cfg->max_bytes > MAX_LINE ? cfg->max_bytes : MAX_LINE,
+		.max_held = cfg->max_held,
+		.window_ns = cfg->line_timeout * 1000000ull,
+	};
+
+	return lines_new(&o, on_line, app);
 }
 
 /* ---- step 2: host and target ----------------------------------------------- */
@@ -287,79 +310,42 @@ static int open_output(const struct config *cfg)
 	return fd;
 }
 
-/* A kernel thread as the target: refused with -K, else accepted with a note; -1 if refused. */
-static int check_kthread(const struct config *cfg)
-{
-	char msg[256];
-
-	if (cfg->exclude_kernel) {
-		snprintf(msg, sizeof(msg), "PID %d is a kernel thread, which --exclude-kernel "
-			 "excludes: nothing is left to trace (drop -K)", (int)cfg->pid);
-		fail(msg);
-		return -1;
-	}
-	if (!cfg->quiet)
-		fprintf(stderr, "%s: PID %d is a kernel thread: kernel threads make no system "
-			"calls, so they write nothing to capture\n", BWM_NAME, (int)cfg->pid);
-	return 0;
-}
-
-/* Resolve --pid to a live thread group; 0 or -1 with a message printed. */
-static int check_target(const struct config *cfg, pid_t *tgid)
-{
-	struct proc_stat st;
-	char msg[256];
-	int rc = proc_read_stat(cfg->pid, &st);
-
-	if (rc == -ENOENT || rc == -ESRCH)
-		snprintf(msg, sizeof(msg), "no such process: %d (is it still running? "
-			 "find it with pgrep)", (int)cfg->pid);
-	else if (rc)
-		snprintf(msg, sizeof(msg), "cannot read /proc/%d/stat: %s", (int)cfg->pid,
-			 strerror(-rc));
-	else if (st.state == 'Z' || st.state == 'X')
-		snprintf(msg, sizeof(msg), "process %d is a zombie: it has exited and will write "
-			 "nothing more", (int)cfg->pid);
-	if (rc || st.state == 'Z' || st.state == 'X') {
-		fail(msg);
-		return -1;
-	}
-	if ((st.flags & PROC_PF_KTHREAD) && check_kthread(cfg))
-		return -1;
-	*tgid = proc_tgid(cfg->pid);
-	if (*tgid <= 0)
-		*tgid = cfg->pid;
-	if (*tgid == getpid()) {
-		fail("refusing to trace bpf_write_monitor itself: pick another PID");
-		return -1;
-	}
-	if (*tgid != cfg->pid && !cfg->quiet)
-		fprintf(stderr, "%s: %d is a thread of process %d: tracing the process\n",
-			BWM_NAME, (int)cfg->pid, (int)*tgid);
-	return 0;
-}
-
 /*
- * Privileges, the target, tracefs and headers, then the compiler child (it
- * loads libbcc, ~0.1 s, while the program is prepared). Not for --ebpf.
+ * Privileges, the target (see target.h; a command is started, held), tracefs
+ * and headers, then the compiler child (it loads libbcc, ~0.1 s, while the
+ * program is prepared). For --ebpf, only what shapes the program. Returns 0
+ * or the exit status to end with.
  */
 static int check_host(struct app *app)
 {
 	char err[1024];
+	int rc;
 
+	if (app->cfg.ebpf) {
+		rc = target_preview(&app->target, &app->cfg, err, sizeof(err));
+		if (rc)
+			fail(err);
+		target_params(&app->target, &app->params);
+		return rc;
+	}
 	if (host_check_privileges(err, sizeof(err))) {
 		fail(err);
 		return 1;
 	}
-	if (check_target(&app->cfg, &app->target))
-		return 1;
-	app->params.target = app->target;
+	rc = target_resolve(&app->target, &app->cfg, err, sizeof(err));
+	if (rc) {
+		fail(err);
+		return rc;
+	}
+	target_params(&app->target, &app->params);
 	if (host_check_tracefs(err, sizeof(err)) || host_check_headers(err, sizeof(err))) {
 		fail(err);
 		return 1;
 	}
-	app->compiler = compiler_start(app->cfg.verbose, err, sizeof(err));
-	if (!app->compiler) {
+	/* With the cache, a compiler is started only on a miss (cache_obtain()). */
+	if (app->cfg.no_cache)
+		app->compiler = compiler_start(app->cfg.verbose, err, sizeof(err));
+	if (app->cfg.no_cache && !app->compiler) {
 		fail(err);
 		return 1;
 	}
@@ -433,7 +419,7 @@ static int print_program(struct app *app)
 
 static void install_signals(void)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = { .sa_sigaction = on_signal, .sa_flags = SA_SIGINFO };
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -463,7 +449,7 @@ static int open_pipeline(struct app *app)
 	});
 	app->full = calloc(ncpu, sizeof(*app->full));
 	app->merger = merge_new(ncpu);
-	app->lines = lines_new(cfg->max_bytes > MAX_LINE ? cfg->max_bytes : MAX_LINE, on_line, app);
+	app->lines = new_lines(app);
 	if (!app->full || !app->merger || !app->lines || ledger_init(&app->ledger, ncpu, stderr)) {
 		fail("out of memory");
 		return 1;
@@ -477,14 +463,20 @@ static void say_tracing(const struct app *app, long traced)
 {
 	const struct config *cfg = &app->cfg;
 
+	char what[PATH_MAX + 64];
+
 	if (cfg->quiet)
 		return;
-	if (cfg->descendants)
-		fprintf(stderr, "Tracing PID %d and its descendants (%ld process%s; %s)... "
-			"Ctrl-C to end.\n", (int)app->target, traced, traced == 1 ? "" : "es",
-			options_streams(cfg));
+	target_describe(&app->target, what, sizeof(what));
+	if (cfg->kind == TARGET_CGROUP)
+		fprintf(stderr, "Tracing %s (%s)... Ctrl-C to end, or remove the cgroup.\n",
+			what, options_streams(cfg));
+	else if (cfg->descendants)
+		fprintf(stderr, "Tracing %s and %s descendants (%ld process%s; %s)... "
+			"Ctrl-C to end.\n", what, app->target.n > 1 ? "their" : "its", traced,
+			traced == 1 ? "" : "es", options_streams(cfg));
 	else
-		fprintf(stderr, "Tracing PID %d (%s)... Ctrl-C to end.\n", (int)app->target,
+		fprintf(stderr, "Tracing %s (%s)... Ctrl-C to end.\n", what,
 			options_streams(cfg));
 }
 
@@ -494,7 +486,8 @@ static int load_and_attach(struct app *app)
 	static struct compiled compiled;
 	char err[1024];
 	long traced;
-	int rc = compiler_finish(app->compiler, app->prog.text, &compiled, err, sizeof(err));
+	int rc = cache_obtain(cfg, &app->params, &app->tpl, app->prog.text, &app->compiler,
+			      &compiled, err, sizeof(err));
 
 	app->compiler = NULL;
 	if (rc || !(app->tracer = tracer_new(&compiled, err, sizeof(err)))) {
@@ -509,9 +502,8 @@ static int load_and_attach(struct app *app)
 	if (!app->buffers ||
 	    tracer_attach(app->tracer, &app->prog, 1, cfg->verbose, err, sizeof(err)))
 		goto fail;
-	tree_watch_init(&app->watch, app->target);
-	traced = tree_register(app->tracer, cfg, app->target, app->params.pid_max, err,
-			       sizeof(err));
+	traced = target_register(&app->target, app->tracer, cfg, app->params.pid_max, err,
+				 sizeof(err));
 	if (traced < 0)
 		goto fail;
 	if (tracer_set_enabled(app->tracer, true)) {
@@ -523,6 +515,12 @@ static int load_and_attach(struct app *app)
 		goto fail;
 	say_tracing(app, traced);
 	app->started = clock_ns(CLOCK_MONOTONIC);
+	/* A command runs from here on: its first write finds the probes attached. */
+	rc = target_start(&app->target, err, sizeof(err));
+	if (rc) {
+		fail(err);
+		return rc;
+	}
 	return 0;
 fail:
 	fail(err);
@@ -534,13 +532,14 @@ fail:
 /* Poll every buffer (again: EEXIST for those already polled is fine) and the target. */
 static void watch_fds(struct app *app, int ep)
 {
-	int fds[MAX_BUFFERS], n, i;
+	int fds[MAX_BUFFERS], n, nbuf, i;
 
-	n = buffers_fds(app->buffers, fds, MAX_BUFFERS);
-	if (tree_watch_fd(&app->watch) >= 0 && n < MAX_BUFFERS)
-		fds[n++] = tree_watch_fd(&app->watch);
+	nbuf = n = buffers_fds(app->buffers, fds, MAX_BUFFERS);
+	n += target_watch_fds(&app->target, fds + n, MAX_BUFFERS - n);
 	for (i = 0; i < n; i++) {
-		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fds[i] };
+		/* A target's pidfd stays readable once it has exited: one wakeup is enough. */
+		struct epoll_event ev = { .events = EPOLLIN | (i >= nbuf ? EPOLLONESHOT : 0),
+					  .data.fd = fds[i] };
 
 		epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev);
 	}
@@ -571,9 +570,14 @@ static int run(struct app *app)
 		return 1;
 	}
 	watch_fds(app, ep);
-	while (!exiting && !app->sink.error) {
+	while (!app->sink.error) {
 		struct epoll_event evs[16];
+		int sig = exiting;
 
+		/* A command gets the signal; the tool ends when it is done. */
+		exiting = 0;
+		if (sig && !target_forward(&app->target, sig, !from_terminal))
+			break;
 		if (epoll_wait(ep, evs, 16, DRAIN_MS) < 0 && errno != EINTR) {
 			fail("epoll_wait failed");
 			break;
@@ -582,7 +586,7 @@ static int run(struct app *app)
 		now = clock_ns(CLOCK_MONOTONIC);
 		if (now >= deadline)
 			break;
-		if (tree_done(&app->watch, app->tracer, &app->cfg, now)) {
+		if (target_done(&app->target, app->tracer, &app->cfg, now)) {
 			app->done = true;
 			break;
 		}
@@ -598,12 +602,32 @@ static int run(struct app *app)
 /* Load, attach and run: steps 4 to 6. */
 static int trace(struct app *app)
 {
-	if (open_pipeline(app) || load_and_attach(app))
-		return 1;
-	return run(app);
+	int rc = open_pipeline(app);
+
+	if (!rc)
+		rc = load_and_attach(app);	/* 126 or 127 when a command cannot run */
+	return rc ? rc : run(app);
 }
 
 /* ---- step 7: teardown, the reverse of set-up, on every path ------------------------ */
+
+/* Why the tool ended by itself. */
+static void report_done(struct app *app)
+{
+	char what[PATH_MAX + 64];
+
+	if (!app->done || app->cfg.quiet)
+		return;
+	target_describe(&app->target, what, sizeof(what));
+	if (app->cfg.kind == TARGET_CGROUP)
+		fprintf(stderr, "%s: %s was removed\n", BWM_NAME, what);
+	else if (app->cfg.descendants)
+		fprintf(stderr, "%s: %s and all %s descendants have exited\n", BWM_NAME, what,
+			app->target.n > 1 ? "their" : "its");
+	else
+		fprintf(stderr, "%s: %s %s exited\n", BWM_NAME, what,
+			app->target.n > 1 ? "have" : "has");
+}
 
 static void report_end(struct app *app)
 {
@@ -611,14 +635,26 @@ static void report_end(struct app *app)
 
 	ledger_add(&app->ledger, LOSS_MALFORMED, merge_malformed(app->merger));
 	ledger_report(&app->ledger);
-	if (app->done && !cfg->quiet && cfg->descendants)
-		fprintf(stderr, "%s: PID %d and all its descendants have exited\n",
-			BWM_NAME, (int)app->target);
-	else if (app->done && !cfg->quiet)
-		fprintf(stderr, "%s: PID %d has exited\n", BWM_NAME, (int)app->target);
+	report_done(app);
 	if (app->started && !cfg->quiet)
 		ledger_summary(&app->ledger, app->lines_out, app->bytes_in,
 			       (clock_ns(CLOCK_MONOTONIC) - app->started) / 1e9);
+}
+
+/* After a command: its status (128+N for signal N), once all is printed; 0 if it runs on. */
+static int command_status(struct app *app)
+{
+	char what[PATH_MAX + 64];
+	int status = target_exit_status(&app->target);
+
+	if (status >= 0 || app->cfg.kind != TARGET_COMMAND)
+		return status >= 0 ? status : 0;
+	if (!app->cfg.quiet && app->started) {
+		target_describe(&app->target, what, sizeof(what));
+		fprintf(stderr, "%s: %s still runs: left running, no longer traced\n", BWM_NAME,
+			what);
+	}
+	return 0;
 }
 
 /* Returns rc, or 1 when the output could not be written (a reader that went away is fine). */
@@ -638,7 +674,9 @@ static int teardown(struct app *app, int rc)
 		tracer_close(app->tracer);
 	}
 	compiler_cancel(app->compiler);
-	tree_watch_free(&app->watch);
+	if (rc == 0)
+		rc = command_status(app);
+	target_free(&app->target);
 	if (app->sink.error && app->sink.error != EPIPE) {
 		snprintf(err, sizeof(err), "cannot write output: %s", strerror(app->sink.error));
 		fail(err);
@@ -665,7 +703,6 @@ static void init_params(struct app *app)
 	app->params.pid_max = proc_pid_max();
 	app->params.ncpus = proc_possible_cpus();
 	app->params.target = app->cfg.pid;
-	app->watch.pidfd = -1;
 	app->out_fd = -1;
 }
 
@@ -683,7 +720,7 @@ int main(int argc, char **argv)
 		break;
 	}
 	init_params(&app);
-	rc = app.cfg.ebpf ? 0 : check_host(&app);
+	rc = check_host(&app);
 	if (!rc)
 		rc = build_program(&app);
 	if (!rc)

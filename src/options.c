@@ -12,13 +12,22 @@
 #include "options.h"
 
 static const char usage[] =
-"USAGE: " BWM_NAME " -p PID [-1] [-2] [-T] [-P] [-C] [-f] [-K] [-x] [-d SECONDS] [-a]\n"
-"                         [-r | -j] [-o FILE] [-m BYTES] [-b PAGES] [-I DIR] [-q] [-v]\n"
+"USAGE: " BWM_NAME " -p PID[,PID...] | -c CGROUP | --unit NAME [OPTIONS]\n"
+"       " BWM_NAME " [OPTIONS] [-u USER] -- COMMAND [ARGS...]\n"
+"OPTIONS: [-1] [-2] [-T] [-P] [-C] [-f] [-K] [-x] [-d SECONDS] [-a] [-r | -j] [-o FILE]\n"
+"         [-m BYTES] [-t MS] [-M BYTES] [-b PAGES] [-I DIR] [-q] [-v]\n"
+"         [--no-cache]\n"
 "\n"
 "Print what a running process writes to its stdout and stderr, even when that\n"
 "output goes to /dev/null, a closed pipe or a file nobody reads.\n"
 "\n"
-"  -p, --pid PID                    process to trace (required)\n"
+"  -p, --pid PID[,PID...]           processes to trace (up to %u); ends when all exit\n"
+"  -c, --cgroup PATH                trace every process in a cgroup v2 directory and the\n"
+"                                   cgroups below it, also those that enter it later\n"
+"      --unit NAME                  the cgroup of systemd unit NAME (or NAME.service)\n"
+"  -- COMMAND [ARGS...]             run COMMAND, trace it and its descendants (-f), and\n"
+"                                   exit with its status\n"
+"  -u, --user USER                  run COMMAND as USER (name or number)\n"
 "  -1, --stdout                     capture fd 1 (the default when neither -1 nor -2)\n"
 "  -2, --stderr                     capture fd 2\n"
 "  -T, --with-timestamp             prefix lines with the time of the write, HH:MM:SS.mmm\n"
@@ -34,10 +43,16 @@ static const char usage[] =
 "  -j, --json                       one JSON object per line (time, pid, comm, stream, line)\n"
 "  -o, --output FILE                append to FILE (created mode 0600) instead of stdout\n"
 "  -m, --max-bytes BYTES            capture up to BYTES per call (default %u, up to %u)\n"
+"  -t, --line-timeout MS            join a writer's pieces of a line until it is quiet for\n"
+"                                   MS (default %u; 0: print a newline-less write at once\n"
+"                                   when nothing is held)\n"
+"  -M, --max-held BYTES             hold at most BYTES of unfinished lines in all (default\n"
+"                                   %lu): past it the oldest is printed, \"[... continued]\"\n"
 "  -b, --buffer-pages PAGES         perf buffer pages per CPU, a power of two (default %u)\n"
 "  -I, --probe-dir DIR              read the BPF program templates from DIR\n"
+"      --no-cache                   compile afresh: neither use nor fill the compile cache\n"
 "  -q, --quiet                      no header, exit message or summary on stderr\n"
-"  -v, --verbose                    say which templates and probes are used\n"
+"  -v, --verbose                    say which templates, probes and cache entry are used\n"
 "  -h, --help                       show this help and exit\n"
 "  -V, --version                    show the version and exit\n"
 "\n"
@@ -46,6 +61,10 @@ static const char usage[] =
 "    " BWM_NAME " -p 1234 -2             # only its stderr\n"
 "    " BWM_NAME " -p 1234 -1 -2 -T -P -C # both streams, with time, PID and name\n"
 "    " BWM_NAME " -p 1234 -f -x          # it and its descendants, with forks and exits\n"
+"    " BWM_NAME " -p 1234,5678 -P        # two processes, with PIDs\n"
+"    " BWM_NAME " -P -- make -j2         # run make and trace it and its children\n"
+"    " BWM_NAME " -c /sys/fs/cgroup/x -P # everything in a cgroup\n"
+"    " BWM_NAME " --unit cron -P -C      # everything the cron service runs\n"
 "    " BWM_NAME " -p 1 -f -K -1 -2 -P -C # everything, system-wide\n"
 "    " BWM_NAME " -p 1234 -d 10          # for ten seconds\n"
 "    " BWM_NAME " -p 1234 -b 4096        # bigger buffers for very bursty writers\n"
@@ -58,6 +77,9 @@ static const char usage[] =
 
 static const struct option long_options[] = {
 	{ "pid",			required_argument,	NULL, 'p' },
+	{ "cgroup",			required_argument,	NULL, 'c' },
+	{ "unit",			required_argument,	NULL, 'U' },
+	{ "user",			required_argument,	NULL, 'u' },
 	{ "stdout",			no_argument,		NULL, '1' },
 	{ "stderr",			no_argument,		NULL, '2' },
 	{ "with-timestamp",		no_argument,		NULL, 'T' },
@@ -72,6 +94,8 @@ static const struct option long_options[] = {
 	{ "json",			no_argument,		NULL, 'j' },
 	{ "output",			required_argument,	NULL, 'o' },
 	{ "max-bytes",			required_argument,	NULL, 'm' },
+	{ "line-timeout",		required_argument,	NULL, 't' },
+	{ "max-held",			required_argument,	NULL, 'M' },
 	{ "buffer-pages",		required_argument,	NULL, 'b' },
 	{ "probe-dir",			required_argument,	NULL, 'I' },
 	{ "quiet",			no_argument,		NULL, 'q' },
@@ -79,11 +103,15 @@ static const struct option long_options[] = {
 	{ "help",			no_argument,		NULL, 'h' },
 	{ "version",			no_argument,		NULL, 'V' },
 	{ "ebpf",			no_argument,		NULL, 'E' },
+	{ "no-cache",			no_argument,		NULL, 'N' },
 	{ 0 },
 };
 
-/* The leading ':' makes getopt report a missing value as ':'. */
-static const char short_options[] = ":p:12TPCfKxd:arjo:m:b:I:qvhV";
+/*
+ * The leading '+' stops at the first non-option (a command's own options are
+ * its own); the ':' makes getopt report a missing value as ':'.
+ */
+static const char short_options[] = "+:p:c:u:12TPCfKxd:arjo:m:t:M:b:I:qvhV";
 
 /* strtol with the whole string, errno and range checked. */
 static int parse_long(const char *s, long min, long max, long *out)
@@ -134,6 +162,7 @@ static const struct {
 	{ 'q', offsetof(struct config, quiet) },
 	{ 'v', offsetof(struct config, verbose) },
 	{ 'E', offsetof(struct config, ebpf) },
+	{ 'N', offsetof(struct config, no_cache) },
 };
 
 /* Set a flag option; false if c is none. */
@@ -154,6 +183,96 @@ static bool set_flag(int c, struct config *cfg)
 	return false;
 }
 
+/* --line-timeout MS, --max-held BYTES: how lines are joined. */
+static int parse_lines_option(int c, const char *arg, struct config *cfg, FILE *err)
+{
+	long v;
+
+	if (c == 't') {
+		if (parse_long(arg, 0, BWM_MAX_LINE_TIMEOUT, &v)) {
+			fprintf(err, "%s: invalid --line-timeout: %s (expected milliseconds from 0 "
+				"to %d, e.g. -t 100)\n", BWM_NAME, arg, BWM_MAX_LINE_TIMEOUT);
+			return -1;
+		}
+		cfg->line_timeout = v;
+		return 0;
+	}
+	if (parse_long(arg, BWM_MIN_MAX_HELD, LONG_MAX, &v)) {
+		fprintf(err, "%s: invalid --max-held: %s (expected a number of bytes, at least "
+			"%lu, e.g. -M %lu)\n", BWM_NAME, arg, BWM_MIN_MAX_HELD, BWM_DEFAULT_MAX_HELD);
+		return -1;
+	}
+	cfg->max_held = v;
+	return 0;
+}
+
+/* --pid A,B,...: each a number from 1 to INT_MAX; repeats are dropped. */
+static int parse_pids(const char *arg, struct config *cfg, FILE *err)
+{
+	char buf[32];
+	const char *p = arg;
+	unsigned i;
+	long v;
+
+	do {
+		size_t n = strcspn(p, ",");
+
+		if (n >= sizeof(buf))
+			n = sizeof(buf) - 1;
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+		if (parse_long(buf, 1, INT_MAX, &v)) {
+			fprintf(err, "%s: invalid PID: %s (expected numbers from 1 to %d, separated "
+				"by commas: -p 12,34)\n", BWM_NAME, *buf ? buf : arg, INT_MAX);
+			return -1;
+		}
+		for (i = 0; i < cfg->npids && cfg->pids[i] != v; i++)
+			;
+		if (i == cfg->npids && cfg->npids == BWM_MAX_PIDS) {
+			fprintf(err, "%s: too many PIDs: at most %u (trace a common ancestor with -f, "
+				"or a cgroup with --cgroup)\n", BWM_NAME, BWM_MAX_PIDS);
+			return -1;
+		}
+		if (i == cfg->npids)
+			cfg->pids[cfg->npids++] = v;
+		p += strcspn(p, ",");
+	} while (*p++ == ',');
+	cfg->pid = cfg->pids[0];
+	return 0;
+}
+
+/* Exactly one kind of target: --pid, --cgroup or --unit, or a command. */
+static int choose_target(struct config *cfg, FILE *err)
+{
+	int kinds = !!cfg->npids + !!cfg->cgroup + !!cfg->unit + !!cfg->command;
+
+	if (kinds > 1) {
+		fprintf(err, "%s: give one kind of target: --pid, --cgroup, --unit or -- COMMAND, "
+			"not several (see --help)\n", BWM_NAME);
+		return -1;
+	}
+	if (!kinds) {
+		fprintf(err, "%s: nothing to trace: give --pid PID, --cgroup PATH, --unit NAME or "
+			"-- COMMAND (see --help)\n", BWM_NAME);
+		return -1;
+	}
+	if (cfg->user && !cfg->command) {
+		fprintf(err, "%s: --user is for a command: %s -u USER -- COMMAND\n", BWM_NAME,
+			BWM_NAME);
+		return -1;
+	}
+	if ((cfg->cgroup && !*cfg->cgroup) || (cfg->unit && !*cfg->unit)) {
+		fprintf(err, "%s: --cgroup and --unit need a name\n", BWM_NAME);
+		return -1;
+	}
+	cfg->kind = cfg->command ? TARGET_COMMAND : cfg->npids ? TARGET_PIDS : TARGET_CGROUP;
+	if (cfg->kind == TARGET_COMMAND)
+		cfg->descendants = true;	/* a command is traced with its children */
+	if (cfg->kind == TARGET_CGROUP)
+		cfg->descendants = false;	/* the cgroup holds them: no map needed */
+	return 0;
+}
+
 /* Set an option that takes a value; 0, or -1 with the error printed. */
 static int set_value(int c, const char *arg, struct config *cfg, FILE *err)
 {
@@ -161,10 +280,15 @@ static int set_value(int c, const char *arg, struct config *cfg, FILE *err)
 
 	switch (c) {
 	case 'p':
-		if (parse_long(arg, 1, INT_MAX, &v))
-			return fprintf(err, "%s: invalid PID: %s (expected a number from 1 to %d)\n",
-				       BWM_NAME, arg, INT_MAX), -1;
-		cfg->pid = v;
+		return parse_pids(arg, cfg, err);
+	case 'c':
+		cfg->cgroup = arg;
+		return 0;
+	case 'U':
+		cfg->unit = arg;
+		return 0;
+	case 'u':
+		cfg->user = arg;
 		return 0;
 	case 'd':
 		if (parse_seconds(arg, &cfg->duration))
@@ -192,6 +316,9 @@ static int set_value(int c, const char *arg, struct config *cfg, FILE *err)
 	case 'I':
 		cfg->probe_dir = arg;
 		return 0;
+	case 't':
+	case 'M':
+		return parse_lines_option(c, arg, cfg, err);
 	}
 	return 1;
 }
@@ -209,15 +336,15 @@ static void unknown(int c, char **argv, FILE *err)
 }
 
 /* What the options say together: required ones, defaults, combinations; 0 or -1. */
-static int check_combinations(int argc, char **argv, struct config *cfg, bool have_pid,
-			      FILE *err)
+static int check_combinations(int argc, char **argv, struct config *cfg, FILE *err)
 {
+	if (optind < argc && strcmp(argv[optind - 1], "--"))
+		return fprintf(err, "%s: unexpected argument: %s (a PID goes after --pid, a "
+			       "command after --)\n", BWM_NAME, argv[optind]), -1;
 	if (optind < argc)
-		return fprintf(err, "%s: unexpected argument: %s (the PID goes after --pid)\n",
-			       BWM_NAME, argv[optind]), -1;
-	if (!have_pid)
-		return fprintf(err, "%s: --pid is required: %s --pid PID (see --help)\n",
-			       BWM_NAME, BWM_NAME), -1;
+		cfg->command = argv + optind;
+	if (choose_target(cfg, err))
+		return -1;
 	if (!cfg->fd_mask)
 		cfg->fd_mask = BWM_FD_STDOUT;
 	if (cfg->raw && cfg->fd_mask == (BWM_FD_STDOUT | BWM_FD_STDERR))
@@ -234,18 +361,19 @@ static int check_combinations(int argc, char **argv, struct config *cfg, bool ha
 
 enum options_result options_parse(int argc, char **argv, struct config *cfg, FILE *out, FILE *err)
 {
-	bool have_pid = false;
 	int c, rc;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->buffer_pages = BWM_DEFAULT_PAGES;
 	cfg->max_bytes = BWM_DEFAULT_MAX_BYTES;
+	cfg->line_timeout = BWM_DEFAULT_LINE_TIMEOUT;
+	cfg->max_held = BWM_DEFAULT_MAX_HELD;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
 		if (c == 'h') {
-			fprintf(out, usage, BWM_DEFAULT_MAX_BYTES, BWM_MAX_MAX_BYTES,
-				BWM_DEFAULT_PAGES);
+			fprintf(out, usage, BWM_MAX_PIDS, BWM_DEFAULT_MAX_BYTES, BWM_MAX_MAX_BYTES,
+				BWM_DEFAULT_LINE_TIMEOUT, BWM_DEFAULT_MAX_HELD, BWM_DEFAULT_PAGES);
 			return OPTIONS_EXIT_OK;
 		}
 		if (c == 'V') {
@@ -261,9 +389,8 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg, FIL
 			unknown(c, argv, err);
 			return OPTIONS_ERROR;
 		}
-		have_pid |= c == 'p';
 	}
-	if (check_combinations(argc, argv, cfg, have_pid, err))
+	if (check_combinations(argc, argv, cfg, err))
 		return OPTIONS_ERROR;
 	return OPTIONS_RUN;
 }

@@ -16,10 +16,29 @@
 #define BWM_MAX_PAGES		65536
 #define BWM_DEFAULT_MAX_BYTES	65536	/* captured per call */
 #define BWM_MAX_MAX_BYTES	(1 << 20)
+#define BWM_DEFAULT_LINE_TIMEOUT 100	/* ms; see README "Lines" */
+#define BWM_MAX_LINE_TIMEOUT	3600000
+#define BWM_DEFAULT_MAX_HELD	(64ul << 20)
+#define BWM_MIN_MAX_HELD	4096ul
+#define BWM_MAX_PIDS		64	/* --pid A,B,...: targets at most */
+
+/* What a run traces: exactly one kind (see src/target.h). */
+enum target_kind {
+	TARGET_PIDS = 0,	/* --pid A,B,... */
+	TARGET_CGROUP,		/* --cgroup PATH or --unit NAME */
+	TARGET_COMMAND,		/* -- CMD [ARGS...] */
+};
 
 /* Everything the command line decides, filled once by options_parse(), then read-only. */
 struct config {
-	pid_t pid;		/* --pid */
+	enum target_kind kind;	/* which of the three below */
+	pid_t pid;		/* --pid: the first PID */
+	pid_t pids[BWM_MAX_PIDS];	/* --pid A,B,...: each once, in order */
+	unsigned npids;
+	const char *cgroup;	/* --cgroup PATH */
+	const char *unit;	/* --unit NAME */
+	char **command;		/* -- CMD [ARGS...], NULL-terminated (argv's tail) */
+	const char *user;	/* --user: run the command as USER */
 	unsigned fd_mask;	/* BWM_FD_STDOUT | BWM_FD_STDERR */
 	bool timestamp;		/* --with-timestamp */
 	bool origin_pid;	/* --with-origin-pid */
@@ -37,7 +56,10 @@ struct config {
 	bool ebpf;		/* --ebpf */
 	unsigned buffer_pages;	/* --buffer-pages, per CPU, a power of two */
 	unsigned long max_bytes;	/* --max-bytes, per call */
+	unsigned line_timeout;	/* --line-timeout, ms; 0: the seed's line rules */
+	unsigned long max_held;	/* --max-held, bytes of partial lines held in all */
 	const char *probe_dir;	/* --probe-dir */
+	bool no_cache;		/* --no-cache */
 };
 
 enum options_result {

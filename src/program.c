@@ -128,14 +128,41 @@ static unsigned long pow2_at_least(unsigned long n, unsigned long min)
 	return v;
 }
 
+/* What is traced: the PIDs (a chain of compares), a cgroup, a PID namespace. */
+static void put_target(struct outbuf *ob, const struct program_params *p)
+{
+	unsigned i, n = p->targets ? p->ntargets : 1;
+
+	ob_printf(ob, "#define BWM_TARGET_PID %d\n", (int)p->target);
+	/* The first is BWM_TARGET_PID itself: the compile cache patches that one value. */
+	ob_printf(ob, "#define BWM_IS_TARGET(t) ((t) == BWM_TARGET_PID");
+	for (i = 1; i < n; i++)
+		ob_printf(ob, " || (t) == %d", (int)p->targets[i]);
+	ob_printf(ob, ")\n");
+	ob_printf(ob, "#define BWM_IS_EXCLUDED(t) (0");
+	for (i = 0; i < p->nexcluded; i++)
+		ob_printf(ob, " || (t) == %d", (int)p->excluded[i]);
+	ob_printf(ob, ")\n");
+	ob_printf(ob, "#define BWM_CGROUP_ID %lluull\n", (unsigned long long)p->cgroup_id);
+	ob_printf(ob, "#define BWM_CGROUP_LEVEL %d\n", p->cgroup_level);
+	ob_printf(ob, "#define BWM_PIDNS_DEV %lluull\n", (unsigned long long)p->pidns_dev);
+	ob_printf(ob, "#define BWM_PIDNS_INO %lluull\n", (unsigned long long)p->pidns_ino);
+}
+
 static void put_constants(struct outbuf *ob, const struct program_params *p)
 {
 	const struct config *cfg = p->cfg;
 
-	ob_printf(ob, "/*\n * %s %s: BPF program for PID %d (%s).\n"
-		  " * Generated from the templates below; the constants come from the command line.\n"
-		  " */\n", BWM_NAME, BWM_VERSION, (int)p->target, options_streams(cfg));
-	ob_printf(ob, "#define BWM_TARGET_PID %d\n", (int)p->target);
+	if (p->cgroup_id)
+		ob_printf(ob, "/*\n * %s %s: BPF program for cgroup %llu (%s).\n", BWM_NAME,
+			  BWM_VERSION, (unsigned long long)p->cgroup_id, options_streams(cfg));
+	else
+		ob_printf(ob, "/*\n * %s %s: BPF program for PID %d%s (%s).\n", BWM_NAME,
+			  BWM_VERSION, (int)p->target, p->targets && p->ntargets > 1 ?
+			  " and others" : "", options_streams(cfg));
+	ob_printf(ob, " * Generated from the templates below; the constants come from the "
+		  "command line.\n */\n");
+	put_target(ob, p);
 	ob_printf(ob, "#define BWM_FD_MASK 0x%x\n", cfg->fd_mask);
 	ob_printf(ob, "#define BWM_SELF_PID %d\n", (int)p->self);
 	ob_printf(ob, "#define BWM_DESCENDANTS %d\n", cfg->descendants);

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "options.h"
@@ -12,7 +13,15 @@
 /* Everything, besides the config, that gets baked into the program. */
 struct program_params {
 	const struct config *cfg;
-	pid_t target;		/* thread-group id to trace */
+	pid_t target;		/* thread-group id to trace (the first; 0 for a cgroup) */
+	const pid_t *targets;	/* all of them (ntargets; NULL: target alone) */
+	unsigned ntargets;
+	const pid_t *excluded;	/* never traced (the readers of the output, for a cgroup) */
+	unsigned nexcluded;
+	uint64_t cgroup_id;	/* --cgroup: the cgroup v2 directory's inode number, or 0 */
+	int cgroup_level;	/* its depth below the cgroup2 mount */
+	uint64_t pidns_dev;	/* the tool's PID namespace when not the initial one, or 0 */
+	uint64_t pidns_ino;
 	pid_t self;		/* the monitor's own pid */
 	long pid_max;		/* sizes the monitored-process map */
 	int ncpus;		/* possible CPUs: sizes the scratch map */

@@ -61,26 +61,47 @@ static long register_scan(struct tracer *t, const struct config *cfg, struct pid
 	return added;
 }
 
-long tree_register(struct tracer *t, const struct config *cfg, pid_t target, long pid_max,
-		   char *err, size_t errlen)
+/* The targets, none of them a reader of the tool's output. 0, or -1 with a message. */
+static int register_targets(struct tracer *t, const struct config *cfg, const pid_t *targets,
+			    size_t n, const pid_t *readers, size_t nreaders, struct pidset *seen,
+			    char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (in(readers, nreaders, targets[i])) {
+			snprintf(err, errlen, "PID %d reads this tool's own output: tracing it would "
+				 "feed the output back into itself (send the output elsewhere, e.g. "
+				 "-o FILE or > FILE)", (int)targets[i]);
+			return -1;
+		}
+		if (!cfg->descendants)
+			continue;
+		pidset_add(seen, targets[i]);
+		if (tracer_set_pid(t, targets[i], cfg->fd_mask, false)) {
+			snprintf(err, errlen, "cannot register PID %d in bwm_monitored: %s",
+				 (int)targets[i], strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+long tree_register(struct tracer *t, const struct config *cfg, const pid_t *targets, size_t n,
+		   long pid_max, char *err, size_t errlen)
 {
 	pid_t readers[MAX_READERS];
-	struct pidset seen, zero;
+	struct pidset seen = { 0 }, zero = { 0 };
 	size_t nreaders, i;
-	long total = 1, added;
+	long total = n, added;
 	int round;
 
 	nreaders = proc_output_readers(STDOUT_FILENO, getpid(), readers, MAX_READERS);
 	nreaders += proc_output_readers(STDERR_FILENO, getpid(), readers + nreaders,
 					MAX_READERS - nreaders);
-	if (in(readers, nreaders, target)) {
-		snprintf(err, errlen, "PID %d reads this tool's own output: tracing it would feed "
-			 "the output back into itself (send the output elsewhere, e.g. -o FILE or "
-			 "> FILE)", (int)target);
-		return -1;
-	}
 	if (!cfg->descendants)
-		return 1;
+		return register_targets(t, cfg, targets, n, readers, nreaders, NULL, err,
+					errlen) ? -1 : total;
 	if (pidset_init(&seen, pid_max + 1) || pidset_init(&zero, pid_max + 1)) {
 		pidset_free(&seen);
 		snprintf(err, errlen, "out of memory");
@@ -90,10 +111,7 @@ long tree_register(struct tracer *t, const struct config *cfg, pid_t target, lon
 	tracer_set_pid(t, getpid(), 0, false);
 	for (i = 0; i < nreaders; i++)
 		tracer_set_pid(t, readers[i], 0, false);
-	pidset_add(&seen, target);
-	if (tracer_set_pid(t, target, cfg->fd_mask, false)) {
-		snprintf(err, errlen, "cannot register PID %d in bwm_monitored: %s", (int)target,
-			 strerror(errno));
+	if (register_targets(t, cfg, targets, n, readers, nreaders, &seen, err, errlen)) {
 		total = -1;
 		goto out;
 	}
@@ -114,35 +132,65 @@ out:
 	return total;
 }
 
-void tree_watch_init(struct tree_watch *w, pid_t target)
+void tree_watch_init(struct tree_watch *w, const pid_t *targets, size_t n)
 {
+	size_t i;
+
 	memset(w, 0, sizeof(*w));
-	w->target = target;
-	w->pidfd = syscall(SYS_pidfd_open, target, 0);
-	if (w->pidfd < 0)
-		w->pidfd = -1;
+	w->n = n < BWM_MAX_PIDS ? n : BWM_MAX_PIDS;
+	for (i = 0; i < w->n; i++) {
+		w->targets[i] = targets[i];
+		w->pidfds[i] = syscall(SYS_pidfd_open, targets[i], 0);
+		if (w->pidfds[i] < 0)
+			w->pidfds[i] = -1;
+	}
 }
 
 void tree_watch_free(struct tree_watch *w)
 {
-	if (w->pidfd >= 0)
-		close(w->pidfd);
-	w->pidfd = -1;
+	size_t i;
+
+	for (i = 0; i < w->n; i++) {
+		if (w->pidfds[i] >= 0)
+			close(w->pidfds[i]);
+		w->pidfds[i] = -1;
+	}
 }
 
-int tree_watch_fd(const struct tree_watch *w)
+int tree_watch_fds(const struct tree_watch *w, int *fds, int max)
 {
-	return w->pidfd;
+	int n = 0;
+	size_t i;
+
+	for (i = 0; i < w->n && n < max; i++)
+		if (w->pidfds[i] >= 0 && !w->gone[i])
+			fds[n++] = w->pidfds[i];
+	return n;
 }
 
-static bool target_gone(struct tree_watch *w)
+static bool one_gone(struct tree_watch *w, size_t i)
 {
-	struct pollfd p = { .fd = w->pidfd, .events = POLLIN };
+	struct pollfd p = { .fd = w->pidfds[i], .events = POLLIN };
 
-	if (w->pidfd >= 0)
+	if (w->pidfds[i] >= 0)
 		return poll(&p, 1, 0) > 0;
-	return kill(w->target, 0) != 0 && errno == ESRCH;
+	return kill(w->targets[i], 0) != 0 && errno == ESRCH;
 }
+
+/* Have all the targets exited? */
+static bool targets_gone(struct tree_watch *w)
+{
+	bool all = true;
+	size_t i;
+
+	for (i = 0; i < w->n; i++) {
+		if (!w->gone[i])
+			w->gone[i] = one_gone(w, i);
+		all &= w->gone[i];
+	}
+	return all;
+}
+
 
 /* A traced entry of bwm_monitored whose process still runs stops the walk. */
 static int live_entry(pid_t pid, uint32_t mask, void *arg)
@@ -159,12 +207,10 @@ static int live_entry(pid_t pid, uint32_t mask, void *arg)
 
 bool tree_done(struct tree_watch *w, struct tracer *t, const struct config *cfg, uint64_t now)
 {
-	if (!w->target_gone)
-		w->target_gone = target_gone(w);
-	if (!w->target_gone || !cfg->descendants)
-		return w->target_gone;
+	if (!targets_gone(w) || !cfg->descendants)
+		return targets_gone(w);
 	if (now < w->next_scan)
 		return false;
 	w->next_scan = now + WATCH_NS;
-	return tracer_each_pid(t, live_entry, t) == 0;
+	return tracer_each_pid(t, live_entry, t) == 0 && !tracer_has_pending(t);
 }

@@ -20,22 +20,23 @@
  * into itself; a target that reads it is refused.
  * Returns the number of processes traced, or -1 with a message in err.
  */
-long tree_register(struct tracer *t, const struct config *cfg, pid_t target, long pid_max,
-		   char *err, size_t errlen);
+long tree_register(struct tracer *t, const struct config *cfg, const pid_t *targets, size_t n,
+		   long pid_max, char *err, size_t errlen);
 
 /* Tells when everything traced has exited. */
 struct tree_watch {
-	pid_t target;
-	int pidfd;		/* the target's, -1 if pidfd_open() is not available */
-	bool target_gone;
+	pid_t targets[BWM_MAX_PIDS];
+	int pidfds[BWM_MAX_PIDS];	/* -1 where pidfd_open() is not available */
+	bool gone[BWM_MAX_PIDS];
+	size_t n;
 	uint64_t next_scan;	/* CLOCK_MONOTONIC ns */
 };
 
-void tree_watch_init(struct tree_watch *w, pid_t target);
+void tree_watch_init(struct tree_watch *w, const pid_t *targets, size_t n);
 void tree_watch_free(struct tree_watch *w);
 
-/* A fd that becomes readable when the target exits, or -1. */
-int tree_watch_fd(const struct tree_watch *w);
+/* Fds that become readable when a target exits: how many were put in fds (at most max). */
+int tree_watch_fds(const struct tree_watch *w, int *fds, int max);
 
 /* Has every traced process exited? now: CLOCK_MONOTONIC ns. */
 bool tree_done(struct tree_watch *w, struct tracer *t, const struct config *cfg, uint64_t now);

@@ -60,7 +60,8 @@ chmod 0644 "$root/usr/share/man/man8/$tool.8.gz" "$doc/changelog.gz"
 # DEBIAN/control from debian/control, with ${shlibs:Depends} and Installed-Size filled in.
 dpkg-shlibdeps -T"$work/substvars" "$root/usr/sbin/$tool"
 dpkg-gencontrol -p"$pkg" -v"$version" -T"$work/substvars" -f"$work/files" -P"$root"
-(cd "$root" && find usr -type f -print0 | LC_ALL=C sort -z | xargs -0 md5sum) >"$root/DEBIAN/md5sums"
+(cd "$root" && find usr -type f -print0 | LC_ALL=C sort -z | xargs -0 md5sum) \
+	>"$root/DEBIAN/md5sums"
 chmod 0644 "$root/DEBIAN/control" "$root/DEBIAN/md5sums"
 
 # Timestamps in the package are clamped to the changelog entry's: the same tree gives

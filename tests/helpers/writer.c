@@ -45,6 +45,12 @@
  *                          with CODE; wait for it
  *   fork-kill:SIG          fork a child that writes "dying SIG\n" and kills
  *                          itself with signal SIG; wait for it
+ *   holders:N:SIZE         start N threads, one at a time, 1 ms apart; thread T writes
+ *                          "T%04d " and SIZE - 6 'x' to fd 1, no newline, and waits;
+ *                          then "held N" goes to stderr. At "release" each writes
+ *                          "\n" and ends, and they are joined
+ *   thread-part:TEXT       a thread writes TEXT to fd 1 and ends (its process lives
+ *                          on); it is joined
  *   sleep:MS               sleep
  *   exit:CODE              exit now
  */
@@ -165,7 +171,7 @@ static void drain(int rd, size_t n)
 	}
 }
 
-static pthread_t threads[MAX_ITEMS];
+static pthread_t threads[MAX_ITEMS], *holder_ids;
 static int nthreads, thread_lines, gate[2] = { -1, -1 };
 static pid_t wait_for_leader;	/* leader-exit-first: its pid */
 
@@ -210,6 +216,54 @@ static void *thread_writer(void *arg)
 		write_all(1, line, snprintf(line, sizeof(line), "thread %ld line %ld\n", t, i));
 	}
 	return NULL;
+}
+
+/* A thread that holds a partial line until the gate opens (holders:N:SIZE). */
+static void *thread_holder(void *arg)
+{
+	long t = (long)arg;
+	char c, *buf = malloc(thread_lines);
+
+	if (!buf || thread_lines < 6)
+		die("holder");
+	memset(buf, 'x', thread_lines);
+	snprintf(buf, 6, "T%04ld", t);
+	buf[5] = ' ';
+	write_all(1, buf, thread_lines);
+	free(buf);
+	if (read(gate[0], &c, 1) < 0)
+		die("gate");
+	write_all(1, "\n", 1);
+	return NULL;
+}
+
+static void *thread_part(void *arg)
+{
+	write_all(1, arg, strlen(arg));
+	return NULL;
+}
+
+static void start_holders(char *arg)
+{
+	static pthread_t *ids;
+	struct timespec pause = { 0, 1000000 };
+	pthread_attr_t attr;
+	char *colon = strchr(arg, ':');
+	long t;
+
+	nthreads = atoi(arg);
+	thread_lines = colon ? atoi(colon + 1) : 4096;
+	ids = calloc(nthreads, sizeof(*ids));
+	if (!ids || pipe(gate) || pthread_attr_init(&attr) ||
+	    pthread_attr_setstacksize(&attr, 1 << 16))
+		die("holders");
+	for (t = 0; t < nthreads; t++) {
+		if (pthread_create(&ids[t], &attr, thread_holder, (void *)t))
+			die("pthread_create");
+		nanosleep(&pause, NULL);
+	}
+	fprintf(stderr, "held %d\n", nthreads);
+	holder_ids = ids;
 }
 
 static void fork_and_wait(void (*child)(int), int arg)
@@ -285,7 +339,7 @@ static void do_action(char *a)
 
 		close(gate[1]);		/* every thread's read() returns 0 */
 		for (i = 0; i < nthreads; i++)
-			pthread_join(threads[i], NULL);
+			pthread_join(holder_ids ? holder_ids[i] : threads[i], NULL);
 		return;
 	}
 	if (!strcmp(a, "leader-exit") || !strcmp(a, "leader-exit-first")) {
@@ -310,6 +364,18 @@ static void do_action(char *a)
 
 		setrlimit(RLIMIT_CORE, &no_core);
 		fork_and_wait(child_kill, atoi(arg));
+		return;
+	}
+	if (!strcmp(a, "thread-part")) {
+		pthread_t th;
+
+		unescape(arg);
+		if (pthread_create(&th, NULL, thread_part, arg) || pthread_join(th, NULL))
+			die("thread-part");
+		return;
+	}
+	if (!strcmp(a, "holders")) {
+		start_holders(arg);
 		return;
 	}
 	if (!strcmp(a, "threads")) {

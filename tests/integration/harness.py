@@ -53,6 +53,15 @@ def _hermetic_templates():
 _hermetic_templates()
 
 
+def _hermetic_cache():
+    """The tests fill a compile cache of their own (root-owned, 0700), not the machine's."""
+    if not os.environ.get("BWM_CACHE_DIR"):
+        os.environ["BWM_CACHE_DIR"] = str(temp_dir("bwm-cache-"))
+
+
+_hermetic_cache()
+
+
 class TestFailure(AssertionError):
     pass
 

@@ -24,8 +24,9 @@ def test_line_split_over_several_writes():
 
 
 def test_write_without_newline_is_emitted_at_once():
+    # The seed's rule (--line-timeout 0); the default window: test_lines.py.
     w = Writer("wait", "out:no newline here", "wait")
-    m = Monitor("-p", w.pid)
+    m = Monitor("-p", w.pid, "--line-timeout", "0")
     w.go()
     m.wait_stdout(b"no newline here\n")     # while the writer is still running
     w.go()
@@ -34,7 +35,7 @@ def test_write_without_newline_is_emitted_at_once():
 
 
 def test_newline_after_emitted_partial_only_ends_it():
-    r = capture(["out:Working...", "out:\\n", "out:abc", "out:def\\n"])
+    r = capture(["out:Working...", "out:\\n", "out:abc", "out:def\\n"], "--line-timeout", "0")
     expect_eq(r.stdout, b"Working...\nabc\ndef\n")
 
 
@@ -250,7 +251,7 @@ def test_writer_switching_cpus_keeps_its_order():
 
 def _partial_then(sig):
     w = Writer("wait", "out:done\\npart", "wait")
-    m = Monitor("-p", w.pid)
+    m = Monitor("-p", w.pid, "--line-timeout", "600000")     # held until the end
     w.go()
     m.wait_stdout(b"done\n")
     r = m.stop(sig)
@@ -308,7 +309,8 @@ def _error(*args, **kw):
 
 
 def test_error_pid_missing():
-    check("--pid is required" in _error(), "message")
+    check("nothing to trace: give --pid PID, --cgroup PATH, --unit NAME or -- COMMAND"
+          in _error(), "message")
 
 
 def test_error_pid_not_a_number():

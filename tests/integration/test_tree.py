@@ -19,8 +19,9 @@ def lines_of(r):
 
 def test_tree_of_children_and_grandchildren_is_captured_once_each():
     w = Writer("3", "2", "20", prog=TREE)
+    # The tree's pieces are cut for the seed's rules (see tests/helpers/tree.c).
     m = Monitor("-p", w.pid, "--include-descendants", "--stdout", "--stderr",
-                "--with-origin-pid")
+                "--with-origin-pid", "--line-timeout", "0")
     w.go()
     expect_eq(w.wait(), 0, "tree status")
     r = m.finish()                      # exits by itself once the tree is gone
@@ -132,7 +133,8 @@ def test_fork_storm_of_1000_short_lived_children():
 def test_children_forked_during_startup_are_caught():
     pidfile = str(temp_dir() / "pids")
     w = Writer(pidfile, prog=FORKER)
-    m = Monitor("-p", w.pid, "-f")
+    # An empty compile cache: start-up compiles, a window long enough for many forks.
+    m = Monitor("-p", w.pid, "-f", env=dict(os.environ, BWM_CACHE_DIR=str(temp_dir())))
     w.go()
     expect_eq(w.wait(), 0, "forker status")
     r = m.finish()

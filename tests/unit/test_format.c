@@ -64,13 +64,32 @@ static void json_lines(void **state)
 	assert_string_equal(render(&o, &m, "say \"hi\"\t\\ \x1b[1mbold\x01", 0),
 			    "{\"time\":\"2026-03-02T14:32:01.042000+00:00\",\"pid\":1847,"
 			    "\"tid\":1850,\"comm\":\"nginx\",\"stream\":\"stdout\","
-			    "\"line\":\"say \\\"hi\\\"\\t\\\\ bold\",\"truncated\":false}\n");
+			    "\"line\":\"say \\\"hi\\\"\\t\\\\ bold\",\"writes\":1,\"continued\":false,"
+			    "\"truncated\":false}\n");
 	m.fd = 2;
+	m.writes = 3;
 	assert_string_equal(render(&o, &m, "caf\xc3\xa9 \xff", 10),
 			    "{\"time\":\"2026-03-02T14:32:01.042000+00:00\",\"pid\":1847,"
 			    "\"tid\":1850,\"comm\":\"nginx\",\"stream\":\"stderr\","
-			    "\"line\":\"caf\xc3\xa9 \\\\xff\",\"truncated\":true,"
+			    "\"line\":\"caf\xc3\xa9 \\\\xff\",\"writes\":3,\"continued\":false,"
+			    "\"truncated\":true,"
 			    "\"missing_bytes\":10}\n");
+}
+
+static void continued_line_is_marked(void **state)
+{
+	struct line_meta m = meta;
+
+	(void)state;
+	m.continued = true;
+	m.writes = 2;
+	assert_string_equal(render(&(struct format_opts){ .bare_fd = 1 }, &m, "part", 0),
+			    "part [... continued]\n");
+	assert_string_equal(render(&(struct format_opts){ .json = true }, &m, "part", 0),
+			    "{\"time\":\"2026-03-02T14:32:01.042000+00:00\",\"pid\":1847,"
+			    "\"tid\":1850,\"comm\":\"nginx\",\"stream\":\"stdout\","
+			    "\"line\":\"part\",\"writes\":2,\"continued\":true,"
+			    "\"truncated\":false}\n");
 }
 
 static void json_events(void **state)
@@ -225,6 +244,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(bare_line),
 		cmocka_unit_test(json_lines),
+		cmocka_unit_test(continued_line_is_marked),
 		cmocka_unit_test(json_events),
 		cmocka_unit_test(all_prefixes_match_the_seed_example),
 		cmocka_unit_test(each_prefix_alone),

@@ -107,7 +107,54 @@ static void pid_is_required(void **state)
 
 	(void)state;
 	assert_int_equal(parse(&c, "-1", NULL), OPTIONS_ERROR);
-	assert_non_null(strstr(err_buf, "--pid is required"));
+	assert_non_null(strstr(err_buf, "nothing to trace: give --pid PID"));
+}
+
+static void several_pids(void **state)
+{
+	struct config c;
+
+	(void)state;
+	assert_int_equal(parse(&c, "--pid", "12,34", "-p", "56,12", NULL), OPTIONS_RUN);
+	assert_int_equal(c.kind, TARGET_PIDS);
+	assert_int_equal(c.npids, 3);
+	assert_int_equal(c.pids[0], 12);
+	assert_int_equal(c.pids[1], 34);
+	assert_int_equal(c.pids[2], 56);
+	assert_int_equal(c.pid, 12);
+	assert_int_equal(parse(&c, "-p", "12,", NULL), OPTIONS_ERROR);
+	assert_non_null(strstr(err_buf, "invalid PID: 12,"));
+	assert_int_equal(parse(&c, "-p", "12,x", NULL), OPTIONS_ERROR);
+	assert_non_null(strstr(err_buf, "invalid PID: x"));
+	assert_int_equal(parse(&c, "-p", ",1", NULL), OPTIONS_ERROR);
+}
+
+static void one_kind_of_target(void **state)
+{
+	struct config c;
+
+	(void)state;
+	assert_int_equal(parse(&c, "-P", "--", "sh", "-c", "echo hi", NULL), OPTIONS_RUN);
+	assert_int_equal(c.kind, TARGET_COMMAND);
+	assert_true(c.descendants);
+	assert_string_equal(c.command[0], "sh");
+	assert_string_equal(c.command[1], "-c");
+	assert_string_equal(c.command[2], "echo hi");
+	assert_null(c.command[3]);
+	assert_int_equal(parse(&c, "-c", "/sys/fs/cgroup/x", NULL), OPTIONS_RUN);
+	assert_int_equal(c.kind, TARGET_CGROUP);
+	assert_int_equal(parse(&c, "--unit", "cron", NULL), OPTIONS_RUN);
+	assert_int_equal(c.kind, TARGET_CGROUP);
+	assert_int_equal(parse(&c, "-p", "1", "--", "true", NULL), OPTIONS_ERROR);
+	assert_non_null(strstr(err_buf, "give one kind of target"));
+	assert_int_equal(parse(&c, "-p", "1", "--cgroup", "/x", NULL), OPTIONS_ERROR);
+	assert_int_equal(parse(&c, "--unit", "a", "--cgroup", "/x", NULL), OPTIONS_ERROR);
+	assert_int_equal(parse(&c, "-u", "nobody", "-p", "1", NULL), OPTIONS_ERROR);
+	assert_non_null(strstr(err_buf, "--user is for a command"));
+	assert_int_equal(parse(&c, "sh", NULL), OPTIONS_ERROR);
+	assert_non_null(strstr(err_buf, "unexpected argument: sh"));
+	assert_int_equal(parse(&c, "--", NULL), OPTIONS_ERROR);
+	assert_non_null(strstr(err_buf, "nothing to trace"));
 }
 
 static void buffer_pages_must_be_a_power_of_two(void **state)
@@ -200,6 +247,8 @@ int main(void)
 		cmocka_unit_test(short_forms),
 		cmocka_unit_test(bad_pids),
 		cmocka_unit_test(pid_is_required),
+		cmocka_unit_test(several_pids),
+		cmocka_unit_test(one_kind_of_target),
 		cmocka_unit_test(buffer_pages_must_be_a_power_of_two),
 		cmocka_unit_test(unknown_and_extra_arguments),
 		cmocka_unit_test(max_bytes_and_raw),

@@ -80,6 +80,48 @@ static void constants_are_baked_as_numbers(void **state)
 	program_free(&prog);
 }
 
+static void target_constants(void **state)
+{
+	struct config cfg = { .pid = 12, .fd_mask = BWM_FD_STDOUT, .max_bytes = 100 };
+	static const pid_t pids[] = { 12, 34 }, readers[] = { 56 };
+	struct program_params p = {
+		.cfg = &cfg, .target = 12, .targets = pids, .ntargets = 2, .self = 99,
+		.pid_max = 32768, .ncpus = 4, .exit_code_off = -1, .tp_exists = all_but_sendmmsg,
+	};
+	struct program prog;
+	struct templates t;
+	char err[256];
+
+	(void)state;
+	fill(&t, "/p", write_text);
+	assert_int_equal(program_build(&p, &t, &prog, err, sizeof(err)), 0);
+	assert_non_null(strstr(prog.text, "\n#define BWM_TARGET_PID 12\n"));
+	assert_non_null(strstr(prog.text,
+			       "\n#define BWM_IS_TARGET(t) ((t) == BWM_TARGET_PID || (t) == 34)\n"));
+	assert_non_null(strstr(prog.text, "\n#define BWM_IS_EXCLUDED(t) (0)\n"));
+	assert_non_null(strstr(prog.text, "\n#define BWM_CGROUP_ID 0ull\n"));
+	assert_non_null(strstr(prog.text, "\n#define BWM_PIDNS_INO 0ull\n"));
+	program_free(&prog);
+	p.targets = NULL;
+	p.ntargets = 0;
+	p.target = 0;
+	p.cgroup_id = 4242;
+	p.cgroup_level = 3;
+	p.excluded = readers;
+	p.nexcluded = 1;
+	p.pidns_dev = 4;
+	p.pidns_ino = 4026532000ull;
+	assert_int_equal(program_build(&p, &t, &prog, err, sizeof(err)), 0);
+	assert_non_null(strstr(prog.text, "BPF program for cgroup 4242 (stdout)"));
+	assert_non_null(strstr(prog.text, "\n#define BWM_IS_EXCLUDED(t) (0 || (t) == 56)\n"));
+	assert_non_null(strstr(prog.text, "\n#define BWM_CGROUP_ID 4242ull\n"));
+	assert_non_null(strstr(prog.text, "\n#define BWM_CGROUP_LEVEL 3\n"));
+	assert_non_null(strstr(prog.text, "\n#define BWM_PIDNS_DEV 4ull\n"));
+	assert_non_null(strstr(prog.text, "\n#define BWM_PIDNS_INO 4026532000ull\n"));
+	program_free(&prog);
+	probes_free(&t);
+}
+
 static void templates_follow_line_markers_in_order(void **state)
 {
 	struct config cfg = { .pid = 1, .fd_mask = BWM_FD_STDOUT };
@@ -146,6 +188,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(constants_are_baked_as_numbers),
+		cmocka_unit_test(target_constants),
 		cmocka_unit_test(templates_follow_line_markers_in_order),
 		cmocka_unit_test(only_present_tracepoints_are_defined),
 		cmocka_unit_test(paths_are_escaped),

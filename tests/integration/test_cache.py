@@ -1,0 +1,171 @@
+"""The compile cache: a cold run stores, a warm run loads patched instructions, no compiler."""
+import os
+import re
+import subprocess
+
+from harness import Monitor, Writer, check, expect_eq, probes_copy, temp_dir
+
+
+def cache_env(d=None):
+    """A fresh cache directory of the tool's own (root-owned, mode 0700)."""
+    d = d or temp_dir("bwm-cache-test-")
+    os.chmod(d, 0o700)
+    return d, dict(os.environ, BWM_CACHE_DIR=str(d))
+
+
+def traced(actions, *args, env):
+    """Trace a writer (its actions), return the monitor's Result."""
+    w = Writer("wait", *actions)
+    m = Monitor("-p", w.pid, "-v", *args, env=env)
+    w.go()
+    expect_eq(w.wait(), 0, "writer status")
+    return m.stop()
+
+
+def verdict(stderr):
+    """The -v line that says how the programs were obtained."""
+    lines = [l for l in stderr.splitlines() if ": cache: " in l and "stored" not in l]
+    check(lines, "no cache line in:\n" + stderr)
+    return lines[0].split(": cache: ", 1)[1]
+
+
+def entries(d):
+    return sorted(f for f in os.listdir(d) if f.endswith(".img"))
+
+
+ACTIONS = ["out:first line\\n", "err:on stderr\\n", "out:last line\\n"]
+
+
+def test_cold_run_stores_and_warm_run_hits_with_the_same_output():
+    d, env = cache_env()
+    cold = traced(ACTIONS, "-1", "-2", env=env)
+    check(verdict(cold.stderr).startswith("miss: no entry %s/" % d), cold.stderr)
+    check("cache: stored %s/" % d in cold.stderr, cold.stderr)
+    expect_eq(len(entries(d)), 1, "entries after the cold run")
+    st = os.stat(os.path.join(d, entries(d)[0]))
+    expect_eq((st.st_uid, oct(st.st_mode & 0o7777)), (0, "0o600"), "entry owner and mode")
+    warm = traced(ACTIONS, "-1", "-2", env=env)
+    expect_eq(verdict(warm.stderr), "hit %s/%s" % (d, entries(d)[0]), "warm verdict")
+    want = b"stdout: first line\nstderr: on stderr\nstdout: last line\n"
+    expect_eq(cold.stdout, want, "cold output")
+    expect_eq(warm.stdout, want, "warm output")
+    expect_eq(len(entries(d)), 1, "entries after the warm run")
+
+
+def test_warm_runs_against_two_pids_capture_only_their_own_target():
+    d, env = cache_env()
+    traced(["out:warming\\n"], env=env)
+    a = Writer("wait", "out:from A\\n")
+    b = Writer("wait", "out:from B\\n")
+    ma = Monitor("-p", a.pid, "-v", env=env)
+    mb = Monitor("-p", b.pid, "-v", env=env)
+    a.go()
+    b.go()
+    expect_eq((a.wait(), b.wait()), (0, 0), "writers' status")
+    ra, rb = ma.stop(), mb.stop()
+    check(verdict(ra.stderr).startswith("hit "), ra.stderr)
+    check(verdict(rb.stderr).startswith("hit "), rb.stderr)
+    expect_eq(ra.stdout, b"from A\n", "A's monitor")
+    expect_eq(rb.stdout, b"from B\n", "B's monitor")
+
+
+def test_descendants_and_exits_shape_is_cached_and_follows_children():
+    d, env = cache_env()
+    actions = ["out:parent\\n", "fork-exit:3"]
+    cold = traced(actions, "-f", "-P", env=env)
+    warm = traced(actions, "-f", "-P", env=env)
+    check(verdict(warm.stderr).startswith("hit "), warm.stderr)
+    for r in (cold, warm):
+        lines = sorted(re.sub(rb"^\d+", b"PID", l) for l in r.stdout.splitlines())
+        expect_eq(lines, [b"PID stdout: exiting 3", b"PID stdout: parent"], "-f output")
+    cold_x = traced(actions, "-f", "-x", env=env)
+    check(verdict(cold_x.stderr).startswith("miss: no entry"), "-x is another shape")
+    expect_eq(len(entries(d)), 2, "one entry per shape")
+    warm_x = traced(actions, "-f", "-x", env=env)
+    check(verdict(warm_x.stderr).startswith("hit "), warm_x.stderr)
+    strip = lambda out: re.sub(rb"\d+", b"N", out)
+    expect_eq(strip(warm_x.stdout), strip(cold_x.stdout), "-f -x output, warm and cold")
+    check(b"exiting 3" in warm_x.stdout and len(warm_x.stdout.splitlines()) >= 4,
+          warm_x.stdout)
+
+
+def test_a_template_edit_misses():
+    d, env = cache_env()
+    probes = probes_copy("bwm-cache-probes-")
+    env["BPF_WRITE_MONITOR_PROBES"] = str(probes)
+    traced(["out:one\\n"], env=env)
+    with open(probes / "write.bpf.c", "a") as f:
+        f.write("/* an operator's edit */\n")
+    r = traced(["out:two\\n"], env=env)
+    check(verdict(r.stderr).startswith("miss: no entry"), r.stderr)
+    expect_eq(r.stdout, b"two\n", "output after the edit")
+    expect_eq(len(entries(d)), 2, "entries")
+
+
+def test_no_cache_bypasses_it():
+    d, env = cache_env()
+    r = traced(["out:plain\\n"], "--no-cache", env=env)
+    expect_eq(verdict(r.stderr), "not used (--no-cache)", "verdict")
+    expect_eq(r.stdout, b"plain\n", "output")
+    expect_eq(entries(d), [], "entries")
+
+
+def test_tampered_entries_are_refused_and_rebuilt():
+    d, env = cache_env()
+    traced(["out:x\\n"], env=env)
+    path = os.path.join(d, entries(d)[0])
+    good = open(path, "rb").read()
+    # A flipped byte in the instructions, the checksum left as it was.
+    bad = bytearray(good)
+    bad[len(bad) // 2] ^= 0x40
+    open(path, "wb").write(bytes(bad))
+    r = traced(["out:after tamper\\n"], env=env)
+    check(re.match(r"miss: refusing entry \S+ \(checksum mismatch\): rebuilding it",
+                   verdict(r.stderr)), r.stderr)
+    expect_eq(r.stdout, b"after tamper\n", "output")
+    expect_eq(open(path, "rb").read(), good, "the rebuilt entry")
+    # Group-readable, then owned by someone else: refused, rebuilt (0600, root).
+    for change in (lambda: os.chmod(path, 0o640), lambda: os.chown(path, 65534, 0)):
+        change()
+        r = traced(["out:y\\n"], env=env)
+        check("owned by root with mode 0600" in verdict(r.stderr), r.stderr)
+        st = os.stat(path)
+        expect_eq((st.st_uid, oct(st.st_mode & 0o7777)), (0, "0o600"), "rebuilt entry")
+    r = traced(["out:z\\n"], env=env)
+    check(verdict(r.stderr).startswith("hit "), r.stderr)
+
+
+def test_a_cache_directory_others_can_enter_is_not_used():
+    d, env = cache_env()
+    os.chmod(d, 0o755)
+    r = traced(["out:still works\\n"], env=env)
+    check(verdict(r.stderr).startswith("not used: refusing cache directory %s" % d), r.stderr)
+    expect_eq(r.stdout, b"still works\n", "output")
+    expect_eq(entries(d), [], "entries")
+
+
+def test_ebpf_prints_the_real_values_not_placeholders():
+    d, env = cache_env()
+    r = subprocess.run(["./bpf_write_monitor", "-p", "4242", "--ebpf"], env=env,
+                       capture_output=True, cwd=os.path.dirname(os.path.dirname(
+                           os.path.dirname(os.path.abspath(__file__)))))
+    check(b"#define BWM_TARGET_PID 4242\n" in r.stdout, r.stdout[:400])
+    check(b"#define BWM_SELF_PID %d\n" % 0x5d2e4f03 not in r.stdout, "placeholder")
+
+
+def test_concurrent_cold_runs_leave_one_good_entry():
+    d, env = cache_env()
+    a = Writer("wait", "out:from A\\n")
+    b = Writer("wait", "out:from B\\n")
+    ma = Monitor("-p", a.pid, "-v", env=env, ready=False)
+    mb = Monitor("-p", b.pid, "-v", env=env, ready=False)
+    ma.wait_stderr("Tracing ")
+    mb.wait_stderr("Tracing ")
+    a.go()
+    b.go()
+    expect_eq((a.wait(), b.wait()), (0, 0), "writers' status")
+    expect_eq((ma.stop().stdout, mb.stop().stdout), (b"from A\n", b"from B\n"), "outputs")
+    expect_eq(len(entries(d)), 1, "entries")
+    check(not [f for f in os.listdir(d) if f.endswith(".tmp")], "temporary files left")
+    r = traced(["out:again\\n"], env=env)
+    check(verdict(r.stderr).startswith("hit "), r.stderr)
