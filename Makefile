@@ -4,6 +4,8 @@
 #   sudo make check      install what is missing, build, run unit and integration tests
 #   sudo make check-fallback   the integration tests again, on the entry+exit capture path
 #   sudo make demo       install what is missing, build, show a capture
+#   sudo make check-kernels   the integration suite in QEMU guests running Debian 11,
+#                        12 and 13's stock kernels (KERNELS="5.10 6.1 6.12", TESTS=words|smoke)
 #   sudo make deb        install what is missing, build bpf-write-monitor_VERSION_amd64.deb
 #                        (for /usr, hardened) and check it with lintian
 #   make V=1             show the commands
@@ -54,7 +56,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
 .PHONY: all deps check check-fallback unit integration demo bench clean helpers install uninstall \
-	deb FORCE
+	deb FORCE check-kernels
 
 all: $(TOOL)
 
@@ -111,6 +113,12 @@ integration: $(TOOL) helpers
 # deps first, on its own, so that a fresh machine has cmocka and libbcc before anything compiles.
 check: deps
 	$(Q)$(MAKE) --no-print-directory unit integration
+
+# The suite in QEMU guests booting Debian's stock kernels, one after another (tests/vm/).
+# KERNELS="5.10 6.1 6.12" chooses them, TESTS="word ..." (or smoke) the tests.
+check-kernels: deps
+	$(Q)$(MAKE) --no-print-directory $(TOOL) helpers
+	$(Q)KERNELS='$(KERNELS)' TESTS='$(TESTS)' tests/vm/check-kernels.sh
 
 # The whole integration suite again with the entry+exit capture path forced (what
 # kernels without bpf_task_pt_regs or BTF run), on this kernel.

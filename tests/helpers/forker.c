@@ -5,10 +5,10 @@
  *   forker PIDFILE
  *
  * Forks a child every millisecond until one byte arrives on stdin (the
- * test's "go"), at most 3000 children. Each child waits until the parent
- * closes a shared pipe, then writes "child <pid>\n" to stdout and exits.
- * After go, the parent writes every child's pid to PIDFILE (one per line),
- * lets them all go, waits for them and exits.
+ * test's "go"), at most 3000 children (then it waits for go). Each child
+ * waits until the parent closes a shared pipe, then writes "child <pid>\n"
+ * to stdout and exits. After go, the parent writes every child's pid to
+ * PIDFILE (one per line), lets them all go, waits for them and exits.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -53,6 +53,10 @@ int main(int argc, char **argv)
 		kids[n++] = pid;
 		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
 	}
+	/* At the limit, still wait for go: on a slow machine (an emulated guest) the
+	 * monitor may not be tracing yet, and the children must write after it is. */
+	while (poll(&go, 1, -1) < 0 && errno == EINTR)
+		;
 	f = fopen(argv[1], "w");
 	if (!f)
 		return 99;
