@@ -36,7 +36,8 @@ LDLIBS_TOOL := -lbcc_bpf -lbpf -ldl -pthread
 TOOL      := bpf_write_monitor
 PROBES    := $(wildcard probes/*)
 CORE_SRCS := src/options.c src/sanitize.c src/lines.c src/format.c src/reader.c \
-             src/procs.c src/probes.c src/program.c src/sink.c src/host.c
+             src/procs.c src/probes.c src/program.c src/sink.c src/host.c \
+             src/output.c
 TOOL_SRCS := $(CORE_SRCS) src/kbtf.c src/tracer.c src/tree.c src/main.c
 BUILD     := build
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include "host.h"
 #include "lines.h"
 #include "options.h"
+#include "output.h"
 #include "procs.h"
 #include "program.h"
 #include "probes.h"
@@ -236,75 +238,129 @@ static void drain(struct app *app, bool final)
 	sink_flush(&app->sink);
 }
 
-/*
- * Where the output goes: stdout, or --output FILE opened for appending,
- * created mode 0600, never through a symlink. -1 with a message printed.
- */
+/* Where the output goes: stdout, or --output FILE (see output.h). -1 with a message printed. */
 static int open_output(const struct config *cfg)
 {
-	char msg[PATH_MAX + 128];
+	char msg[2 * PATH_MAX + 256];
 	int fd;
 
 	if (!cfg->output)
 		return STDOUT_FILENO;
-	fd = open(cfg->output, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		snprintf(msg, sizeof(msg), "cannot open %s for appending: %s%s", cfg->output,
-			 strerror(errno), errno == ELOOP ? " (it is a symlink: give the real path)" :
-			 "");
+	fd = output_open(cfg->output, msg, sizeof(msg));
+	if (fd < 0)
 		fail(msg);
-	}
 	return fd;
 }
 
-/* Resolve --pid to a live thread group; 0 or -1 with a message printed. */
-static int check_target(const struct config *cfg, pid_t *tgid)
+/*
+ * A pidfd for --pid's thread group, opened before anything is read from /proc
+ * so that the checks and the tracing are about one process, never a recycled
+ * PID. A thread is no group leader: the pidfd is its group's. -1 with errno.
+ */
+static int open_target_pidfd(pid_t pid)
 {
-	struct proc_stat st;
-	char msg[256];
-	int rc = proc_read_stat(cfg->pid, &st);
+	int fd = syscall(SYS_pidfd_open, pid, 0);
+	pid_t tgid;
 
-	if (rc == -ENOENT || rc == -ESRCH) {
-		snprintf(msg, sizeof(msg), "no such process: %d (is it still running? "
-			 "find it with pgrep)", (int)cfg->pid);
-		fail(msg);
+	if (fd >= 0 || errno != EINVAL)
+		return fd;
+	tgid = proc_tgid(pid);
+	if (tgid <= 0) {
+		errno = ESRCH;
 		return -1;
 	}
-	if (rc) {
-		snprintf(msg, sizeof(msg), "cannot read /proc/%d/stat: %s", (int)cfg->pid,
-			 strerror(-rc));
-		fail(msg);
-		return -1;
-	}
-	if (st.state == 'Z' || st.state == 'X') {
+	return syscall(SYS_pidfd_open, tgid, 0);
+}
+
+/* Does the process of pidfd still run (or is a zombie not reaped: checked apart)? */
+static bool pidfd_alive(int pidfd)
+{
+	return pidfd < 0 || syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
+}
+
+static void fail_no_such_process(pid_t pid)
+{
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "no such process: %d (is it still running? find it with "
+		 "pgrep)", (int)pid);
+	fail(msg);
+}
+
+/* Refuse what cannot or must not be traced; 0 or -1 with a message printed. */
+static int check_stat(const struct config *cfg, const struct proc_stat *st)
+{
+	char msg[256];
+
+	if (st->state == 'Z' || st->state == 'X') {
 		snprintf(msg, sizeof(msg), "process %d is a zombie: it has exited and will write "
 			 "nothing more", (int)cfg->pid);
 		fail(msg);
 		return -1;
 	}
-	if (st.flags & PROC_PF_KTHREAD) {
-		if (cfg->exclude_kernel) {
-			snprintf(msg, sizeof(msg), "PID %d is a kernel thread, which --exclude-kernel "
-				 "excludes: nothing is left to trace (drop -K)", (int)cfg->pid);
-			fail(msg);
-			return -1;
-		}
-		if (!cfg->quiet)
-			fprintf(stderr, "%s: PID %d is a kernel thread: kernel threads make no "
-				"system calls, so they write nothing to capture\n", BWM_NAME,
-				(int)cfg->pid);
+	if (!(st->flags & PROC_PF_KTHREAD))
+		return 0;
+	if (cfg->exclude_kernel) {
+		snprintf(msg, sizeof(msg), "PID %d is a kernel thread, which --exclude-kernel "
+			 "excludes: nothing is left to trace (drop -K)", (int)cfg->pid);
+		fail(msg);
+		return -1;
 	}
+	if (!cfg->quiet)
+		fprintf(stderr, "%s: PID %d is a kernel thread: kernel threads make no system "
+			"calls, so they write nothing to capture\n", BWM_NAME, (int)cfg->pid);
+	return 0;
+}
+
+/*
+ * Resolve --pid to a live thread group: its pidfd is opened first, /proc is
+ * read next, and the pidfd must still refer to a live process after. 0 (and
+ * *tgid, *pidfd: -1 where pidfd_open() is missing) or -1 with a message printed.
+ */
+static int check_target(const struct config *cfg, pid_t *tgid, int *pidfd)
+{
+	struct proc_stat st;
+	char msg[256];
+	int rc, fd = open_target_pidfd(cfg->pid);
+
+	if (fd < 0 && errno == ESRCH) {
+		fail_no_such_process(cfg->pid);
+		return -1;
+	}
+	rc = proc_read_stat(cfg->pid, &st);
+	if (rc == -ENOENT || rc == -ESRCH) {
+		fail_no_such_process(cfg->pid);
+		goto err;
+	}
+	if (rc) {
+		snprintf(msg, sizeof(msg), "cannot read /proc/%d/stat: %s", (int)cfg->pid,
+			 strerror(-rc));
+		fail(msg);
+		goto err;
+	}
+	if (check_stat(cfg, &st))
+		goto err;
 	*tgid = proc_tgid(cfg->pid);
 	if (*tgid <= 0)
 		*tgid = cfg->pid;
+	/* Checked through /proc after the pidfd was opened: the same process if it lives. */
+	if (!pidfd_alive(fd) || (fd >= 0 && proc_tgid(*tgid) != *tgid)) {
+		fail_no_such_process(cfg->pid);
+		goto err;
+	}
 	if (*tgid == getpid()) {
 		fail("refusing to trace bpf_write_monitor itself: pick another PID");
-		return -1;
+		goto err;
 	}
 	if (*tgid != cfg->pid && !cfg->quiet)
 		fprintf(stderr, "%s: %d is a thread of process %d: tracing the process\n",
 			BWM_NAME, (int)cfg->pid, (int)*tgid);
+	*pidfd = fd;
 	return 0;
+err:
+	if (fd >= 0)
+		close(fd);
+	return -1;
 }
 
 static void install_signals(void)
@@ -318,13 +374,16 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* Poll every buffer (again: EEXIST for those already polled is fine) and the target. */
+/*
+ * Poll every buffer (again: EEXIST for those already polled is fine) and the
+ * target until it has exited: its pidfd stays readable, so it leaves the set.
+ */
 static void watch_fds(struct app *app, int ep)
 {
 	int fds[MAX_BUFFERS], n, i;
 
 	n = tracer_buffer_fds(app->tracer, fds, MAX_BUFFERS);
-	if (tree_watch_fd(&app->watch) >= 0 && n < MAX_BUFFERS)
+	if (tree_watch_fd(&app->watch) >= 0 && !app->watch.target_gone && n < MAX_BUFFERS)
 		fds[n++] = tree_watch_fd(&app->watch);
 	for (i = 0; i < n; i++) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fds[i] };
@@ -362,6 +421,8 @@ static int run(struct app *app)
 			app->done = true;
 			break;
 		}
+		if (app->watch.target_gone && tree_watch_fd(&app->watch) >= 0)
+			epoll_ctl(ep, EPOLL_CTL_DEL, tree_watch_fd(&app->watch), NULL);
 		if (now >= next_cpu_check) {
 			int added = tracer_add_cpus(app->tracer, app->cfg->verbose, err, sizeof(err));
 
@@ -387,7 +448,7 @@ int main(int argc, char **argv)
 	char err[1024];
 	pid_t target = 0;
 	long traced = 0;
-	int rc = 1, out_fd = -1;
+	int rc = 1, out_fd = -1, pidfd = -1;
 
 	switch (options_parse(argc, argv, &cfg, stdout, stderr)) {
 	case OPTIONS_EXIT_OK:
@@ -410,7 +471,7 @@ int main(int argc, char **argv)
 			fail(err);
 			return 1;
 		}
-		if (check_target(&cfg, &target))
+		if (check_target(&cfg, &target, &pidfd))
 			return 1;
 		params.target = target;
 		if (host_check_tracefs(err, sizeof(err)) || host_check_headers(err, sizeof(err))) {
@@ -490,7 +551,8 @@ int main(int argc, char **argv)
 		fail(err);
 		goto out;
 	}
-	tree_watch_init(&app.watch, target);
+	tree_watch_init(&app.watch, target, pidfd);
+	pidfd = -1;
 	traced = tree_register(app.tracer, &cfg, target, params.pid_max, err, sizeof(err));
 	if (traced < 0) {
 		fail(err);
@@ -548,6 +610,8 @@ out:
 	}
 	compiler_cancel(compiler);
 	tree_watch_free(&app.watch);
+	if (pidfd >= 0)
+		close(pidfd);
 	if (app.sink.error && app.sink.error != EPIPE) {
 		snprintf(err, sizeof(err), "cannot write output: %s", strerror(app.sink.error));
 		fail(err);

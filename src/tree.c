@@ -114,11 +114,11 @@ out:
 	return total;
 }
 
-void tree_watch_init(struct tree_watch *w, pid_t target)
+void tree_watch_init(struct tree_watch *w, pid_t target, int pidfd)
 {
 	memset(w, 0, sizeof(*w));
 	w->target = target;
-	w->pidfd = syscall(SYS_pidfd_open, target, 0);
+	w->pidfd = pidfd >= 0 ? pidfd : syscall(SYS_pidfd_open, target, 0);
 	if (w->pidfd < 0)
 		w->pidfd = -1;
 }

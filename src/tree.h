@@ -31,7 +31,8 @@ struct tree_watch {
 	uint64_t next_scan;	/* CLOCK_MONOTONIC ns */
 };
 
-void tree_watch_init(struct tree_watch *w, pid_t target);
+/* pidfd: the target's, owned from now on (-1: opened here if it can be). */
+void tree_watch_init(struct tree_watch *w, pid_t target, int pidfd);
 void tree_watch_free(struct tree_watch *w);
 
 /* A fd that becomes readable when the target exits, or -1. */
