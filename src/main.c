@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,12 +37,29 @@
 #define SINK_HIGH	(1 << 20)	/* flush output past this many buffered bytes */
 #define MAX_BUFFERS	1024
 #define CPU_CHECK_NS	1000000000ull	/* how often CPUs brought online are looked for */
+#define STOP_GRACE_NS	1000000000ull	/* after a stop request, output gets this much more */
+#define STOP_TICK_US	100000		/* a blocked write is interrupted this often then */
 
 static volatile sig_atomic_t exiting;
 
+/*
+ * A stop request; from now on SIGALRM interrupts, every STOP_TICK_US, a write
+ * the output blocks (no SA_RESTART), so that the sink can give up in time.
+ */
 static void on_signal(int sig)
 {
+	struct itimerval tick = {
+		.it_interval = { .tv_usec = STOP_TICK_US }, .it_value = { .tv_usec = STOP_TICK_US },
+	};
+
+	if (!exiting)
+		setitimer(ITIMER_REAL, &tick, NULL);
 	exiting = sig;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
 }
 
 struct app {
@@ -371,6 +389,8 @@ static void install_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_alarm;
+	sigaction(SIGALRM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -390,6 +410,22 @@ static void watch_fds(struct app *app, int ep)
 
 		epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev);
 	}
+}
+
+/* The last line on stderr: what was captured, lost, and not printed. */
+static void print_summary(const struct app *app)
+{
+	char unprinted[160] = "";
+
+	if (app->sink.gave_up)
+		snprintf(unprinted, sizeof(unprinted), ", %llu lines (%llu bytes) not printed "
+			 "(the output stopped taking them)",
+			 (unsigned long long)app->sink.unwritten_lines,
+			 (unsigned long long)app->sink.unwritten_bytes);
+	fprintf(stderr, "%s: %llu lines, %llu bytes captured, %llu events lost%s, %.1f s\n",
+		BWM_NAME, (unsigned long long)app->lines_out, (unsigned long long)app->bytes_in,
+		(unsigned long long)lost_total(app), unprinted,
+		(clock_ns(CLOCK_MONOTONIC) - app->started) / 1e9);
 }
 
 /* Wait for records or the drain timer, until told to stop or all is done. */
@@ -514,6 +550,7 @@ int main(int argc, char **argv)
 	if (out_fd < 0)
 		goto out;
 	sink_init(&app.sink, out_fd);
+	sink_set_stop(&app.sink, &exiting, STOP_GRACE_NS);
 	format_init(&app.fmt, &(struct format_opts){
 		.timestamp = cfg.timestamp, .pid = cfg.origin_pid, .comm = cfg.origin_comm,
 		/* Bare lines only for one stream with no prefix. */
@@ -602,11 +639,7 @@ out:
 		else if (app.done && !cfg.quiet)
 			fprintf(stderr, "%s: PID %d has exited\n", BWM_NAME, (int)target);
 		if (app.started && !cfg.quiet)
-			fprintf(stderr, "%s: %llu lines, %llu bytes captured, %llu events lost, "
-				"%.1f s\n", BWM_NAME, (unsigned long long)app.lines_out,
-				(unsigned long long)app.bytes_in,
-				(unsigned long long)lost_total(&app),
-				(clock_ns(CLOCK_MONOTONIC) - app.started) / 1e9);
+			print_summary(&app);
 	}
 	compiler_cancel(compiler);
 	tree_watch_free(&app.watch);
