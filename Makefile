@@ -47,7 +47,8 @@ TOOL_OBJS := $(TOOL_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/embedded.o
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
-.PHONY: all deps check unit integration demo bench clean helpers install uninstall FORCE
+.PHONY: all deps check unit integration demo bench clean helpers install uninstall FORCE \
+	fuzz fuzz-replay
 
 all: $(TOOL)
 
@@ -86,6 +87,55 @@ $(BUILD)/helpers/%: tests/helpers/%.c tests/helpers/helpers.h | $(BUILD)/helpers
 	$(Q)$(CC) $(ALL_CFLAGS) -pthread -o $@ $<
 
 helpers: $(HELPERS)
+
+# ---- fuzzing (tests/fuzz) ----------------------------------------------------
+# `make fuzz`: each libFuzzer target for FUZZ_SECONDS, from its seed corpus; any
+# crash, leak or UB report fails (the input is left in build/fuzz/artifacts/:
+# add it to tests/fuzz/corpus/NAME/). `make fuzz-replay` (part of check) runs
+# every corpus through the same targets built with ASan and UBSan, no libFuzzer.
+FUZZ_SECONDS ?= 60
+FUZZ_NAMES   := sanitize_lines format merge options templates
+FUZZ_SRCS_sanitize_lines := src/lines.c src/sanitize.c
+FUZZ_SRCS_format    := src/format.c src/sanitize.c
+FUZZ_SRCS_merge     := src/reader.c
+FUZZ_SRCS_options   := src/options.c
+FUZZ_SRCS_templates := src/probes.c src/program.c src/format.c src/sanitize.c src/options.c \
+                       $(BUILD)/embedded.o
+SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_FLAGS   := -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -I$(BUILD) $(SAN_FLAGS)
+FUZZERS      := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+REPLAYERS    := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%-replay)
+
+$(BUILD)/fuzz:
+	$(Q)mkdir -p $@ $@/artifacts
+
+.SECONDEXPANSION:
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) tests/fuzz/fuzz.h $(wildcard src/*.h) \
+		$(BUILD)/config.h | $(BUILD)/fuzz
+	@echo "  CLANG   $@"
+	$(Q)clang $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_SRCS_$*)
+
+$(BUILD)/fuzz/fuzz_%-replay: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $$(FUZZ_SRCS_$$*) \
+		tests/fuzz/fuzz.h $(wildcard src/*.h) $(BUILD)/config.h | $(BUILD)/fuzz
+	@echo "  CC      $@"
+	$(Q)$(CC) $(FUZZ_FLAGS) -o $@ $< tests/fuzz/replay.c $(FUZZ_SRCS_$*)
+
+fuzz-replay: $(REPLAYERS)
+	$(Q)for n in $(FUZZ_NAMES); do \
+		ASAN_OPTIONS=detect_leaks=1 $(BUILD)/fuzz/fuzz_$$n-replay tests/fuzz/corpus/$$n \
+			|| exit 1; \
+	done
+
+fuzz: $(FUZZERS)
+	$(Q)for n in $(FUZZ_NAMES); do \
+		mkdir -p $(BUILD)/fuzz/corpus/$$n; \
+		echo "  FUZZ    $$n ($(FUZZ_SECONDS) s)"; \
+		$(BUILD)/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+			-rss_limit_mb=2048 -print_final_stats=0 \
+			-artifact_prefix=$(BUILD)/fuzz/artifacts/$$n- \
+			$(BUILD)/fuzz/corpus/$$n tests/fuzz/corpus/$$n 2>$(BUILD)/fuzz/$$n.log \
+			|| { tail -40 $(BUILD)/fuzz/$$n.log; exit 1; }; \
+	done
 
 # Install what a fresh Debian 12 machine lacks (needs root; does nothing when all is there).
 deps:
