@@ -117,6 +117,8 @@ static void check_line(const struct outbuf *ob, bool json)
 {
 	const char *p = ob->p, *end = ob->p + ob->len;
 
+	if (getenv("FUZZ_DEBUG"))
+		fwrite(ob->p, 1, ob->len, stderr);
 	FUZZ_ASSERT(ob->len > 0 && ob->p[ob->len - 1] == '\n');
 	FUZZ_ASSERT(memchr(ob->p, '\n', ob->len) == end - 1);
 	if (!json)
