@@ -119,9 +119,9 @@ static void put_sanitized(struct formatter *f, struct outbuf *ob, const char *te
 }
 
 /*
- * Sanitized text that is not a captured line (a comm, a program's path) may
- * hold newlines, which would start a line that looks like captured output:
- * they are shown as \x0a.
+ * Sanitized text on one line: a newline in a comm or a program's path (or in
+ * a line, from a caller that did not split it) would start a line that looks
+ * like captured output; it is shown as \x0a.
  */
 static void put_one_line(struct formatter *f, struct outbuf *ob, const char *text, size_t len)
 {
@@ -251,7 +251,7 @@ void format_line(struct formatter *f, struct outbuf *ob, const struct line_meta 
 		return;
 	}
 	put_prefix(f, ob, m, wall_ns, NULL);
-	put_sanitized(f, ob, text, len);
+	put_one_line(f, ob, text, len);		/* the assembler's lines have none: cheap */
 	if (missing) {
 		ob_puts(ob, len ? " [... " : "[... ");
 		ob_putu(ob, missing);

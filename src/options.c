@@ -125,7 +125,7 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg, FIL
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->buffer_pages = BWM_DEFAULT_PAGES;
 	cfg->max_bytes = BWM_DEFAULT_MAX_BYTES;
-	optind = 1;
+	optind = 0;	/* not 1: glibc would go on with a cluster (-fZx) left half read */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
 		switch (c) {
@@ -225,8 +225,11 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg, FIL
 				BWM_NAME, argv[optind - 1]);
 			return OPTIONS_ERROR;
 		default:
-			if (optopt)
+			if (optopt > ' ' && optopt < 0x7f)
 				fprintf(err, "%s: unknown option -%c (see --help)\n", BWM_NAME, optopt);
+			else if (optopt)	/* a byte the terminal must not get raw */
+				fprintf(err, "%s: unknown option -\\x%02x (see --help)\n", BWM_NAME,
+					(unsigned char)optopt);
 			else
 				fprintf(err, "%s: unknown option %s (see --help)\n",
 					BWM_NAME, argv[optind - 1]);

@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct reader *r = reader_new(ncpu);
 	uint64_t pushed = 0, released = 0, last[8] = { 0 };
 	bool ordered = true;
-	static uint8_t raw[sizeof(struct bwm_event) + 1024] __attribute__((aligned(8)));
+	static uint8_t raw[255 * 5 + 8] __attribute__((aligned(8)));
 
 	if (!r)
 		return 0;
