@@ -37,7 +37,7 @@ TOOL      := bpf_write_monitor
 PROBES    := $(wildcard probes/*)
 CORE_SRCS := src/options.c src/sanitize.c src/lines.c src/format.c src/reader.c \
              src/procs.c src/probes.c src/program.c src/sink.c src/host.c \
-             src/output.c
+             src/output.c src/feedback.c
 TOOL_SRCS := $(CORE_SRCS) src/kbtf.c src/tracer.c src/tree.c src/main.c
 BUILD     := build
 

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "feedback.h"
 #include "format.h"
 #include "host.h"
 #include "lines.h"
@@ -79,6 +80,8 @@ struct app {
 	uint64_t bytes_in;	/* payload bytes captured */
 	uint64_t started;	/* CLOCK_MONOTONIC ns when tracing began */
 	struct tree_watch watch;
+	struct reader_watch readers;	/* -f: readers of the output that appear later */
+	struct feedback *feedback;	/* the loop breaker */
 	bool done;		/* everything traced has exited */
 };
 
@@ -95,12 +98,20 @@ static void fail(const char *msg)
 	fprintf(stderr, "%s: %s\n", BWM_NAME, msg);
 }
 
+static void check_feedback(struct app *app, const struct line_meta *m, const char *text,
+			   size_t len);
+
 static void on_line(void *cookie, const struct line_meta *m, const char *text, size_t len,
 		    uint64_t missing)
 {
 	struct app *app = cookie;
+	size_t start = app->sink.ob.len;
 
+	check_feedback(app, m, text, len);
 	format_line(&app->fmt, &app->sink.ob, m, m->ts + app->wall_offset, text, len, missing);
+	if (app->sink.ob.len > start)	/* the line as printed, without its newline */
+		feedback_printed(app->feedback, app->sink.ob.p + start,
+				 app->sink.ob.len - start - 1, m->tgid);
 	app->lines_out++;
 	if (app->sink.ob.len > SINK_HIGH)
 		sink_flush(&app->sink);
@@ -412,6 +423,63 @@ static void watch_fds(struct app *app, int ep)
 	}
 }
 
+/* -f: readers of the output that appeared since the last look are not traced. */
+static void exclude_new_readers(struct app *app, uint64_t now)
+{
+	pid_t pids[16];
+	size_t n, i;
+
+	if (!app->cfg->descendants)
+		return;
+	n = tree_new_readers(&app->readers, app->tracer, app->sink.fd, now, pids, 16);
+	for (i = 0; i < n; i++) {
+		struct proc_stat st = { 0 };
+		char *c;
+
+		proc_read_stat(pids[i], &st);
+		for (c = st.comm; *c; c++)
+			if (*c < ' ' || *c == 0x7f)
+				*c = '?';	/* no terminal control from a comm */
+		fprintf(stderr, "%s: PID %d (%s) reads this tool's output: not traced from now on "
+			"(it would feed the output back)\n", BWM_NAME, (int)pids[i], st.comm);
+	}
+}
+
+/*
+ * The loop breaker: a traced process that writes back what the tool prints.
+ * A suspect (it echoes its own lines) is cut when the reader scan finds it
+ * reading the output; a loop (it echoes others' lines at a flood's rate) is
+ * cut at once. Without -f, the target itself cannot be cut: the tool ends.
+ */
+static void check_feedback(struct app *app, const struct line_meta *m, const char *text,
+			   size_t len)
+{
+	enum feedback_verdict v = feedback_captured(app->feedback, m->tgid, text, len, m->ts);
+	char comm[BWM_COMM_LEN + 1];
+	size_t i;
+
+	if (v == FEEDBACK_NONE)
+		return;
+	if (app->cfg->descendants && v == FEEDBACK_SUSPECT) {
+		app->readers.next_scan = 0;
+		exclude_new_readers(app, 1);
+		return;
+	}
+	for (i = 0; i < BWM_COMM_LEN && m->comm[i]; i++)
+		comm[i] = m->comm[i] < ' ' || m->comm[i] == 0x7f ? '?' : m->comm[i];
+	comm[i] = '\0';
+	if (v == FEEDBACK_LOOP && app->cfg->descendants) {
+		tracer_set_pid(app->tracer, m->tgid, 0, false);
+		fprintf(stderr, "%s: PID %u (%s) writes back what this tool prints: not traced "
+			"from now on (send the output elsewhere, e.g. -o FILE)\n", BWM_NAME,
+			m->tgid, comm);
+	} else if (v == FEEDBACK_LOOP) {
+		fprintf(stderr, "%s: PID %u (%s) writes back what this tool prints: ending "
+			"(send the output elsewhere, e.g. -o FILE)\n", BWM_NAME, m->tgid, comm);
+		exiting = SIGTERM;
+	}
+}
+
 /* The last line on stderr: what was captured, lost, and not printed. */
 static void print_summary(const struct app *app)
 {
@@ -457,6 +525,7 @@ static int run(struct app *app)
 			app->done = true;
 			break;
 		}
+		exclude_new_readers(app, now);
 		if (app->watch.target_gone && tree_watch_fd(&app->watch) >= 0)
 			epoll_ctl(ep, EPOLL_CTL_DEL, tree_watch_fd(&app->watch), NULL);
 		if (now >= next_cpu_check) {
@@ -565,7 +634,8 @@ int main(int argc, char **argv)
 	app.full = calloc(app.ncpu, sizeof(*app.full));
 	app.reader = reader_new(app.ncpu);
 	app.lines = lines_new(cfg.max_bytes > MAX_LINE ? cfg.max_bytes : MAX_LINE, on_line, &app);
-	if (!app.lost_reported || !app.full || !app.reader || !app.lines) {
+	app.feedback = feedback_new();
+	if (!app.lost_reported || !app.full || !app.reader || !app.lines || !app.feedback) {
 		fail("out of memory");
 		goto out;
 	}
@@ -595,6 +665,7 @@ int main(int argc, char **argv)
 		fail(err);
 		goto out;
 	}
+	exclude_new_readers(&app, 0);	/* learns who reads already: tree_register excluded them */
 	if (tracer_set_enabled(app.tracer, true)) {
 		fail("cannot set the bwm_enabled flag (does write.bpf.c still define it?)");
 		goto out;
@@ -651,6 +722,7 @@ out:
 		rc = 1;
 	}
 	lines_free(app.lines);
+	feedback_free(app.feedback);
 	reader_free(app.reader);
 	free(app.lost_reported);
 	free(app.full);

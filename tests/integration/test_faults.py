@@ -225,3 +225,39 @@ def test_5000_threads_are_captured_or_their_loss_counted():
     captured, _, lost = _summary(r)[:3]
     expect_eq(captured, len(lines), "lines counted")
     expect_eq(len(lines) + lost, n * count, "lines captured + events lost")
+
+
+# ---- item 2: whatever reads the tool's output is not traced ------------------
+
+def _feedback_run(reader_cmd, *tool_args):
+    """Trace -f a root that, once tracing, starts reader_cmd (which reads the tool's
+    output from the FIFO at $FIFO) and writes a seed line. Returns (Result, seconds)."""
+    d = temp_dir()
+    fifo, out = os.path.join(d, "fifo"), os.path.join(d, "out")
+    os.mkfifo(fifo, 0o600)
+    wr = os.open(fifo, os.O_RDWR)      # the tool's stdout: open without waiting for a reader
+    root = register(subprocess.Popen(
+        ["/bin/sh", "-c", "read -r _; %s & echo seed line; wait" % reader_cmd],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+        env=dict(os.environ, FIFO=fifo, OUT=out)))
+    m = Monitor("-p", root.pid, "-f", "-K", "-1", "-2", "-d", "3", stdout=wr)
+    os.close(wr)
+    root.stdin.write(b"go\n")
+    root.stdin.flush()
+    r = m.finish()
+    root.kill()
+    return r, os.path.getsize(out) if os.path.exists(out) else 0
+
+
+def test_feedback_through_a_named_fifo_is_cut():
+    r, size = _feedback_run('cat < "$FIFO" > "$OUT"')
+    check(re.search(r"PID \d+ \(cat\) reads this tool's output: not traced from now on",
+                    r.stderr), r.stderr)
+    check(size < 1 << 20, "a feedback flood of %d bytes:\n%s" % (size, r.stderr[-3000:]))
+
+
+def test_feedback_through_tee_is_cut():
+    r, size = _feedback_run('cat < "$FIFO" | tee "$OUT" > /dev/null')
+    check(re.search(r"\(tee\) reads this tool's output", r.stderr) or
+          re.search(r"\(cat\) reads this tool's output", r.stderr), r.stderr)
+    check(size < 1 << 20, "a feedback flood of %d bytes:\n%s" % (size, r.stderr[-3000:]))
