@@ -32,6 +32,7 @@ CPPFLAGS  += -D_GNU_SOURCE
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(CPPFLAGS)
 BPF_CFLAGS := $(shell pkg-config --cflags libbpf 2>/dev/null)
 LDLIBS_TOOL := -lbcc_bpf -lbpf -ldl -pthread
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 TOOL      := bpf_write_monitor
 PROBES    := $(wildcard probes/*)
@@ -78,9 +79,20 @@ $(BUILD) $(BUILD)/tests $(BUILD)/helpers:
 
 # ---- tests -----------------------------------------------------------------
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(CORE_OBJS) $(BUILD)/embedded.o | $(BUILD)/tests
+# The unit tests and what they test are built with ASan and UBSan (objects of
+# their own in build/san/): any memory error or undefined behaviour fails them.
+SAN_OBJS := $(CORE_SRCS:src/%.c=$(BUILD)/san/%.o)
+
+$(BUILD)/san/%.o: src/%.c $(wildcard src/*.h) probes/event.h $(BUILD)/config.h | $(BUILD)/san
 	@echo "  CC      $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(CORE_OBJS) $(BUILD)/embedded.o -lcmocka
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -I$(BUILD) $(BCC_CFLAGS) -c -o $@ $<
+
+$(BUILD)/san:
+	$(Q)mkdir -p $@
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(SAN_OBJS) $(BUILD)/embedded.o | $(BUILD)/tests
+	@echo "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Isrc -o $@ $< $(SAN_OBJS) $(BUILD)/embedded.o -lcmocka
 
 $(BUILD)/helpers/%: tests/helpers/%.c tests/helpers/helpers.h | $(BUILD)/helpers
 	@echo "  CC      $@"
@@ -101,7 +113,6 @@ FUZZ_SRCS_merge     := src/reader.c
 FUZZ_SRCS_options   := src/options.c
 FUZZ_SRCS_templates := src/probes.c src/program.c src/format.c src/sanitize.c src/options.c \
                        $(BUILD)/embedded.o
-SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_FLAGS   := -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -I$(BUILD) $(SAN_FLAGS)
 FUZZERS      := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 REPLAYERS    := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%-replay)
@@ -147,6 +158,7 @@ deps:
 
 unit: $(UNIT_TESTS)
 	$(Q)for t in $(UNIT_TESTS); do $$t || exit 1; done
+	$(Q)$(MAKE) --no-print-directory fuzz-replay
 
 integration: $(TOOL) helpers
 	$(Q)$(PYTHON) tests/integration/run.py
