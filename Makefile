@@ -36,10 +36,13 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 
 TOOL      := bpf_write_monitor
 PROBES    := $(wildcard probes/*)
-CORE_SRCS := src/options.c src/sanitize.c src/lines.c src/format.c src/reader.c \
-             src/procs.c src/probes.c src/program.c src/sink.c src/host.c \
-             src/output.c src/feedback.c
-TOOL_SRCS := $(CORE_SRCS) src/kbtf.c src/tracer.c src/tree.c src/main.c
+# CORE_SRCS need no libbcc (the unit tests link them); compile.c, load.c and buffers.c
+# are the only files that talk to libbcc.
+CORE_SRCS := src/options.c src/sanitize.c src/lines.c src/format.c src/merge.c \
+             src/ledger.c src/fileio.c src/procs.c src/probes.c src/program.c src/sink.c \
+             src/host.c src/output.c src/feedback.c
+TOOL_SRCS := $(CORE_SRCS) src/kbtf.c src/compile.c src/load.c src/buffers.c src/tree.c \
+             src/main.c
 BUILD     := build
 
 CORE_OBJS := $(CORE_SRCS:src/%.c=$(BUILD)/%.o)
@@ -109,9 +112,9 @@ FUZZ_SECONDS ?= 60
 FUZZ_NAMES   := sanitize_lines format merge options templates
 FUZZ_SRCS_sanitize_lines := src/lines.c src/sanitize.c
 FUZZ_SRCS_format    := src/format.c src/sanitize.c
-FUZZ_SRCS_merge     := src/reader.c
+FUZZ_SRCS_merge     := src/merge.c
 FUZZ_SRCS_options   := src/options.c
-FUZZ_SRCS_templates := src/probes.c src/program.c src/format.c src/sanitize.c src/options.c \
+FUZZ_SRCS_templates := src/probes.c src/fileio.c src/program.c src/format.c src/sanitize.c src/options.c \
                        $(BUILD)/embedded.o
 FUZZ_FLAGS   := -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -I$(BUILD) $(SAN_FLAGS)
 FUZZERS      := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)

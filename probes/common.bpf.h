@@ -29,15 +29,15 @@
  */
 #include <uapi/linux/ptrace.h>
 
-BPF_PERF_OUTPUT(bwm_events);
+BPF_PERF_OUTPUT(BWM_MAP_EVENTS);
 /* 1 while capture is on: set before the write probes attach, cleared first on exit. */
-BPF_ARRAY(bwm_enabled, u32, 1);
+BPF_ARRAY(BWM_MAP_ENABLED, u32, 1);
 /*
  * Records the probes could not queue, per CPU: [0] for a reason the buffer
  * does not count (no buffer yet on a CPU brought online), [1] because the
  * buffer was full (it counts those too, but tells only with its next record).
  */
-BPF_PERCPU_ARRAY(bwm_dropped, u64, 2);
+BPF_PERCPU_ARRAY(BWM_MAP_DROPPED, u64, 2);
 
 #if BWM_DESCENDANTS
 /*
@@ -46,7 +46,7 @@ BPF_PERCPU_ARRAY(bwm_dropped, u64, 2);
  * Entries are made on demand (no preallocation), so sizing it to pid_max
  * costs nothing until processes are added.
  */
-BPF_F_TABLE("hash", u32, u32, bwm_monitored, BWM_PID_MAX, BPF_F_NO_PREALLOC);
+BPF_F_TABLE("hash", u32, u32, BWM_MAP_MONITORED, BWM_PID_MAX, BPF_F_NO_PREALLOC);
 #endif
 
 /*

@@ -12,6 +12,21 @@
 
 #define BWM_COMM_LEN	16
 
+/*
+ * The maps both sides use, named once: the templates declare them with these
+ * names (BPF_PERF_OUTPUT(BWM_MAP_EVENTS), ...) and the frontend looks them up
+ * by BWM_MAP_NAME(BWM_MAP_EVENTS). A map method call spells the name itself
+ * (bwm_events.perf_submit(...)): libbcc rewrites no map call written through
+ * a macro, and a call to a name declared nowhere fails to compile.
+ */
+#define BWM_MAP_EVENTS		bwm_events	/* perf buffers to user space */
+#define BWM_MAP_ENABLED		bwm_enabled	/* the global capture flag */
+#define BWM_MAP_DROPPED		bwm_dropped	/* records the probes could not queue */
+#define BWM_MAP_MONITORED	bwm_monitored	/* traced processes (with descendants) */
+#define BWM_MAP_SCRATCH		bwm_scratch	/* per-CPU gathering buffers */
+#define BWM_MAP_NAME(m)		BWM_MAP_NAME_(m)
+#define BWM_MAP_NAME_(m)	#m
+
 /* Event types. */
 #define BWM_EV_WRITE	1	/* bytes a write-family call wrote (one chunk of them) */
 #define BWM_EV_XFER	2	/* splice/sendfile/copy_file_range: a byte count, no payload */

@@ -72,7 +72,7 @@ struct bwm_scratch {
  * stack and for a per-CPU map value (32 KiB at most). Programs on one CPU do
  * not nest: the kernel skips a BPF program while another runs on that CPU.
  */
-BPF_ARRAY(bwm_scratch, struct bwm_scratch, BWM_NR_CPUS);
+BPF_ARRAY(BWM_MAP_SCRATCH, struct bwm_scratch, BWM_NR_CPUS);
 
 /*
  * Prologue of every probe: the caller's fd mask when this call is worth a

@@ -2,7 +2,10 @@
 /*
  * bpf_write_monitor - print what a running process writes to stdout/stderr.
  *
- * main.c: wiring, the event loop, signals and the exit status.
+ * main.c: the pipeline, step by step (see README "How it works"):
+ *   options -> host and target checks -> program text -> compile (child)
+ *   -> load and attach (the seed's order) -> event loop -> teardown report.
+ * Also the signals and the exit status.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,20 +20,23 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buffers.h"
+#include "compile.h"
 #include "feedback.h"
 #include "format.h"
 #include "host.h"
+#include "kbtf.h"
+#include "ledger.h"
 #include "lines.h"
+#include "load.h"
+#include "merge.h"
 #include "options.h"
 #include "output.h"
 #include "procs.h"
 #include "program.h"
 #include "probes.h"
-#include "reader.h"
 #include "sink.h"
-#include "tracer.h"
 #include "tree.h"
-#include "kbtf.h"
 
 #define DRAIN_MS	25		/* an idle line appears within this */
 #define WAKEUP_EVENTS	64		/* records per reader wakeup */
@@ -63,25 +69,31 @@ static void on_alarm(int sig)
 	(void)sig;
 }
 
+/* Everything one run owns, set up by the steps of main() and torn down by teardown(). */
 struct app {
-	const struct config *cfg;
-	uint64_t not_captured;	/* --raw: bytes written but not in the output */
+	struct config cfg;
+	struct program_params params;
+	struct templates tpl;
+	struct program prog;
+	struct compiler *compiler;
+	struct tracer *tracer;
+	struct buffers *buffers;
+	struct merger *merger;
+	struct lines *lines;
 	struct formatter fmt;
 	struct sink sink;
-	struct lines *lines;
-	struct reader *reader;
-	struct tracer *tracer;
-	int64_t wall_offset;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
-	int ncpu;
-	uint64_t *lost_reported;	/* per CPU: events lost, as reported so far */
-	uint64_t *full;		/* per CPU: records the probes found the buffer full for */
-	uint64_t dropped;	/* reported so far: records not queued for another reason */
-	uint64_t lines_out;
-	uint64_t bytes_in;	/* payload bytes captured */
-	uint64_t started;	/* CLOCK_MONOTONIC ns when tracing began */
+	struct ledger ledger;
 	struct tree_watch watch;
 	struct reader_watch readers;	/* -f: readers of the output that appear later */
 	struct feedback *feedback;	/* the loop breaker */
+	pid_t target;
+	int pidfd;		/* the target's, until tree_watch_init() takes it */
+	int out_fd;
+	int64_t wall_offset;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
+	uint64_t *full;		/* per CPU: records the probes found the buffer full for */
+	uint64_t lines_out;
+	uint64_t bytes_in;	/* payload bytes captured */
+	uint64_t started;	/* CLOCK_MONOTONIC ns when tracing began */
 	bool done;		/* everything traced has exited */
 };
 
@@ -97,6 +109,8 @@ static void fail(const char *msg)
 {
 	fprintf(stderr, "%s: %s\n", BWM_NAME, msg);
 }
+
+/* ---- events to output ------------------------------------------------------ */
 
 static void check_feedback(struct app *app, const struct line_meta *m, const char *text,
 			   size_t len);
@@ -127,7 +141,7 @@ static void on_raw_event(struct app *app, const struct bwm_event *ev, uint64_t m
 		fprintf(stderr, "%s: PID %u moved %llu bytes to %s inside the kernel (splice, "
 			"sendfile): they are not in the copy\n", BWM_NAME, ev->tgid,
 			(unsigned long long)ev->total, stream);
-		app->not_captured += ev->total;
+		ledger_add(&app->ledger, LOSS_NOT_CAPTURED, ev->total);
 		return;
 	}
 	if (ev->flags & BWM_F_MSGS_SKIPPED) {
@@ -142,8 +156,8 @@ static void on_raw_event(struct app *app, const struct bwm_event *ev, uint64_t m
 	if (missing) {
 		fprintf(stderr, "%s: PID %u wrote %llu more bytes to %s than --max-bytes %lu "
 			"captured: they are not in the copy\n", BWM_NAME, ev->tgid,
-			(unsigned long long)missing, stream, app->cfg->max_bytes);
-		app->not_captured += missing;
+			(unsigned long long)missing, stream, app->cfg.max_bytes);
+		ledger_add(&app->ledger, LOSS_NOT_CAPTURED, missing);
 	}
 }
 
@@ -154,7 +168,7 @@ static void on_lifecycle(struct app *app, const struct bwm_event *ev, const stru
 
 	if (ev->type == BWM_EV_EXIT)
 		lines_flush_process(app->lines, ev->tgid);
-	if (!app->cfg->exits)
+	if (!app->cfg.exits)
 		return;
 	switch (ev->type) {
 	case BWM_EV_FORK:
@@ -170,6 +184,17 @@ static void on_lifecycle(struct app *app, const struct bwm_event *ev, const stru
 	app->lines_out++;
 }
 
+/* A sendmmsg() note: messages beyond those the probe walks. */
+static void on_skipped(struct app *app, const struct bwm_event *ev, const struct line_meta *m)
+{
+	char note[64];
+
+	snprintf(note, sizeof(note), "[... %llu more messages not captured]",
+		 (unsigned long long)ev->offset);
+	format_note(&app->fmt, &app->sink.ob, m, m->ts + app->wall_offset, note);
+	app->lines_out++;
+}
+
 static void on_event(void *cookie, const struct bwm_event *ev)
 {
 	struct app *app = cookie;
@@ -177,27 +202,22 @@ static void on_event(void *cookie, const struct bwm_event *ev)
 		.ts = ev->ts, .tgid = ev->tgid, .tid = ev->tid, .fd = ev->fd,
 	};
 	uint64_t end = ev->offset + ev->len, missing = 0;
-	char note[64];
 
 	if (ev->type == BWM_EV_WRITE)
 		app->bytes_in += ev->len;
 	if (ev->type == BWM_EV_WRITE && (ev->flags & BWM_F_LAST) && ev->total > end)
 		missing = ev->total - end;
-	if (app->cfg->raw && ev->type <= BWM_EV_XFER) {
+	if (app->cfg.raw && ev->type <= BWM_EV_XFER) {
 		on_raw_event(app, ev, missing);
 		return;
 	}
 	memcpy(m.comm, ev->comm, sizeof(m.comm));
 	switch (ev->type) {
 	case BWM_EV_WRITE:
-		if (ev->flags & BWM_F_MSGS_SKIPPED) {
-			snprintf(note, sizeof(note), "[... %llu more messages not captured]",
-				 (unsigned long long)ev->offset);
-			format_note(&app->fmt, &app->sink.ob, &m, m.ts + app->wall_offset, note);
-			app->lines_out++;
-			break;
-		}
-		lines_feed(app->lines, &m, ev->data, ev->len, ev->flags, missing);
+		if (ev->flags & BWM_F_MSGS_SKIPPED)
+			on_skipped(app, ev, &m);
+		else
+			lines_feed(app->lines, &m, ev->data, ev->len, ev->flags, missing);
 		break;
 	case BWM_EV_XFER:
 		format_transfer(&app->fmt, &app->sink.ob, &m, m.ts + app->wall_offset, ev->total);
@@ -209,63 +229,49 @@ static void on_event(void *cookie, const struct bwm_event *ev)
 	}
 }
 
-/* Total events lost: buffer overflows and records the probes could not queue. */
-static uint64_t buffer_lost(const struct app *app)
+/*
+ * Records lost: the probes count what a full buffer refused (at once) and
+ * the buffer counts the same records (told only with its next record), so
+ * a CPU's loss is the larger of the two; records refused for any other
+ * reason are counted by the probes alone.
+ */
+static void note_losses(struct app *app)
 {
-	uint64_t n = 0;
+	uint64_t other = tracer_dropped(app->tracer, app->full, app->params.ncpus);
+	uint64_t no_memory = merge_no_memory(app->merger);
+	struct ledger *l = &app->ledger;
 	int cpu;
 
-	for (cpu = 0; cpu < app->ncpu; cpu++)
-		n += app->lost_reported[cpu];
-	return n;
-}
+	/* Both are running totals: the ledger takes what is new. */
+	if (other > l->n[LOSS_NO_BUFFER])
+		ledger_add(l, LOSS_NO_BUFFER, other - l->n[LOSS_NO_BUFFER]);
+	if (no_memory > l->n[LOSS_NO_MEMORY])
+		ledger_add(l, LOSS_NO_MEMORY, no_memory - l->n[LOSS_NO_MEMORY]);
+	for (cpu = 0; cpu < app->params.ncpus; cpu++) {
+		uint64_t lost = merge_lost_on(app->merger, cpu);
 
-static uint64_t lost_total(const struct app *app)
-{
-	return buffer_lost(app) + app->dropped;
-}
-
-static void report_lost(struct app *app)
-{
-	uint64_t dropped = tracer_dropped(app->tracer, app->full, app->ncpu);
-	int cpu;
-
-	if (dropped > app->dropped) {
-		fprintf(stderr, "%s: lost %llu events the probes could not queue (a CPU brought "
-			"online has no buffer until the tool notices it, within a second)\n", BWM_NAME,
-			(unsigned long long)(dropped - app->dropped));
-		app->dropped = dropped;
-	}
-	for (cpu = 0; cpu < app->ncpu; cpu++) {
-		uint64_t lost = reader_lost_on(app->reader, cpu);
-
-		/* The buffer tells of a loss with its next record; the probes count it at once. */
-		if (app->full[cpu] > lost)
-			lost = app->full[cpu];
-		if (lost > app->lost_reported[cpu]) {
-			fprintf(stderr, "%s: lost %llu events on CPU #%d\n", BWM_NAME,
-				(unsigned long long)(lost - app->lost_reported[cpu]), cpu);
-			app->lost_reported[cpu] = lost;
-		}
+		ledger_cpu_full(l, cpu, app->full[cpu] > lost ? app->full[cpu] : lost);
 	}
 }
 
 /*
  * Move what the kernel wrote into lines. The limit is read before draining:
- * everything stamped before it is in the buffers by now (see reader.h).
+ * everything stamped before it is in the buffers by now (see merge.h).
  */
 static void drain(struct app *app, bool final)
 {
 	uint64_t now = clock_ns(CLOCK_MONOTONIC);
 
 	app->wall_offset = (int64_t)(clock_ns(CLOCK_REALTIME) - now);
-	tracer_drain(app->tracer);
-	reader_release(app->reader, final ? UINT64_MAX : now, on_event, app);
-	report_lost(app);
+	buffers_drain(app->buffers);
+	merge_release(app->merger, final ? UINT64_MAX : now, on_event, app);
+	note_losses(app);
 	if (final)
 		lines_flush_all(app->lines);
 	sink_flush(&app->sink);
 }
+
+/* ---- step 2: host and target ----------------------------------------------- */
 
 /* Where the output goes: stdout, or --output FILE (see output.h). -1 with a message printed. */
 static int open_output(const struct config *cfg)
@@ -279,6 +285,23 @@ static int open_output(const struct config *cfg)
 	if (fd < 0)
 		fail(msg);
 	return fd;
+}
+
+/* A kernel thread as the target: refused with -K, else accepted with a note; -1 if refused. */
+static int check_kthread(const struct config *cfg)
+{
+	char msg[256];
+
+	if (cfg->exclude_kernel) {
+		snprintf(msg, sizeof(msg), "PID %d is a kernel thread, which --exclude-kernel "
+			 "excludes: nothing is left to trace (drop -K)", (int)cfg->pid);
+		fail(msg);
+		return -1;
+	}
+	if (!cfg->quiet)
+		fprintf(stderr, "%s: PID %d is a kernel thread: kernel threads make no system "
+			"calls, so they write nothing to capture\n", BWM_NAME, (int)cfg->pid);
+	return 0;
 }
 
 /*
@@ -301,80 +324,56 @@ static int open_target_pidfd(pid_t pid)
 	return syscall(SYS_pidfd_open, tgid, 0);
 }
 
-/* Does the process of pidfd still run (or is a zombie not reaped: checked apart)? */
+/* Is the process of pidfd still there (a zombie is, and is refused apart)? */
 static bool pidfd_alive(int pidfd)
 {
 	return pidfd < 0 || syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
 }
 
-static void fail_no_such_process(pid_t pid)
-{
-	char msg[160];
-
-	snprintf(msg, sizeof(msg), "no such process: %d (is it still running? find it with "
-		 "pgrep)", (int)pid);
-	fail(msg);
-}
-
-/* Refuse what cannot or must not be traced; 0 or -1 with a message printed. */
-static int check_stat(const struct config *cfg, const struct proc_stat *st)
+/* Refuse what /proc says cannot or must not be traced; 0 or -1 with a message printed. */
+static int check_stat(const struct config *cfg, int rc, const struct proc_stat *st)
 {
 	char msg[256];
 
-	if (st->state == 'Z' || st->state == 'X') {
+	if (rc == -ENOENT || rc == -ESRCH)
+		snprintf(msg, sizeof(msg), "no such process: %d (is it still running? "
+			 "find it with pgrep)", (int)cfg->pid);
+	else if (rc)
+		snprintf(msg, sizeof(msg), "cannot read /proc/%d/stat: %s", (int)cfg->pid,
+			 strerror(-rc));
+	else if (st->state == 'Z' || st->state == 'X')
 		snprintf(msg, sizeof(msg), "process %d is a zombie: it has exited and will write "
 			 "nothing more", (int)cfg->pid);
+	if (rc || st->state == 'Z' || st->state == 'X') {
 		fail(msg);
 		return -1;
 	}
-	if (!(st->flags & PROC_PF_KTHREAD))
-		return 0;
-	if (cfg->exclude_kernel) {
-		snprintf(msg, sizeof(msg), "PID %d is a kernel thread, which --exclude-kernel "
-			 "excludes: nothing is left to trace (drop -K)", (int)cfg->pid);
-		fail(msg);
+	if ((st->flags & PROC_PF_KTHREAD) && check_kthread(cfg))
 		return -1;
-	}
-	if (!cfg->quiet)
-		fprintf(stderr, "%s: PID %d is a kernel thread: kernel threads make no system "
-			"calls, so they write nothing to capture\n", BWM_NAME, (int)cfg->pid);
 	return 0;
 }
 
 /*
  * Resolve --pid to a live thread group: its pidfd is opened first, /proc is
- * read next, and the pidfd must still refer to a live process after. 0 (and
- * *tgid, *pidfd: -1 where pidfd_open() is missing) or -1 with a message printed.
+ * read next, and the pidfd must still refer to a live process after (so a
+ * PID recycled in between is never traced). 0 (and *tgid, *pidfd: -1 where
+ * pidfd_open() is missing) or -1 with a message printed.
  */
 static int check_target(const struct config *cfg, pid_t *tgid, int *pidfd)
 {
-	struct proc_stat st;
-	char msg[256];
-	int rc, fd = open_target_pidfd(cfg->pid);
+	struct proc_stat st = { 0 };
+	int fd = open_target_pidfd(cfg->pid), rc;
+	bool gone = fd < 0 && errno == ESRCH;
 
-	if (fd < 0 && errno == ESRCH) {
-		fail_no_such_process(cfg->pid);
-		return -1;
-	}
-	rc = proc_read_stat(cfg->pid, &st);
-	if (rc == -ENOENT || rc == -ESRCH) {
-		fail_no_such_process(cfg->pid);
-		goto err;
-	}
-	if (rc) {
-		snprintf(msg, sizeof(msg), "cannot read /proc/%d/stat: %s", (int)cfg->pid,
-			 strerror(-rc));
-		fail(msg);
-		goto err;
-	}
-	if (check_stat(cfg, &st))
+	rc = gone ? -ESRCH : proc_read_stat(cfg->pid, &st);
+	if (check_stat(cfg, rc, &st))
 		goto err;
 	*tgid = proc_tgid(cfg->pid);
 	if (*tgid <= 0)
 		*tgid = cfg->pid;
 	/* Checked through /proc after the pidfd was opened: the same process if it lives. */
 	if (!pidfd_alive(fd) || (fd >= 0 && proc_tgid(*tgid) != *tgid)) {
-		fail_no_such_process(cfg->pid);
+		check_stat(cfg, -ESRCH, &st);
 		goto err;
 	}
 	if (*tgid == getpid()) {
@@ -392,6 +391,70 @@ err:
 	return -1;
 }
 
+/*
+ * Privileges, the target, tracefs and headers, then the compiler child (it
+ * loads libbcc, ~0.1 s, while the program is prepared). Not for --ebpf.
+ */
+static int check_host(struct app *app)
+{
+	char err[1024];
+
+	if (host_check_privileges(err, sizeof(err))) {
+		fail(err);
+		return 1;
+	}
+	if (check_target(&app->cfg, &app->target, &app->pidfd))
+		return 1;
+	app->params.target = app->target;
+	if (host_check_tracefs(err, sizeof(err)) || host_check_headers(err, sizeof(err))) {
+		fail(err);
+		return 1;
+	}
+	app->compiler = compiler_start(app->cfg.verbose, err, sizeof(err));
+	if (!app->compiler) {
+		fail(err);
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- step 3: the program text ---------------------------------------------- */
+
+static int build_program(struct app *app)
+{
+	const struct config *cfg = &app->cfg;
+	struct program_params *p = &app->params;
+	char err[1024];
+
+	p->exit_code_off = -1;
+	if (cfg->descendants || cfg->exits) {
+		/* Only the lifecycle probes need these (and BTF takes a while to parse). */
+		p->exit_code_off = kbtf_member_offset("task_struct", "exit_code");
+		p->exit_has_group_dead = host_tracepoint_has_field("sched", "sched_process_exit",
+								   "group_dead");
+	}
+	if (probes_load(cfg->probe_dir, &app->tpl, err, sizeof(err))) {
+		fail(err);
+		return 1;
+	}
+	if (cfg->verbose)
+		fprintf(stderr, "%s: templates from %s\n", BWM_NAME, app->tpl.origin);
+	if (program_build(p, &app->tpl, &app->prog, err, sizeof(err))) {
+		fail(err);
+		return 1;
+	}
+	return 0;
+}
+
+/* --ebpf: the program text, and nothing loaded. */
+static int print_program(struct app *app)
+{
+	fputs(app->prog.text, stdout);
+	return fflush(stdout) ? 1 : 0;
+}
+
+/* ---- step 4: output and the stages between events and lines ------------------ */
+
 static void install_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -405,23 +468,39 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/*
- * Poll every buffer (again: EEXIST for those already polled is fine) and the
- * target until it has exited: its pidfd stays readable, so it leaves the set.
- */
-static void watch_fds(struct app *app, int ep)
+static int open_pipeline(struct app *app)
 {
-	int fds[MAX_BUFFERS], n, i;
+	const struct config *cfg = &app->cfg;
+	int ncpu = app->params.ncpus;
 
-	n = tracer_buffer_fds(app->tracer, fds, MAX_BUFFERS);
-	if (tree_watch_fd(&app->watch) >= 0 && !app->watch.target_gone && n < MAX_BUFFERS)
-		fds[n++] = tree_watch_fd(&app->watch);
-	for (i = 0; i < n; i++) {
-		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fds[i] };
-
-		epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev);
+	install_signals();
+	app->out_fd = open_output(cfg);
+	if (app->out_fd < 0)
+		return 1;
+	sink_init(&app->sink, app->out_fd);
+	sink_set_stop(&app->sink, &exiting, STOP_GRACE_NS);
+	format_init(&app->fmt, &(struct format_opts){
+		.timestamp = cfg->timestamp, .pid = cfg->origin_pid, .comm = cfg->origin_comm,
+		/* Bare lines only for one stream with no prefix. */
+		.label = cfg->timestamp || cfg->origin_pid || cfg->origin_comm ||
+			 (cfg->fd_mask != BWM_FD_STDOUT && cfg->fd_mask != BWM_FD_STDERR),
+		.bare_fd = cfg->fd_mask == BWM_FD_STDERR ? 2 : 1,
+		.ascii = cfg->ascii,
+		.json = cfg->json,
+	});
+	app->full = calloc(ncpu, sizeof(*app->full));
+	app->merger = merge_new(ncpu);
+	app->lines = lines_new(cfg->max_bytes > MAX_LINE ? cfg->max_bytes : MAX_LINE, on_line, app);
+	app->feedback = feedback_new();
+	if (!app->full || !app->merger || !app->lines || !app->feedback ||
+	    ledger_init(&app->ledger, ncpu, stderr)) {
+		fail("out of memory");
+		return 1;
 	}
+	return 0;
 }
+
+/* ---- feedback: whatever reads the output is not traced -------------------------- */
 
 /* -f: readers of the output that appeared since the last look are not traced. */
 static void exclude_new_readers(struct app *app, uint64_t now)
@@ -429,7 +508,7 @@ static void exclude_new_readers(struct app *app, uint64_t now)
 	pid_t pids[16];
 	size_t n, i;
 
-	if (!app->cfg->descendants)
+	if (!app->cfg.descendants)
 		return;
 	n = tree_new_readers(&app->readers, app->tracer, app->sink.fd, now, pids, 16);
 	for (i = 0; i < n; i++) {
@@ -460,54 +539,128 @@ static void check_feedback(struct app *app, const struct line_meta *m, const cha
 
 	if (v == FEEDBACK_NONE)
 		return;
-	if (app->cfg->descendants && v == FEEDBACK_SUSPECT) {
+	if (app->cfg.descendants && v == FEEDBACK_SUSPECT) {
 		app->readers.next_scan = 0;
 		exclude_new_readers(app, 1);
 		return;
 	}
+	if (v != FEEDBACK_LOOP)
+		return;
 	for (i = 0; i < BWM_COMM_LEN && m->comm[i]; i++)
 		comm[i] = m->comm[i] < ' ' || m->comm[i] == 0x7f ? '?' : m->comm[i];
 	comm[i] = '\0';
-	if (v == FEEDBACK_LOOP && app->cfg->descendants) {
+	fprintf(stderr, "%s: PID %u (%s) writes back what this tool prints: %s (send the output "
+		"elsewhere, e.g. -o FILE)\n", BWM_NAME, m->tgid, comm,
+		app->cfg.descendants ? "not traced from now on" : "ending");
+	if (app->cfg.descendants)
 		tracer_set_pid(app->tracer, m->tgid, 0, false);
-		fprintf(stderr, "%s: PID %u (%s) writes back what this tool prints: not traced "
-			"from now on (send the output elsewhere, e.g. -o FILE)\n", BWM_NAME,
-			m->tgid, comm);
-	} else if (v == FEEDBACK_LOOP) {
-		fprintf(stderr, "%s: PID %u (%s) writes back what this tool prints: ending "
-			"(send the output elsewhere, e.g. -o FILE)\n", BWM_NAME, m->tgid, comm);
+	else
 		exiting = SIGTERM;
+}
+
+/* ---- step 5: compile, load, attach in the seed's order ------------------------- */
+
+static void say_tracing(const struct app *app, long traced)
+{
+	const struct config *cfg = &app->cfg;
+
+	if (cfg->quiet)
+		return;
+	if (cfg->descendants)
+		fprintf(stderr, "Tracing PID %d and its descendants (%ld process%s; %s)... "
+			"Ctrl-C to end.\n", (int)app->target, traced, traced == 1 ? "" : "es",
+			options_streams(cfg));
+	else
+		fprintf(stderr, "Tracing PID %d (%s)... Ctrl-C to end.\n", (int)app->target,
+			options_streams(cfg));
+}
+
+static int load_and_attach(struct app *app)
+{
+	const struct config *cfg = &app->cfg;
+	static struct compiled compiled;
+	char err[1024];
+	long traced;
+	int rc = compiler_finish(app->compiler, app->prog.text, &compiled, err, sizeof(err));
+
+	app->compiler = NULL;
+	if (rc || !(app->tracer = tracer_new(&compiled, err, sizeof(err)))) {
+		if (!exiting)
+			fail(err);
+		return 1;
+	}
+	/* Buffers first: a record submitted with no buffer behind it is lost. */
+	app->buffers = buffers_open(tracer_map_fd(app->tracer, BWM_MAP_NAME(BWM_MAP_EVENTS)),
+				    app->merger, cfg->buffer_pages, WAKEUP_EVENTS, err, sizeof(err));
+	/* The seed's order: lifecycle probes, PIDs, enable flag, write probes. */
+	if (!app->buffers ||
+	    tracer_attach(app->tracer, &app->prog, 1, cfg->verbose, err, sizeof(err)))
+		goto fail;
+	tree_watch_init(&app->watch, app->target, app->pidfd);
+	app->pidfd = -1;
+	traced = tree_register(app->tracer, cfg, app->target, app->params.pid_max, err,
+			       sizeof(err));
+	if (traced < 0)
+		goto fail;
+	exclude_new_readers(app, 0);	/* learns who reads already: tree_register excluded them */
+	if (tracer_set_enabled(app->tracer, true)) {
+		snprintf(err, sizeof(err), "cannot set the bwm_enabled flag (does common.bpf.h "
+			 "still define it?)");
+		goto fail;
+	}
+	if (tracer_attach(app->tracer, &app->prog, 2, cfg->verbose, err, sizeof(err)))
+		goto fail;
+	say_tracing(app, traced);
+	app->started = clock_ns(CLOCK_MONOTONIC);
+	return 0;
+fail:
+	fail(err);
+	return 1;
+}
+
+/* ---- step 6: the event loop ----------------------------------------------------- */
+
+/*
+ * Poll every buffer (again: EEXIST for those already polled is fine) and the
+ * target until it has exited: its pidfd stays readable, so it leaves the set.
+ */
+static void watch_fds(struct app *app, int ep)
+{
+	int fds[MAX_BUFFERS], n, i;
+
+	n = buffers_fds(app->buffers, fds, MAX_BUFFERS);
+	if (tree_watch_fd(&app->watch) >= 0 && !app->watch.target_gone && n < MAX_BUFFERS)
+		fds[n++] = tree_watch_fd(&app->watch);
+	for (i = 0; i < n; i++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fds[i] };
+
+		epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev);
 	}
 }
 
-/* The last line on stderr: what was captured, lost, and not printed. */
-static void print_summary(const struct app *app)
+/* Look for CPUs brought online; poll their buffers too. */
+static void check_cpus(struct app *app, int ep)
 {
-	char unprinted[160] = "";
+	char err[256];
+	int added = buffers_add_cpus(app->buffers, app->cfg.verbose, err, sizeof(err));
 
-	if (app->sink.gave_up)
-		snprintf(unprinted, sizeof(unprinted), ", %llu lines (%llu bytes) not printed "
-			 "(the output stopped taking them)",
-			 (unsigned long long)app->sink.unwritten_lines,
-			 (unsigned long long)app->sink.unwritten_bytes);
-	fprintf(stderr, "%s: %llu lines, %llu bytes captured, %llu events lost%s, %.1f s\n",
-		BWM_NAME, (unsigned long long)app->lines_out, (unsigned long long)app->bytes_in,
-		(unsigned long long)lost_total(app), unprinted,
-		(clock_ns(CLOCK_MONOTONIC) - app->started) / 1e9);
+	if (added < 0)
+		fail(err);
+	else if (added > 0)
+		watch_fds(app, ep);
 }
 
 /* Wait for records or the drain timer, until told to stop or all is done. */
 static int run(struct app *app)
 {
 	uint64_t now = clock_ns(CLOCK_MONOTONIC), next_cpu_check = now + CPU_CHECK_NS;
-	uint64_t deadline = app->cfg->duration > 0 ? now + (uint64_t)(app->cfg->duration * 1e9) :
-						     UINT64_MAX;
+	uint64_t deadline = app->cfg.duration > 0 ? now + (uint64_t)(app->cfg.duration * 1e9) :
+						    UINT64_MAX;
 	int ep = epoll_create1(EPOLL_CLOEXEC);
-	char err[256];
 
 	if (ep < 0) {
 		fail("epoll_create1 failed");
-		return -1;
+		return 1;
 	}
 	watch_fds(app, ep);
 	while (!exiting && !app->sink.error) {
@@ -521,7 +674,7 @@ static int run(struct app *app)
 		now = clock_ns(CLOCK_MONOTONIC);
 		if (now >= deadline)
 			break;
-		if (tree_done(&app->watch, app->tracer, app->cfg, now)) {
+		if (tree_done(&app->watch, app->tracer, &app->cfg, now)) {
 			app->done = true;
 			break;
 		}
@@ -529,12 +682,7 @@ static int run(struct app *app)
 		if (app->watch.target_gone && tree_watch_fd(&app->watch) >= 0)
 			epoll_ctl(ep, EPOLL_CTL_DEL, tree_watch_fd(&app->watch), NULL);
 		if (now >= next_cpu_check) {
-			int added = tracer_add_cpus(app->tracer, app->cfg->verbose, err, sizeof(err));
-
-			if (added < 0)
-				fail(err);
-			else if (added > 0)
-				watch_fds(app, ep);
+			check_cpus(app, ep);
 			next_cpu_check = now + CPU_CHECK_NS;
 		}
 	}
@@ -542,20 +690,92 @@ static int run(struct app *app)
 	return 0;
 }
 
+/* Load, attach and run: steps 4 to 6. */
+static int trace(struct app *app)
+{
+	if (open_pipeline(app) || load_and_attach(app))
+		return 1;
+	return run(app);
+}
+
+/* ---- step 7: teardown, the reverse of set-up, on every path ------------------------ */
+
+static void report_end(struct app *app)
+{
+	const struct config *cfg = &app->cfg;
+
+	ledger_add(&app->ledger, LOSS_MALFORMED, merge_malformed(app->merger));
+	ledger_report(&app->ledger);
+	if (app->done && !cfg->quiet && cfg->descendants)
+		fprintf(stderr, "%s: PID %d and all its descendants have exited\n",
+			BWM_NAME, (int)app->target);
+	else if (app->done && !cfg->quiet)
+		fprintf(stderr, "%s: PID %d has exited\n", BWM_NAME, (int)app->target);
+	ledger_add(&app->ledger, LOSS_UNPRINTED_LINES, app->sink.unwritten_lines);
+	ledger_add(&app->ledger, LOSS_UNPRINTED_BYTES, app->sink.unwritten_bytes);
+	if (app->started && !cfg->quiet)
+		ledger_summary(&app->ledger, app->lines_out, app->bytes_in,
+			       (clock_ns(CLOCK_MONOTONIC) - app->started) / 1e9);
+}
+
+/* Returns rc, or 1 when the output could not be written (a reader that went away is fine). */
+static int teardown(struct app *app, int rc)
+{
+	char err[256];
+
+	if (app->tracer) {
+		/* The seed's teardown: flag, write probes, lifecycle probes, then the rest. */
+		tracer_set_enabled(app->tracer, false);
+		tracer_detach(app->tracer, 2);
+		tracer_detach(app->tracer, 1);
+		if (app->buffers)
+			drain(app, true);
+		report_end(app);
+		buffers_free(app->buffers);
+		tracer_close(app->tracer);
+	}
+	compiler_cancel(app->compiler);
+	tree_watch_free(&app->watch);
+	if (app->pidfd >= 0)
+		close(app->pidfd);
+	if (app->sink.error && app->sink.error != EPIPE) {
+		snprintf(err, sizeof(err), "cannot write output: %s", strerror(app->sink.error));
+		fail(err);
+		rc = 1;
+	}
+	lines_free(app->lines);
+	feedback_free(app->feedback);
+	merge_free(app->merger);
+	ledger_free(&app->ledger);
+	free(app->full);
+	sink_free(&app->sink);
+	if (app->out_fd > STDERR_FILENO)
+		close(app->out_fd);
+	program_free(&app->prog);
+	probes_free(&app->tpl);
+	return rc;
+}
+
+/* What the program is built for: this run's facts beside the config. */
+static void init_params(struct app *app)
+{
+	app->params.cfg = &app->cfg;
+	app->params.tp_exists = host_has_tracepoint;
+	app->params.self = getpid();
+	app->params.pid_max = proc_pid_max();
+	app->params.ncpus = proc_possible_cpus();
+	app->params.target = app->cfg.pid;
+	app->watch.pidfd = -1;
+	app->pidfd = -1;
+	app->out_fd = -1;
+}
+
 int main(int argc, char **argv)
 {
-	struct program_params params = { .tp_exists = host_has_tracepoint };
-	struct program prog = { 0 };
-	struct templates tpl;
-	struct app app = { .watch.pidfd = -1 };
-	struct compiler *compiler = NULL;
-	struct config cfg;
-	char err[1024];
-	pid_t target = 0;
-	long traced = 0;
-	int rc = 1, out_fd = -1, pidfd = -1;
+	static struct app app;
+	int rc;
 
-	switch (options_parse(argc, argv, &cfg, stdout, stderr)) {
+	switch (options_parse(argc, argv, &app.cfg, stdout, stderr)) {
 	case OPTIONS_EXIT_OK:
 		return 0;
 	case OPTIONS_ERROR:
@@ -563,173 +783,11 @@ int main(int argc, char **argv)
 	case OPTIONS_RUN:
 		break;
 	}
-	app.cfg = &cfg;
-	params.cfg = &cfg;
-	params.self = getpid();
-	params.pid_max = proc_pid_max();
-	params.ncpus = proc_possible_cpus();
-	params.target = cfg.pid;
-	params.exit_code_off = -1;
-
-	if (!cfg.ebpf) {
-		if (host_check_privileges(err, sizeof(err))) {
-			fail(err);
-			return 1;
-		}
-		if (check_target(&cfg, &target, &pidfd))
-			return 1;
-		params.target = target;
-		if (host_check_tracefs(err, sizeof(err)) || host_check_headers(err, sizeof(err))) {
-			fail(err);
-			return 1;
-		}
-		/* libbcc loads (~0.1 s) in the compiler child while the program is prepared. */
-		compiler = compiler_start(cfg.verbose, err, sizeof(err));
-		if (!compiler) {
-			fail(err);
-			return 1;
-		}
-	}
-	if (cfg.descendants || cfg.exits) {
-		/* Only the lifecycle probes need these (and BTF takes a while to parse). */
-		params.exit_code_off = kbtf_member_offset("task_struct", "exit_code");
-		params.exit_has_group_dead = host_tracepoint_has_field("sched",
-								       "sched_process_exit",
-								       "group_dead");
-	}
-	if (probes_load(cfg.probe_dir, &tpl, err, sizeof(err))) {
-		fail(err);
-		compiler_cancel(compiler);
-		return 1;
-	}
-	if (cfg.verbose)
-		fprintf(stderr, "%s: templates from %s\n", BWM_NAME, tpl.origin);
-	if (program_build(&params, &tpl, &prog, err, sizeof(err))) {
-		fail(err);
-		goto out;
-	}
-	if (cfg.ebpf) {
-		fputs(prog.text, stdout);
-		rc = fflush(stdout) ? 1 : 0;
-		goto out;
-	}
-
-	install_signals();
-	out_fd = open_output(&cfg);
-	if (out_fd < 0)
-		goto out;
-	sink_init(&app.sink, out_fd);
-	sink_set_stop(&app.sink, &exiting, STOP_GRACE_NS);
-	format_init(&app.fmt, &(struct format_opts){
-		.timestamp = cfg.timestamp, .pid = cfg.origin_pid, .comm = cfg.origin_comm,
-		/* Bare lines only for one stream with no prefix. */
-		.label = cfg.timestamp || cfg.origin_pid || cfg.origin_comm ||
-			 (cfg.fd_mask != BWM_FD_STDOUT && cfg.fd_mask != BWM_FD_STDERR),
-		.bare_fd = cfg.fd_mask == BWM_FD_STDERR ? 2 : 1,
-		.ascii = cfg.ascii,
-		.json = cfg.json,
-	});
-	app.ncpu = params.ncpus;
-	app.lost_reported = calloc(app.ncpu, sizeof(*app.lost_reported));
-	app.full = calloc(app.ncpu, sizeof(*app.full));
-	app.reader = reader_new(app.ncpu);
-	app.lines = lines_new(cfg.max_bytes > MAX_LINE ? cfg.max_bytes : MAX_LINE, on_line, &app);
-	app.feedback = feedback_new();
-	if (!app.lost_reported || !app.full || !app.reader || !app.lines || !app.feedback) {
-		fail("out of memory");
-		goto out;
-	}
-
-	app.tracer = tracer_load(compiler, &prog, err, sizeof(err));
-	compiler = NULL;
-	if (!app.tracer) {
-		if (!exiting)
-			fail(err);
-		goto out;
-	}
-	/* Buffers first: a record submitted with no buffer behind it is lost. */
-	if (tracer_open_buffers(app.tracer, app.reader, cfg.buffer_pages, WAKEUP_EVENTS,
-				err, sizeof(err))) {
-		fail(err);
-		goto out;
-	}
-	/* The seed's order: lifecycle probes, PIDs, enable flag, write probes. */
-	if (tracer_attach(app.tracer, &prog, 1, cfg.verbose, err, sizeof(err))) {
-		fail(err);
-		goto out;
-	}
-	tree_watch_init(&app.watch, target, pidfd);
-	pidfd = -1;
-	traced = tree_register(app.tracer, &cfg, target, params.pid_max, err, sizeof(err));
-	if (traced < 0) {
-		fail(err);
-		goto out;
-	}
-	exclude_new_readers(&app, 0);	/* learns who reads already: tree_register excluded them */
-	if (tracer_set_enabled(app.tracer, true)) {
-		fail("cannot set the bwm_enabled flag (does write.bpf.c still define it?)");
-		goto out;
-	}
-	if (tracer_attach(app.tracer, &prog, 2, cfg.verbose, err, sizeof(err))) {
-		fail(err);
-		goto out;
-	}
-	if (!cfg.quiet && cfg.descendants)
-		fprintf(stderr, "Tracing PID %d and its descendants (%ld process%s; %s)... "
-			"Ctrl-C to end.\n", (int)target, traced, traced == 1 ? "" : "es",
-			options_streams(&cfg));
-	else if (!cfg.quiet)
-		fprintf(stderr, "Tracing PID %d (%s)... Ctrl-C to end.\n", (int)target,
-			options_streams(&cfg));
-
-	app.started = clock_ns(CLOCK_MONOTONIC);
-	if (run(&app) == 0)
-		rc = 0;
-out:
-	if (app.tracer) {
-		/* The seed's teardown: flag, write probes, lifecycle probes, then the rest. */
-		tracer_set_enabled(app.tracer, false);
-		tracer_detach(app.tracer, 2);
-		tracer_detach(app.tracer, 1);
-		if (app.reader && app.lines)
-			drain(&app, true);
-		if (lost_total(&app))
-			fprintf(stderr, "%s: lost %llu events in total%s\n", BWM_NAME,
-				(unsigned long long)lost_total(&app),
-				buffer_lost(&app) ? " (a bigger --buffer-pages helps)" : "");
-		if (app.not_captured)
-			fprintf(stderr, "%s: %llu bytes written are not in the copy (see above)\n",
-				BWM_NAME, (unsigned long long)app.not_captured);
-		if (reader_malformed(app.reader))
-			fprintf(stderr, "%s: dropped %llu malformed records\n", BWM_NAME,
-				(unsigned long long)reader_malformed(app.reader));
-		tracer_close(app.tracer);
-		if (app.done && !cfg.quiet && cfg.descendants)
-			fprintf(stderr, "%s: PID %d and all its descendants have exited\n",
-				BWM_NAME, (int)target);
-		else if (app.done && !cfg.quiet)
-			fprintf(stderr, "%s: PID %d has exited\n", BWM_NAME, (int)target);
-		if (app.started && !cfg.quiet)
-			print_summary(&app);
-	}
-	compiler_cancel(compiler);
-	tree_watch_free(&app.watch);
-	if (pidfd >= 0)
-		close(pidfd);
-	if (app.sink.error && app.sink.error != EPIPE) {
-		snprintf(err, sizeof(err), "cannot write output: %s", strerror(app.sink.error));
-		fail(err);
-		rc = 1;
-	}
-	lines_free(app.lines);
-	feedback_free(app.feedback);
-	reader_free(app.reader);
-	free(app.lost_reported);
-	free(app.full);
-	sink_free(&app.sink);
-	if (out_fd > STDERR_FILENO)
-		close(out_fd);
-	program_free(&prog);
-	probes_free(&tpl);
-	return rc;
+	init_params(&app);
+	rc = app.cfg.ebpf ? 0 : check_host(&app);
+	if (!rc)
+		rc = build_program(&app);
+	if (!rc)
+		rc = app.cfg.ebpf ? print_program(&app) : trace(&app);
+	return teardown(&app, rc);
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,11 +117,128 @@ static int parse_seconds(const char *s, double *out)
 	return 0;
 }
 
+/* The options that only switch a bool on. */
+static const struct {
+	int opt;
+	size_t off;
+} flags[] = {
+	{ 'T', offsetof(struct config, timestamp) },
+	{ 'P', offsetof(struct config, origin_pid) },
+	{ 'C', offsetof(struct config, origin_comm) },
+	{ 'f', offsetof(struct config, descendants) },
+	{ 'K', offsetof(struct config, exclude_kernel) },
+	{ 'x', offsetof(struct config, exits) },
+	{ 'a', offsetof(struct config, ascii) },
+	{ 'r', offsetof(struct config, raw) },
+	{ 'j', offsetof(struct config, json) },
+	{ 'q', offsetof(struct config, quiet) },
+	{ 'v', offsetof(struct config, verbose) },
+	{ 'E', offsetof(struct config, ebpf) },
+};
+
+/* Set a flag option; false if c is none. */
+static bool set_flag(int c, struct config *cfg)
+{
+	size_t i;
+
+	if (c == '1' || c == '2') {
+		cfg->fd_mask |= c == '1' ? BWM_FD_STDOUT : BWM_FD_STDERR;
+		return true;
+	}
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		if (flags[i].opt == c) {
+			*(bool *)((char *)cfg + flags[i].off) = true;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Set an option that takes a value; 0, or -1 with the error printed. */
+static int set_value(int c, const char *arg, struct config *cfg, FILE *err)
+{
+	long v;
+
+	switch (c) {
+	case 'p':
+		if (parse_long(arg, 1, INT_MAX, &v))
+			return fprintf(err, "%s: invalid PID: %s (expected a number from 1 to %d)\n",
+				       BWM_NAME, arg, INT_MAX), -1;
+		cfg->pid = v;
+		return 0;
+	case 'd':
+		if (parse_seconds(arg, &cfg->duration))
+			return fprintf(err, "%s: invalid duration: %s (expected seconds, e.g. -d 10 "
+				       "or -d 0.5)\n", BWM_NAME, arg), -1;
+		return 0;
+	case 'o':
+		if (!*arg)
+			return fprintf(err, "%s: --output needs a file name\n", BWM_NAME), -1;
+		cfg->output = arg;
+		return 0;
+	case 'm':
+		if (parse_long(arg, 1, BWM_MAX_MAX_BYTES, &v))
+			return fprintf(err, "%s: invalid --max-bytes: %s (expected a number of bytes "
+				       "from 1 to %d)\n", BWM_NAME, arg, BWM_MAX_MAX_BYTES), -1;
+		cfg->max_bytes = v;
+		return 0;
+	case 'b':
+		if (parse_long(arg, 1, BWM_MAX_PAGES, &v) || (v & (v - 1)))
+			return fprintf(err, "%s: invalid buffer size: %s (expected a power of two "
+				       "from 1 to %d pages, e.g. -b %u)\n", BWM_NAME, arg,
+				       BWM_MAX_PAGES, BWM_DEFAULT_PAGES), -1;
+		cfg->buffer_pages = v;
+		return 0;
+	case 'I':
+		cfg->probe_dir = arg;
+		return 0;
+	}
+	return 1;
+}
+
+/* An option getopt did not take: missing value or unknown. */
+static void unknown(int c, char **argv, FILE *err)
+{
+	if (c == ':')
+		fprintf(err, "%s: option %s needs a value (see --help)\n", BWM_NAME,
+			argv[optind - 1]);
+	else if (optopt > ' ' && optopt < 0x7f)
+		fprintf(err, "%s: unknown option -%c (see --help)\n", BWM_NAME, optopt);
+	else if (optopt)	/* a byte the terminal must not get raw */
+		fprintf(err, "%s: unknown option -\\x%02x (see --help)\n", BWM_NAME,
+			(unsigned char)optopt);
+	else
+		fprintf(err, "%s: unknown option %s (see --help)\n", BWM_NAME, argv[optind - 1]);
+}
+
+/* What the options say together: required ones, defaults, combinations; 0 or -1. */
+static int check_combinations(int argc, char **argv, struct config *cfg, bool have_pid,
+			      FILE *err)
+{
+	if (optind < argc)
+		return fprintf(err, "%s: unexpected argument: %s (the PID goes after --pid)\n",
+			       BWM_NAME, argv[optind]), -1;
+	if (!have_pid)
+		return fprintf(err, "%s: --pid is required: %s --pid PID (see --help)\n",
+			       BWM_NAME, BWM_NAME), -1;
+	if (!cfg->fd_mask)
+		cfg->fd_mask = BWM_FD_STDOUT;
+	if (cfg->raw && cfg->fd_mask == (BWM_FD_STDOUT | BWM_FD_STDERR))
+		return fprintf(err, "%s: --raw copies one stream: give --stdout or --stderr, not "
+			       "both\n", BWM_NAME), -1;
+	if (cfg->raw && cfg->json)
+		return fprintf(err, "%s: --raw and --json do not mix: choose one\n", BWM_NAME), -1;
+	if (cfg->raw && (cfg->timestamp || cfg->origin_pid || cfg->origin_comm || cfg->ascii ||
+			 cfg->exits))
+		return fprintf(err, "%s: --raw prints the bytes only: drop the prefix, --ascii and "
+			       "--exits options\n", BWM_NAME), -1;
+	return 0;
+}
+
 enum options_result options_parse(int argc, char **argv, struct config *cfg, FILE *out, FILE *err)
 {
 	bool have_pid = false;
-	long v;
-	int c;
+	int c, rc;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->buffer_pages = BWM_DEFAULT_PAGES;
@@ -128,141 +246,28 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg, FIL
 	optind = 0;	/* not 1: glibc would go on with a cluster (-fZx) left half read */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			if (parse_long(optarg, 1, INT_MAX, &v)) {
-				fprintf(err, "%s: invalid PID: %s (expected a number from 1 to %d)\n",
-					BWM_NAME, optarg, INT_MAX);
-				return OPTIONS_ERROR;
-			}
-			cfg->pid = v;
-			have_pid = true;
-			break;
-		case '1':
-			cfg->fd_mask |= BWM_FD_STDOUT;
-			break;
-		case '2':
-			cfg->fd_mask |= BWM_FD_STDERR;
-			break;
-		case 'T':
-			cfg->timestamp = true;
-			break;
-		case 'P':
-			cfg->origin_pid = true;
-			break;
-		case 'C':
-			cfg->origin_comm = true;
-			break;
-		case 'f':
-			cfg->descendants = true;
-			break;
-		case 'K':
-			cfg->exclude_kernel = true;
-			break;
-		case 'x':
-			cfg->exits = true;
-			break;
-		case 'd':
-			if (parse_seconds(optarg, &cfg->duration)) {
-				fprintf(err, "%s: invalid duration: %s (expected seconds, e.g. -d 10 "
-					"or -d 0.5)\n", BWM_NAME, optarg);
-				return OPTIONS_ERROR;
-			}
-			break;
-		case 'a':
-			cfg->ascii = true;
-			break;
-		case 'r':
-			cfg->raw = true;
-			break;
-		case 'j':
-			cfg->json = true;
-			break;
-		case 'o':
-			if (!*optarg) {
-				fprintf(err, "%s: --output needs a file name\n", BWM_NAME);
-				return OPTIONS_ERROR;
-			}
-			cfg->output = optarg;
-			break;
-		case 'm':
-			if (parse_long(optarg, 1, BWM_MAX_MAX_BYTES, &v)) {
-				fprintf(err, "%s: invalid --max-bytes: %s (expected a number of bytes "
-					"from 1 to %d)\n", BWM_NAME, optarg, BWM_MAX_MAX_BYTES);
-				return OPTIONS_ERROR;
-			}
-			cfg->max_bytes = v;
-			break;
-		case 'b':
-			if (parse_long(optarg, 1, BWM_MAX_PAGES, &v) || (v & (v - 1))) {
-				fprintf(err, "%s: invalid buffer size: %s (expected a power of two "
-					"from 1 to %d pages, e.g. -b %u)\n",
-					BWM_NAME, optarg, BWM_MAX_PAGES, BWM_DEFAULT_PAGES);
-				return OPTIONS_ERROR;
-			}
-			cfg->buffer_pages = v;
-			break;
-		case 'I':
-			cfg->probe_dir = optarg;
-			break;
-		case 'q':
-			cfg->quiet = true;
-			break;
-		case 'v':
-			cfg->verbose = true;
-			break;
-		case 'E':
-			cfg->ebpf = true;
-			break;
-		case 'h':
-			fprintf(out, usage, BWM_DEFAULT_MAX_BYTES, BWM_MAX_MAX_BYTES, BWM_DEFAULT_PAGES);
+		if (c == 'h') {
+			fprintf(out, usage, BWM_DEFAULT_MAX_BYTES, BWM_MAX_MAX_BYTES,
+				BWM_DEFAULT_PAGES);
 			return OPTIONS_EXIT_OK;
-		case 'V':
+		}
+		if (c == 'V') {
 			fprintf(out, "%s %s\n", BWM_NAME, BWM_VERSION);
 			return OPTIONS_EXIT_OK;
-		case ':':
-			fprintf(err, "%s: option %s needs a value (see --help)\n",
-				BWM_NAME, argv[optind - 1]);
+		}
+		if (set_flag(c, cfg))
+			continue;
+		rc = set_value(c, optarg, cfg, err);
+		if (rc < 0)
 			return OPTIONS_ERROR;
-		default:
-			if (optopt > ' ' && optopt < 0x7f)
-				fprintf(err, "%s: unknown option -%c (see --help)\n", BWM_NAME, optopt);
-			else if (optopt)	/* a byte the terminal must not get raw */
-				fprintf(err, "%s: unknown option -\\x%02x (see --help)\n", BWM_NAME,
-					(unsigned char)optopt);
-			else
-				fprintf(err, "%s: unknown option %s (see --help)\n",
-					BWM_NAME, argv[optind - 1]);
+		if (rc > 0) {
+			unknown(c, argv, err);
 			return OPTIONS_ERROR;
 		}
+		have_pid |= c == 'p';
 	}
-	if (optind < argc) {
-		fprintf(err, "%s: unexpected argument: %s (the PID goes after --pid)\n",
-			BWM_NAME, argv[optind]);
+	if (check_combinations(argc, argv, cfg, have_pid, err))
 		return OPTIONS_ERROR;
-	}
-	if (!have_pid) {
-		fprintf(err, "%s: --pid is required: %s --pid PID (see --help)\n",
-			BWM_NAME, BWM_NAME);
-		return OPTIONS_ERROR;
-	}
-	if (!cfg->fd_mask)
-		cfg->fd_mask = BWM_FD_STDOUT;
-	if (cfg->raw && cfg->fd_mask == (BWM_FD_STDOUT | BWM_FD_STDERR)) {
-		fprintf(err, "%s: --raw copies one stream: give --stdout or --stderr, not both\n",
-			BWM_NAME);
-		return OPTIONS_ERROR;
-	}
-	if (cfg->raw && cfg->json) {
-		fprintf(err, "%s: --raw and --json do not mix: choose one\n", BWM_NAME);
-		return OPTIONS_ERROR;
-	}
-	if (cfg->raw && (cfg->timestamp || cfg->origin_pid || cfg->origin_comm || cfg->ascii ||
-			 cfg->exits)) {
-		fprintf(err, "%s: --raw prints the bytes only: drop the prefix, --ascii and --exits "
-			"options\n", BWM_NAME);
-		return OPTIONS_ERROR;
-	}
 	return OPTIONS_RUN;
 }
 

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "probes.h"
 
 #include "config.h"	/* BWM_PROBES_DIR, from the Makefile's PREFIX */
@@ -54,46 +55,6 @@ static void refuse(char *err, size_t errlen, const char *path, const char *why, 
 {
 	snprintf(err, errlen, "refusing template %s %s: %s %s (fix: sudo chown root:root %s && "
 		 "sudo chmod go-w %s)", dir ? "directory" : "file", path, path, why, path, path);
-}
-
-/* Read a whole file from an open fd; -errno on failure. */
-static int read_fd(int fd, char **text, size_t *len)
-{
-	size_t cap = 16384, n = 0;
-	char *buf = malloc(cap);
-
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		ssize_t r;
-
-		if (n + 1 >= cap) {
-			char *p = realloc(buf, cap * 2);
-
-			if (!p) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = p;
-			cap *= 2;
-		}
-		r = read(fd, buf + n, cap - n - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-
-			free(buf);
-			return -e;
-		}
-		if (r == 0)
-			break;
-		n += r;
-	}
-	buf[n] = '\0';
-	*text = buf;
-	*len = n;
-	return 0;
 }
 
 static int load_embedded(struct templates *t)
@@ -152,7 +113,7 @@ static int load_dir(const char *dir, struct templates *t, char *err, size_t errl
 			close(fd);
 			goto fail;
 		}
-		rc = read_fd(fd, &tp->text, &tp->len);
+		rc = fileio_read_fd(fd, &tp->text, &tp->len);
 		close(fd);
 		if (rc) {
 			snprintf(err, errlen, "cannot read template %s: %s", tp->path, strerror(-rc));

@@ -14,33 +14,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "procs.h"
-
-/* Read a small file into buf (NUL-terminated); bytes read or -errno. */
-static ssize_t read_small(const char *path, char *buf, size_t size)
-{
-	ssize_t n, total = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	while ((size_t)total < size - 1) {
-		n = read(fd, buf + total, size - 1 - total);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			n = -errno;
-			close(fd);
-			return n;
-		}
-		if (n == 0)
-			break;
-		total += n;
-	}
-	close(fd);
-	buf[total] = '\0';
-	return total;
-}
 
 int proc_parse_stat(const char *text, struct proc_stat *st)
 {
@@ -85,7 +60,7 @@ int proc_read_stat(pid_t pid, struct proc_stat *st)
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	n = read_small(path, buf, sizeof(buf));
+	n = fileio_read_small(path, buf, sizeof(buf));
 	if (n < 0)
 		return n;
 	return proc_parse_stat(buf, st) ? -EINVAL : 0;
@@ -97,7 +72,7 @@ pid_t proc_tgid(pid_t pid)
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	n = read_small(path, buf, sizeof(buf));
+	n = fileio_read_small(path, buf, sizeof(buf));
 	if (n < 0)
 		return n;
 	p = strstr(buf, "\nTgid:");
@@ -111,7 +86,7 @@ long proc_pid_max(void)
 	char buf[32];
 	long v;
 
-	if (read_small("/proc/sys/kernel/pid_max", buf, sizeof(buf)) <= 0)
+	if (fileio_read_small("/proc/sys/kernel/pid_max", buf, sizeof(buf)) <= 0)
 		return 4194304;		/* PID_MAX_LIMIT on 64-bit */
 	v = strtol(buf, NULL, 10);
 	return v > 0 ? v : 4194304;
@@ -155,7 +130,7 @@ int proc_possible_cpus(void)
 	char buf[256], *p;
 	long hi = -1;
 
-	if (read_small("/sys/devices/system/cpu/possible", buf, sizeof(buf)) <= 0)
+	if (fileio_read_small("/sys/devices/system/cpu/possible", buf, sizeof(buf)) <= 0)
 		return sysconf(_SC_NPROCESSORS_CONF);
 	/* The highest number in the list. */
 	for (p = buf; *p; p++) {
@@ -174,7 +149,7 @@ int proc_online_cpus(bool *set, int n)
 {
 	char buf[1024];
 
-	if (read_small("/sys/devices/system/cpu/online", buf, sizeof(buf)) <= 0)
+	if (fileio_read_small("/sys/devices/system/cpu/online", buf, sizeof(buf)) <= 0)
 		return -1;
 	return proc_parse_cpulist(buf, set, n);
 }
@@ -298,7 +273,7 @@ struct ident {
 	ino_t ino;
 };
 
-struct reader_scan {
+struct output_scan {
 	struct ident *ids;	/* the output, and what its readers write to */
 	size_t nids, cap;
 	pid_t self;
@@ -307,7 +282,7 @@ struct reader_scan {
 	bool added;
 };
 
-static bool has_ident(const struct reader_scan *r, struct ident id)
+static bool has_ident(const struct output_scan *r, struct ident id)
 {
 	size_t i;
 
@@ -317,7 +292,7 @@ static bool has_ident(const struct reader_scan *r, struct ident id)
 	return false;
 }
 
-static void add_ident(struct reader_scan *r, struct ident id)
+static void add_ident(struct output_scan *r, struct ident id)
 {
 	if (has_ident(r, id))
 		return;
@@ -339,7 +314,7 @@ static bool fd_reads(pid_t pid, const char *fd)
 	char path[320], buf[512], *p;
 
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", pid, fd);
-	if (read_small(path, buf, sizeof(buf)) <= 0 || !(p = strstr(buf, "flags:")))
+	if (fileio_read_small(path, buf, sizeof(buf)) <= 0 || !(p = strstr(buf, "flags:")))
 		return true;	/* cannot tell: count it as a reader */
 	return (strtoul(p + 6, NULL, 8) & O_ACCMODE) != O_WRONLY;
 }
@@ -376,7 +351,7 @@ static bool output_ident(const struct stat *st, struct ident *id)
 }
 
 /* Does /proc/PID/fd/FD (stat: st) read what the scan looks for? */
-static bool fd_is_reader(struct reader_scan *r, pid_t pid, const char *fd, const struct stat *st)
+static bool fd_is_reader(struct output_scan *r, pid_t pid, const char *fd, const struct stat *st)
 {
 	char path[320], buf[512], *p;
 
@@ -386,13 +361,13 @@ static bool fd_is_reader(struct reader_scan *r, pid_t pid, const char *fd, const
 	if (!S_ISCHR(st->st_mode) || major(st->st_rdev) != 5 || minor(st->st_rdev) != 2)
 		return false;
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", pid, fd);
-	if (read_small(path, buf, sizeof(buf)) <= 0 || !(p = strstr(buf, "tty-index:")))
+	if (fileio_read_small(path, buf, sizeof(buf)) <= 0 || !(p = strstr(buf, "tty-index:")))
 		return false;
 	return has_ident(r, (struct ident){ 0, strtol(p + 10, NULL, 10) });
 }
 
 /* Follow what a reader writes on (its stdout and stderr): its readers read it too. */
-static void follow_outputs(struct reader_scan *r, pid_t pid)
+static void follow_outputs(struct output_scan *r, pid_t pid)
 {
 	static const char *const fds[] = { "1", "2" };
 	char path[64];
@@ -407,9 +382,9 @@ static void follow_outputs(struct reader_scan *r, pid_t pid)
 	}
 }
 
-static int scan_reader(long pid, void *arg)
+static int scan_output_holder(long pid, void *arg)
 {
-	struct reader_scan *r = arg;
+	struct output_scan *r = arg;
 	char dir[64];
 	struct dirent *e;
 	bool reads = false;
@@ -444,7 +419,7 @@ static int scan_reader(long pid, void *arg)
 
 size_t proc_output_readers(int fd, pid_t self, pid_t *out, size_t max)
 {
-	struct reader_scan r = { .self = self, .out = out, .max = max };
+	struct output_scan r = { .self = self, .out = out, .max = max };
 	struct ident id;
 	struct stat st;
 	int round;
@@ -455,7 +430,7 @@ size_t proc_output_readers(int fd, pid_t self, pid_t *out, size_t max)
 	/* Readers found in one round may lead to more: follow until none is new. */
 	for (round = 0; round < 8; round++) {
 		r.added = false;
-		each_number("/proc", scan_reader, &r);
+		each_number("/proc", scan_output_holder, &r);
 		if (!r.added)
 			break;
 	}

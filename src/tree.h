@@ -8,7 +8,7 @@
 #include <sys/types.h>
 
 #include "options.h"
-#include "tracer.h"
+#include "load.h"
 
 /*
  * Register what is traced, after the lifecycle probes are attached and

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fuzz_merge - the event decoder and timestamp merger (reader.c) on
+ * fuzz_merge - the event decoder and timestamp merger (merge.c) on
  * malformed and truncated perf records, timestamps in any order, CPU
  * numbers out of range (hot-plug), losses, releases at any limit.
  * Invariants: every record pushed is released once or is still queued; an
@@ -10,7 +10,7 @@
 #include <stdbool.h>
 
 #include "fuzz.h"
-#include "reader.h"
+#include "merge.h"
 
 struct seen {
 	bool ordered;		/* every CPU's records were pushed in timestamp order */
@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cursor c = { data, size };
 	int ncpu = 1 + take_u8(&c) % 8;
-	struct reader *r = reader_new(ncpu);
+	struct merger *r = merge_new(ncpu);
 	uint64_t pushed = 0, released = 0, last[8] = { 0 };
 	bool ordered = true;
 	static uint8_t raw[255 * 5 + 8] __attribute__((aligned(8)));
@@ -57,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			p = take_bytes(&c, take_u8(&c) * 5, &n);
 			memset(raw, 0, sizeof(raw));
 			memcpy(raw, p, n);
-			if (reader_push(r, cpu, raw, op & 0x80 ? n : sizeof(raw)) == 0) {
+			if (merge_push(r, cpu, raw, op & 0x80 ? n : sizeof(raw)) == 0) {
 				const struct bwm_event *ev = (const void *)raw;
 
 				pushed++;
@@ -66,18 +66,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			break;
 		case 2:
-			reader_lost(r, cpu, take_u64(&c));
+			merge_lost(r, cpu, take_u64(&c));
 			break;
 		default:
-			released += reader_release(r, op & 0x80 ? UINT64_MAX : take_u64(&c),
+			released += merge_release(r, op & 0x80 ? UINT64_MAX : take_u64(&c),
 						   on_event, &s);
 			FUZZ_ASSERT(s.events <= pushed);
 			break;
 		}
 	}
-	FUZZ_ASSERT(released + reader_queued(r) == pushed);
-	reader_release(r, UINT64_MAX, on_event, &(struct seen){ 0 });
-	FUZZ_ASSERT(reader_queued(r) == 0);
-	reader_free(r);
+	FUZZ_ASSERT(released + merge_queued(r) == pushed);
+	merge_release(r, UINT64_MAX, on_event, &(struct seen){ 0 });
+	FUZZ_ASSERT(merge_queued(r) == 0);
+	merge_free(r);
 	return 0;
 }

@@ -20,19 +20,31 @@ def test_writev_with_8_iovecs_of_mixed_sizes():
     expect_eq(r.stdout, want + b"\n")
 
 
-def test_writev_iovecs_with_lines():
-    r = capture(["writev:1:first |line\\nsecond| line\\n|\\nthird\\n"])
-    expect_eq(r.stdout, b"first line\nsecond line\n\nthird\n")
+# One call of each write-family syscall: the writer's actions, and exactly what is printed.
+SYSCALLS = {
+    "writev": (["writev:1:single iovec\\n"], b"single iovec\n"),
+    "writev_iovecs_with_lines": (["writev:1:first |line\\nsecond| line\\n|\\nthird\\n"],
+                                 b"first line\nsecond line\n\nthird\n"),
+    "pwrite64_to_a_file": (["file:1", "pwrite:1:at offset zero\\n"], b"at offset zero\n"),
+    "sendto_sendmsg_sendmmsg_on_a_socket": (
+        ["socket:1", "sendto:1:via sendto\\n", "sendmsg:1:via sendmsg\\n",
+         "sendmmsg:1:via sendmmsg\\n"], b"via sendto\nvia sendmsg\nvia sendmmsg\n"),
+    "sendmsg_iovecs": (["socket:1", "sendmsg:1:one |two |three\\n"], b"one two three\n"),
+    "sendmmsg_with_several_messages": (
+        ["socket:1", "sendmmsg:1:first message\\n|second\\n|third: a longer one\\n|4\\n"],
+        b"first message\nsecond\nthird: a longer one\n4\n"),
+}
 
 
-def test_sendmsg_iovecs():
-    r = capture(["socket:1", "sendmsg:1:one |two |three\\n"])
-    expect_eq(r.stdout, b"one two three\n")
+def _syscall_test(name, actions, want):
+    def test():
+        expect_eq(capture(actions).stdout, want)
+    test.__name__ = "test_" + name
+    return test
 
 
-def test_sendmmsg_with_several_messages():
-    r = capture(["socket:1", "sendmmsg:1:first message\\n|second\\n|third: a longer one\\n|4\\n"])
-    expect_eq(r.stdout, b"first message\nsecond\nthird: a longer one\n4\n")
+for _name, (_actions, _want) in SYSCALLS.items():
+    globals()["test_" + _name] = _syscall_test(_name, _actions, _want)
 
 
 def test_sendmmsg_messages_are_separate_writes():

@@ -142,22 +142,6 @@ def test_ascii_mode_shows_other_bytes_as_hex():
 
 # ---- syscalls ---------------------------------------------------------------
 
-def test_writev():
-    r = capture(["writev:1:single iovec\\n"])
-    expect_eq(r.stdout, b"single iovec\n")
-
-
-def test_pwrite64_to_a_file():
-    r = capture(["file:1", "pwrite:1:at offset zero\\n"])
-    expect_eq(r.stdout, b"at offset zero\n")
-
-
-def test_sendto_and_sendmsg_on_a_socket():
-    r = capture(["socket:1", "sendto:1:via sendto\\n", "sendmsg:1:via sendmsg\\n",
-                 "sendmmsg:1:via sendmmsg\\n"])
-    expect_eq(r.stdout, b"via sendto\nvia sendmsg\nvia sendmmsg\n")
-
-
 def test_splice_and_sendfile_are_accounted():
     r = capture(["devnull:1", "splice:1:5000", "sendfile:1:3000", "out:after\\n"])
     expect_eq(r.stdout, b"[5000 bytes via kernel transfer]\n[3000 bytes via kernel transfer]\n"

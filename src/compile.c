@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tracer.c - compile, load, attach, detach; maps and perf buffers (libbcc).
+ * compile.c - the compiler child: it dlopen()s libbcc (clang and LLVM, ~120 MB),
+ * compiles the program text, loads (verifies) every tracepoint function and
+ * hands the program and map fds back over a socket, then exits. So the tracer
+ * never keeps the compiler resident, and libbcc's chatter on stdout never
+ * reaches the data stream.
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <linux/securebits.h>
 #include <pthread.h>
-#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,58 +22,15 @@
 
 #include <bcc/bcc_common.h>
 #include <bcc/libbpf.h>
-#include <bcc/perf_reader.h>
 
-#include "procs.h"
-#include "tracer.h"
+#include "compile.h"
+#include "options.h"
 
 #define LIBBCC			"libbcc.so.0"
-#define MAX_ITEMS		64
+#define MAX_ITEMS		COMPILED_MAX
 #define VERIFIER_LOG_SIZE	(1 << 22)
 #define VERIFIER_TAIL_LINES	20
 
-struct prog {
-	char name[128];		/* tracepoint__<cat>__<ev> */
-	int fd;
-	bool attached;
-};
-
-/* A program attached to a tracepoint: the perf event that holds it there. */
-struct link {
-	char cat[64];
-	char ev[64];
-	int stage;		/* 1: lifecycle, 2: write */
-	int fd;			/* -1 once detached */
-};
-
-struct map {
-	char name[64];
-	int fd;
-};
-
-struct cpu_buf {
-	struct tracer *t;
-	int cpu;
-	struct perf_reader *pr;
-};
-
-struct tracer {
-	struct prog progs[MAX_ITEMS];
-	int nprogs;
-	struct link links[MAX_ITEMS];
-	int nlinks;
-	struct map maps[MAX_ITEMS];
-	int nmaps;
-	struct cpu_buf *bufs;	/* room for every possible CPU, filled as they come online */
-	int nbufs;
-	int ncpu;		/* possible CPUs */
-	uint64_t *dropped;	/* room for bwm_dropped's per-CPU values, read each drain */
-	unsigned pages;
-	unsigned wakeup;
-	struct reader *reader;
-};
-
-/* What the compiler child sends back, with the fds as SCM_RIGHTS. */
 struct wire_item {
 	char name[128];
 	int is_map;
@@ -229,6 +189,39 @@ static void *load_worker(void *arg)
 	return NULL;
 }
 
+/* Point stderr at a scratch file; returns the saved stderr, or -1 (nothing redirected). */
+static int stderr_to(int scratch)
+{
+	int saved = scratch >= 0 ? dup(STDERR_FILENO) : -1;
+
+	if (saved >= 0)
+		dup2(scratch, STDERR_FILENO);
+	return saved;
+}
+
+static void stderr_back(int saved)
+{
+	if (saved >= 0) {
+		dup2(saved, STDERR_FILENO);
+		close(saved);
+	}
+}
+
+/* Show the HINT lines (and libbcc's own one-line errors) that libbcc wrote to scratch. */
+static void replay_hints(int scratch)
+{
+	char line[512];
+	FILE *f;
+
+	if (scratch < 0 || (f = fdopen(dup(scratch), "r")) == NULL)
+		return;
+	rewind(f);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "HINT:", 5) || !strncmp(line, "bpf:", 4))
+			fputs(line, stderr);
+	fclose(f);
+}
+
 /*
  * Load every function, in parallel (verifying the loops takes a while).
  * libbcc prints a refused program's whole verifier log; that goes to a
@@ -237,38 +230,25 @@ static void *load_worker(void *arg)
  */
 static int load_all(struct load_job *j)
 {
-	int saved = dup(STDERR_FILENO), scratch = memfd_create("bwm-bcc-log", MFD_CLOEXEC);
+	int scratch = memfd_create("bwm-bcc-log", MFD_CLOEXEC), saved = stderr_to(scratch);
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	pthread_t th[4];
 	int nth = ncpu < 1 ? 1 : ncpu > 4 ? 4 : ncpu, started = 0, i, refused = -1;
-	char line[512];
-	FILE *f;
+	pthread_t th[4];
 
-	if (saved >= 0 && scratch >= 0)
-		dup2(scratch, STDERR_FILENO);
 	for (i = 0; i < nth; i++)
 		started += pthread_create(&th[started], NULL, load_worker, j) == 0;
 	if (!started)
 		load_worker(j);
 	for (i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
-	if (saved >= 0 && scratch >= 0)
-		dup2(saved, STDERR_FILENO);
+	stderr_back(saved);
 	for (i = 0; i < j->n && refused < 0; i++)
 		if (j->fds[i] < 0)
 			refused = i;
 	if (refused >= 0) {
 		print_log_tail(j->failed_log[refused] ? j->failed_log[refused] : "");
-		if (scratch >= 0 && (f = fdopen(dup(scratch), "r")) != NULL) {
-			rewind(f);
-			while (fgets(line, sizeof(line), f))
-				if (!strncmp(line, "HINT:", 5) || !strncmp(line, "bpf:", 4))
-					fputs(line, stderr);
-			fclose(f);
-		}
+		replay_hints(scratch);
 	}
-	if (saved >= 0)
-		close(saved);
 	if (scratch >= 0)
 		close(scratch);
 	return refused;
@@ -397,7 +377,8 @@ fail:
 	_exit(1);
 }
 
-/* ---- the tracer -------------------------------------------------------- */
+
+/* ---- the parent's side ------------------------------------------------ */
 
 static int receive_reply(int sock, struct wire_reply *rep, int *fds, int *nfds)
 {
@@ -425,19 +406,6 @@ static int receive_reply(int sock, struct wire_reply *rep, int *fds, int *nfds)
 	return 0;
 }
 
-/* Split "tracepoint__<cat>__<ev>"; 0 on success. */
-static int split_function(const char *name, char *cat, char *ev)
-{
-	const char *c = name + 12, *sep = strstr(c, "__");
-
-	if (strncmp(name, "tracepoint__", 12) || !sep || sep == c || sep - c >= 64 ||
-	    strlen(sep + 2) >= 64)
-		return -1;
-	memcpy(cat, c, sep - c);
-	cat[sep - c] = '\0';
-	strcpy(ev, sep + 2);
-	return 0;
-}
 
 struct compiler {
 	pid_t pid;
@@ -490,18 +458,17 @@ void compiler_cancel(struct compiler *c)
 		compiler_end(c);
 }
 
-struct tracer *tracer_load(struct compiler *c, const struct program *prog, char *err,
-			   size_t errlen)
+int compiler_finish(struct compiler *c, const char *text, struct compiled *out, char *err,
+		    size_t errlen)
 {
 	static struct wire_reply rep;
 	int fds[MAX_ITEMS], nfds = 0, status, i;
-	struct tracer *t;
 
-	if (send(c->sock, prog->text, strlen(prog->text), MSG_NOSIGNAL) < 0) {
+	if (send(c->sock, text, strlen(text), MSG_NOSIGNAL) < 0) {
 		snprintf(err, errlen, "cannot hand the program to the compiler: %s%s",
 			 strerror(errno), errno == EMSGSIZE ? " (the templates are too big)" : "");
 		compiler_end(c);
-		return NULL;
+		return -1;
 	}
 	memset(&rep, 0, sizeof(rep));
 	if (receive_reply(c->sock, &rep, fds, &nfds))
@@ -517,350 +484,13 @@ struct tracer *tracer_load(struct compiler *c, const struct program *prog, char 
 				 WTERMSIG(status));
 		else
 			snprintf(err, errlen, "the BPF compiler (libbcc) exited without a result");
-		return NULL;
+		return -1;
 	}
-	t = calloc(1, sizeof(*t));
-	if (!t) {
-		for (i = 0; i < nfds; i++)
-			close(fds[i]);
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
+	out->n = rep.n;
 	for (i = 0; i < rep.n; i++) {
-		if (rep.items[i].is_map) {
-			struct map *m = &t->maps[t->nmaps++];
-
-			snprintf(m->name, sizeof(m->name), "%s", rep.items[i].name);
-			m->fd = fds[i];
-		} else {
-			struct prog *p = &t->progs[t->nprogs++];
-
-			snprintf(p->name, sizeof(p->name), "%s", rep.items[i].name);
-			p->fd = fds[i];
-		}
-	}
-	return t;
-}
-
-static struct prog *find_prog(struct tracer *t, const char *name)
-{
-	int i;
-
-	for (i = 0; i < t->nprogs; i++)
-		if (!strcmp(t->progs[i].name, name))
-			return &t->progs[i];
-	return NULL;
-}
-
-static int attach_one(struct tracer *t, struct prog *p, const char *cat, const char *ev,
-		      int stage, bool verbose, char *err, size_t errlen)
-{
-	struct link *l = &t->links[t->nlinks];
-
-	if (t->nlinks == MAX_ITEMS) {
-		snprintf(err, errlen, "too many probes (at most %d)", MAX_ITEMS);
-		return -1;
-	}
-	errno = 0;
-	l->fd = bpf_attach_tracepoint(p->fd, cat, ev);
-	if (l->fd < 0) {
-		snprintf(err, errlen, "failed to attach %s:%s: %s (is tracefs mounted and the "
-			 "tracepoint enabled in this kernel?)", cat, ev,
-			 strerror(errno ? errno : EINVAL));
-		return -1;
-	}
-	snprintf(l->cat, sizeof(l->cat), "%s", cat);
-	snprintf(l->ev, sizeof(l->ev), "%s", ev);
-	l->stage = stage;
-	t->nlinks++;
-	p->attached = true;
-	if (verbose)
-		fprintf(stderr, "%s: attached %s:%s\n", BWM_NAME, cat, ev);
-	return 0;
-}
-
-static bool ref_present(const struct program *prog, const char *cat, const char *ev)
-{
-	size_t i;
-
-	for (i = 0; i < prog->nrefs; i++)
-		if (!strcmp(prog->refs[i].cat, cat) && !strcmp(prog->refs[i].ev, ev))
-			return prog->refs[i].present;
-	return false;
-}
-
-int tracer_attach(struct tracer *t, const struct program *prog, int stage, bool verbose,
-		  char *err, size_t errlen)
-{
-	char cat[64], ev[64], name[160];
-	size_t i;
-	int j;
-
-	for (i = 0; i < prog->nrefs; i++) {
-		const struct probe_ref *r = &prog->refs[i];
-		struct prog *p;
-
-		if (r->stage != stage || !r->present)
-			continue;
-		snprintf(name, sizeof(name), "tracepoint__%s__%s", r->cat, r->func_ev);
-		p = find_prog(t, name);
-		if (!p) {
-			if (!strcmp(r->ev, r->func_ev) || !ref_present(prog, r->cat, r->func_ev))
-				continue;	/* compiled out by the template's own #if */
-			snprintf(err, errlen, "BWM_ALSO(%s, %s, %s): there is no probe for %s:%s",
-				 r->cat, r->func_ev, r->ev, r->cat, r->func_ev);
-			return -1;
-		}
-		if (attach_one(t, p, r->cat, r->ev, stage, verbose, err, errlen))
-			return -1;
-	}
-	/* A probe the scan did not see (not written with TRACEPOINT_PROBE): with the writes. */
-	for (j = 0; stage == 2 && j < t->nprogs; j++) {
-		struct prog *p = &t->progs[j];
-
-		if (p->attached)
-			continue;
-		if (split_function(p->name, cat, ev)) {
-			snprintf(err, errlen, "cannot tell the tracepoint of function %s "
-				 "(name it with TRACEPOINT_PROBE(category, event))", p->name);
-			return -1;
-		}
-		if (attach_one(t, p, cat, ev, stage, verbose, err, errlen))
-			return -1;
+		snprintf(out->items[i].name, sizeof(out->items[i].name), "%s", rep.items[i].name);
+		out->items[i].is_map = rep.items[i].is_map;
+		out->items[i].fd = fds[i];
 	}
 	return 0;
-}
-
-static void *close_link(void *arg)
-{
-	bpf_close_perf_event_fd((int)(intptr_t)arg);
-	return NULL;
-}
-
-/*
- * Each detach waits for an RCU grace period (~70 ms here): close the links
- * in parallel so that they share some, falling back to one by one.
- */
-void tracer_detach(struct tracer *t, int stage)
-{
-	pthread_t th[MAX_ITEMS];
-	bool started[MAX_ITEMS] = { false };
-	int i;
-
-	for (i = 0; i < t->nlinks; i++) {
-		struct link *l = &t->links[i];
-
-		if (l->stage != stage || l->fd < 0)
-			continue;
-		started[i] = pthread_create(&th[i], NULL, close_link, (void *)(intptr_t)l->fd) == 0;
-		if (!started[i])
-			close_link((void *)(intptr_t)l->fd);
-		l->fd = -1;
-	}
-	for (i = 0; i < t->nlinks; i++)
-		if (started[i])
-			pthread_join(th[i], NULL);
-}
-
-uint64_t tracer_dropped(const struct tracer *t, uint64_t *full, int ncpu)
-{
-	int fd = tracer_map_fd(t, "bwm_dropped"), other = 0, when_full = 1, i;
-	uint64_t sum = 0;
-
-	if (fd < 0 || !t->dropped)
-		return 0;
-	if (bpf_lookup_elem(fd, &when_full, t->dropped) == 0)
-		for (i = 0; i < t->ncpu && i < ncpu; i++)
-			full[i] = t->dropped[i];
-	if (bpf_lookup_elem(fd, &other, t->dropped) == 0)
-		for (i = 0; i < t->ncpu; i++)
-			sum += t->dropped[i];
-	return sum;
-}
-
-int tracer_attached(const struct tracer *t)
-{
-	int i, n = 0;
-
-	for (i = 0; i < t->nlinks; i++)
-		n += t->links[i].fd >= 0;
-	return n;
-}
-
-int tracer_map_fd(const struct tracer *t, const char *name)
-{
-	int i;
-
-	for (i = 0; i < t->nmaps; i++)
-		if (!strcmp(t->maps[i].name, name))
-			return t->maps[i].fd;
-	return -1;
-}
-
-int tracer_set_enabled(struct tracer *t, bool on)
-{
-	int fd = tracer_map_fd(t, "bwm_enabled"), key = 0;
-	uint32_t val = on;
-
-	if (fd < 0)
-		return -ENOENT;
-	return bpf_update_elem(fd, &key, &val, 0);
-}
-
-int tracer_set_pid(struct tracer *t, pid_t pid, uint32_t mask, bool only_new)
-{
-	int fd = tracer_map_fd(t, "bwm_monitored");
-	uint32_t key = pid;
-
-	if (fd < 0)
-		return -ENOENT;
-	if (bpf_update_elem(fd, &key, &mask, only_new ? BPF_NOEXIST : BPF_ANY))
-		return -errno;
-	return 0;
-}
-
-int tracer_forget_pid(struct tracer *t, pid_t pid)
-{
-	int fd = tracer_map_fd(t, "bwm_monitored");
-	uint32_t key = pid;
-
-	if (fd < 0)
-		return -ENOENT;
-	return bpf_delete_elem(fd, &key) ? -errno : 0;
-}
-
-int tracer_each_pid(struct tracer *t, int (*fn)(pid_t pid, uint32_t mask, void *arg), void *arg)
-{
-	int fd = tracer_map_fd(t, "bwm_monitored"), rc = 0;
-	uint32_t key, next, mask;
-	bool first = true;
-
-	if (fd < 0)
-		return -ENOENT;
-	while (!rc && (first ? bpf_get_first_key(fd, &next, sizeof(next)) :
-			       bpf_get_next_key(fd, &key, &next)) == 0) {
-		first = false;
-		key = next;
-		if (bpf_lookup_elem(fd, &key, &mask) == 0)
-			rc = fn(key, mask, arg);
-	}
-	return rc;
-}
-
-static void on_sample(void *cookie, void *raw, int size)
-{
-	struct cpu_buf *b = cookie;
-
-	reader_push(b->t->reader, b->cpu, raw, size);
-}
-
-static void on_lost(void *cookie, uint64_t n)
-{
-	struct cpu_buf *b = cookie;
-
-	reader_lost(b->t->reader, b->cpu, n);
-}
-
-int tracer_open_buffers(struct tracer *t, struct reader *r, unsigned pages, unsigned wakeup,
-			char *err, size_t errlen)
-{
-	if (tracer_map_fd(t, "bwm_events") < 0) {
-		snprintf(err, errlen, "the program has no bwm_events map "
-			 "(BPF_PERF_OUTPUT(bwm_events) in common.bpf.h)");
-		return -1;
-	}
-	t->ncpu = proc_possible_cpus();
-	t->bufs = calloc(t->ncpu, sizeof(*t->bufs));
-	t->dropped = calloc(t->ncpu, sizeof(*t->dropped));
-	if (!t->bufs || !t->dropped) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	t->reader = r;
-	t->pages = pages;
-	t->wakeup = wakeup;
-	return tracer_add_cpus(t, false, err, errlen) < 0 ? -1 : 0;
-}
-
-int tracer_add_cpus(struct tracer *t, bool verbose, char *err, size_t errlen)
-{
-	int events = tracer_map_fd(t, "bwm_events"), cpu, i, added = 0;
-	bool *online = calloc(t->ncpu, sizeof(*online));
-
-	if (!online || proc_online_cpus(online, t->ncpu) <= 0) {
-		free(online);
-		snprintf(err, errlen, "cannot read /sys/devices/system/cpu/online");
-		return -1;
-	}
-	for (i = 0; i < t->nbufs; i++)
-		online[t->bufs[i].cpu] = false;		/* has one already */
-	for (cpu = 0; cpu < t->ncpu; cpu++) {
-		struct bcc_perf_buffer_opts opts = {
-			.pid = -1, .cpu = cpu, .wakeup_events = t->wakeup,
-		};
-		struct cpu_buf *b = &t->bufs[t->nbufs];
-		int fd;
-
-		if (!online[cpu])
-			continue;
-		b->t = t;
-		b->cpu = cpu;
-		b->pr = bpf_open_perf_buffer_opts(on_sample, on_lost, b, t->pages, &opts);
-		if (!b->pr) {
-			snprintf(err, errlen, "cannot open a perf buffer of %u pages on CPU %d: %s "
-				 "(try a smaller --buffer-pages)", t->pages, cpu, strerror(errno));
-			free(online);
-			return -1;
-		}
-		t->nbufs++;
-		fd = perf_reader_fd(b->pr);
-		if (bpf_update_elem(events, &cpu, &fd, 0)) {
-			snprintf(err, errlen, "cannot register the perf buffer of CPU %d: %s",
-				 cpu, strerror(errno));
-			free(online);
-			return -1;
-		}
-		added++;
-		if (verbose)
-			fprintf(stderr, "%s: opened a perf buffer on CPU %d\n", BWM_NAME, cpu);
-	}
-	free(online);
-	return added;
-}
-
-int tracer_buffer_fds(const struct tracer *t, int *fds, int max)
-{
-	int i;
-
-	for (i = 0; i < t->nbufs && i < max; i++)
-		fds[i] = perf_reader_fd(t->bufs[i].pr);
-	return i;
-}
-
-void tracer_drain(struct tracer *t)
-{
-	int i;
-
-	for (i = 0; i < t->nbufs; i++)
-		perf_reader_event_read(t->bufs[i].pr);
-}
-
-void tracer_close(struct tracer *t)
-{
-	int i;
-
-	if (!t)
-		return;
-	tracer_set_enabled(t, false);
-	tracer_detach(t, 2);
-	tracer_detach(t, 1);
-	for (i = 0; i < t->nbufs; i++)
-		perf_reader_free(t->bufs[i].pr);
-	free(t->bufs);
-	free(t->dropped);
-	for (i = 0; i < t->nprogs; i++)
-		close(t->progs[i].fd);
-	for (i = 0; i < t->nmaps; i++)
-		close(t->maps[i].fd);
-	free(t);
 }

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * reader.c - per-CPU record queues merged into one ordered event stream.
+ * merge.c - the timestamp merger: per-CPU record queues merged into one
+ * ordered event stream.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "reader.h"
+#include "merge.h"
 
 /* A queued record: its size, then the record, padded to 8 bytes. */
 struct entry {
@@ -22,16 +23,17 @@ struct cpu_queue {
 	uint64_t lost;
 };
 
-struct reader {
+struct merger {
 	int ncpu;
 	struct cpu_queue *q;
 	int *heap;		/* CPUs with queued records, ordered by head timestamp */
 	uint64_t malformed;
+	uint64_t no_memory;	/* records dropped: no memory to queue them */
 };
 
-struct reader *reader_new(int ncpu)
+struct merger *merge_new(int ncpu)
 {
-	struct reader *r = calloc(1, sizeof(*r));
+	struct merger *r = calloc(1, sizeof(*r));
 
 	if (!r)
 		return NULL;
@@ -39,13 +41,13 @@ struct reader *reader_new(int ncpu)
 	r->q = calloc(ncpu, sizeof(*r->q));
 	r->heap = calloc(ncpu, sizeof(*r->heap));
 	if (!r->q || !r->heap) {
-		reader_free(r);
+		merge_free(r);
 		return NULL;
 	}
 	return r;
 }
 
-void reader_free(struct reader *r)
+void merge_free(struct merger *r)
 {
 	int i;
 
@@ -88,7 +90,7 @@ static int queue_reserve(struct cpu_queue *q, size_t n)
 	return 0;
 }
 
-int reader_push(struct reader *r, int cpu, const void *raw, size_t size)
+int merge_push(struct merger *r, int cpu, const void *raw, size_t size)
 {
 	struct cpu_queue *q;
 	struct bwm_event ev;
@@ -108,7 +110,7 @@ int reader_push(struct reader *r, int cpu, const void *raw, size_t size)
 	q = &r->q[cpu];
 	need = ENTRY_ALIGN(sizeof(uint64_t) + size);
 	if (queue_reserve(q, need)) {
-		r->q[cpu].lost++;	/* out of memory: counted like a lost record */
+		r->no_memory++;
 		return -1;
 	}
 	e = (struct entry *)(q->buf + q->tail);
@@ -119,7 +121,7 @@ int reader_push(struct reader *r, int cpu, const void *raw, size_t size)
 	return 0;
 }
 
-void reader_lost(struct reader *r, int cpu, uint64_t n)
+void merge_lost(struct merger *r, int cpu, uint64_t n)
 {
 	if (cpu >= 0 && cpu < r->ncpu)
 		r->q[cpu].lost += n;
@@ -138,14 +140,14 @@ static void queue_pop(struct cpu_queue *q)
 }
 
 /* Is CPU a's head older than CPU b's? Ties go to the lower CPU. */
-static int older(const struct reader *r, int a, int b)
+static int older(const struct merger *r, int a, int b)
 {
 	uint64_t ta = queue_head(&r->q[a])->ev.ts, tb = queue_head(&r->q[b])->ev.ts;
 
 	return ta < tb || (ta == tb && a < b);
 }
 
-static void sift_down(struct reader *r, int n, int i)
+static void sift_down(struct merger *r, int n, int i)
 {
 	for (;;) {
 		int l = 2 * i + 1, m = i, t;
@@ -163,7 +165,7 @@ static void sift_down(struct reader *r, int n, int i)
 	}
 }
 
-size_t reader_release(struct reader *r, uint64_t limit, event_fn fn, void *cookie)
+size_t merge_release(struct merger *r, uint64_t limit, event_fn fn, void *cookie)
 {
 	size_t released = 0;
 	int n = 0, i;
@@ -189,17 +191,22 @@ size_t reader_release(struct reader *r, uint64_t limit, event_fn fn, void *cooki
 	return released;
 }
 
-uint64_t reader_lost_on(const struct reader *r, int cpu)
+uint64_t merge_lost_on(const struct merger *r, int cpu)
 {
 	return cpu >= 0 && cpu < r->ncpu ? r->q[cpu].lost : 0;
 }
 
-uint64_t reader_malformed(const struct reader *r)
+uint64_t merge_malformed(const struct merger *r)
 {
 	return r->malformed;
 }
 
-size_t reader_queued(const struct reader *r)
+uint64_t merge_no_memory(const struct merger *r)
+{
+	return r->no_memory;
+}
+
+size_t merge_queued(const struct merger *r)
 {
 	size_t n = 0;
 	int i;

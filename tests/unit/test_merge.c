@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "reader.h"
+#include "merge.h"
 
 static char got[8192];
 
@@ -22,7 +22,7 @@ static void collect(void *cookie, const struct bwm_event *ev)
 }
 
 /* Push a record as the perf buffer would: padded to 8 bytes. */
-static int push(struct reader *r, int cpu, uint64_t ts, const char *data)
+static int push(struct merger *r, int cpu, uint64_t ts, const char *data)
 {
 	char raw[256] = { 0 };
 	struct bwm_event ev = { .ts = ts, .type = BWM_EV_WRITE, .len = strlen(data) };
@@ -30,83 +30,83 @@ static int push(struct reader *r, int cpu, uint64_t ts, const char *data)
 
 	memcpy(raw, &ev, sizeof(ev));
 	memcpy(raw + sizeof(ev), data, ev.len);
-	return reader_push(r, cpu, raw, size);
+	return merge_push(r, cpu, raw, size);
 }
 
 static int setup(void **state)
 {
 	got[0] = '\0';
-	*state = reader_new(4);
+	*state = merge_new(4);
 	return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	reader_free(*state);
+	merge_free(*state);
 	return 0;
 }
 
 static void merges_cpus_by_timestamp(void **state)
 {
-	struct reader *r = *state;
+	struct merger *r = *state;
 
 	push(r, 0, 10, "a");
 	push(r, 0, 40, "d");
 	push(r, 1, 20, "b");
 	push(r, 3, 30, "c");
 	push(r, 1, 50, "e");
-	assert_int_equal(reader_release(r, UINT64_MAX, collect, NULL), 5);
+	assert_int_equal(merge_release(r, UINT64_MAX, collect, NULL), 5);
 	assert_string_equal(got, "10:a 20:b 30:c 40:d 50:e");
-	assert_int_equal(reader_queued(r), 0);
+	assert_int_equal(merge_queued(r), 0);
 }
 
 static void holds_events_after_the_limit(void **state)
 {
-	struct reader *r = *state;
+	struct merger *r = *state;
 
 	push(r, 0, 10, "a");
 	push(r, 1, 30, "c");
-	assert_int_equal(reader_release(r, 20, collect, NULL), 1);
+	assert_int_equal(merge_release(r, 20, collect, NULL), 1);
 	assert_string_equal(got, "10:a");
 	push(r, 0, 25, "b");
-	assert_int_equal(reader_release(r, 40, collect, NULL), 2);
+	assert_int_equal(merge_release(r, 40, collect, NULL), 2);
 	assert_string_equal(got, "10:a 25:b 30:c");
 }
 
 static void ties_keep_cpu_order_and_queue_order(void **state)
 {
-	struct reader *r = *state;
+	struct merger *r = *state;
 
 	push(r, 1, 10, "x");
 	push(r, 0, 10, "y");
 	push(r, 0, 10, "z");
-	reader_release(r, UINT64_MAX, collect, NULL);
+	merge_release(r, UINT64_MAX, collect, NULL);
 	assert_string_equal(got, "10:y 10:z 10:x");
 }
 
 static void malformed_records_are_counted(void **state)
 {
-	struct reader *r = *state;
+	struct merger *r = *state;
 	struct bwm_event ev = { .ts = 1, .len = 1000 };
 
-	assert_int_equal(reader_push(r, 0, &ev, sizeof(ev)), -1);
-	assert_int_equal(reader_push(r, 0, "short", 5), -1);
-	assert_int_equal(reader_push(r, 9, &ev, sizeof(ev)), -1);
-	assert_int_equal(reader_malformed(r), 3);
-	assert_int_equal(reader_queued(r), 0);
+	assert_int_equal(merge_push(r, 0, &ev, sizeof(ev)), -1);
+	assert_int_equal(merge_push(r, 0, "short", 5), -1);
+	assert_int_equal(merge_push(r, 9, &ev, sizeof(ev)), -1);
+	assert_int_equal(merge_malformed(r), 3);
+	assert_int_equal(merge_queued(r), 0);
 }
 
 static void lost_records_are_counted_per_cpu(void **state)
 {
-	struct reader *r = *state;
+	struct merger *r = *state;
 
-	reader_lost(r, 1, 5);
-	reader_lost(r, 1, 2);
-	reader_lost(r, 3, 1);
-	assert_int_equal(reader_lost_on(r, 1), 7);
-	assert_int_equal(reader_lost_on(r, 3), 1);
-	assert_int_equal(reader_lost_on(r, 0) + reader_lost_on(r, 1) + reader_lost_on(r, 2) +
-			 reader_lost_on(r, 3), 8);
+	merge_lost(r, 1, 5);
+	merge_lost(r, 1, 2);
+	merge_lost(r, 3, 1);
+	assert_int_equal(merge_lost_on(r, 1), 7);
+	assert_int_equal(merge_lost_on(r, 3), 1);
+	assert_int_equal(merge_lost_on(r, 0) + merge_lost_on(r, 1) + merge_lost_on(r, 2) +
+			 merge_lost_on(r, 3), 8);
 }
 
 static uint64_t seen, last_ts;
@@ -122,14 +122,14 @@ static void count_in_order(void *cookie, const struct bwm_event *ev)
 
 static void many_records_grow_the_queues(void **state)
 {
-	struct reader *r = *state;
+	struct merger *r = *state;
 	uint64_t i;
 
 	for (i = 0; i < 100000; i++)
 		push(r, i % 4, i * 3 + (i % 4), "0123456789012345678901234567890123456789");
 	seen = last_ts = 0;
 	ordered = 1;
-	assert_int_equal(reader_release(r, UINT64_MAX, count_in_order, NULL), 100000);
+	assert_int_equal(merge_release(r, UINT64_MAX, count_in_order, NULL), 100000);
 	assert_true(ordered);
 	assert_int_equal(seen, 100000);
 }
@@ -145,5 +145,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(many_records_grow_the_queues, setup, teardown),
 	};
 
-	return cmocka_run_group_tests_name("reader", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("merge", tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-#ifndef BWM_READER_H
-#define BWM_READER_H
+#ifndef BWM_MERGE_H
+#define BWM_MERGE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -13,21 +13,21 @@
  * Each CPU's records arrive in the order they were submitted there; a thread
  * that migrates leaves its records on several CPUs. Records are queued per CPU
  * and released by merging the queues on the kernel timestamp, only up to a
- * limit that every CPU is known to have passed (see reader_release()).
+ * limit that every CPU is known to have passed (see merge_release()).
  */
-struct reader;
+struct merger;
 
 /* ev is 8-byte aligned and followed by ev->len bytes of data. */
 typedef void (*event_fn)(void *cookie, const struct bwm_event *ev);
 
-struct reader *reader_new(int ncpu);
-void reader_free(struct reader *r);
+struct merger *merge_new(int ncpu);
+void merge_free(struct merger *r);
 
 /* Queue a copy of one raw record from cpu's buffer; -1 if it is malformed (counted). */
-int reader_push(struct reader *r, int cpu, const void *raw, size_t size);
+int merge_push(struct merger *r, int cpu, const void *raw, size_t size);
 
 /* The kernel dropped n records on cpu: its buffer was full. */
-void reader_lost(struct reader *r, int cpu, uint64_t n);
+void merge_lost(struct merger *r, int cpu, uint64_t n);
 
 /*
  * Pass every queued event with ts <= limit to fn, oldest first, and return
@@ -36,10 +36,11 @@ void reader_lost(struct reader *r, int cpu, uint64_t n);
  * (a thread's records are submitted in order), so no later drain can bring
  * an older record of the same thread. UINT64_MAX releases everything.
  */
-size_t reader_release(struct reader *r, uint64_t limit, event_fn fn, void *cookie);
+size_t merge_release(struct merger *r, uint64_t limit, event_fn fn, void *cookie);
 
-uint64_t reader_lost_on(const struct reader *r, int cpu);
-uint64_t reader_malformed(const struct reader *r);
-size_t reader_queued(const struct reader *r);
+uint64_t merge_lost_on(const struct merger *r, int cpu);
+uint64_t merge_malformed(const struct merger *r);
+uint64_t merge_no_memory(const struct merger *r);	/* records dropped for want of memory */
+size_t merge_queued(const struct merger *r);
 
-#endif /* BWM_READER_H */
+#endif /* BWM_MERGE_H */

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef BWM_COMPILE_H
+#define BWM_COMPILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * The compiler child (compile.c), one of the three files that talk to
+ * libbcc. It dlopen()s libbcc (clang and LLVM, ~120 MB) in a short-lived
+ * child process, compiles the program text, loads every tracepoint function
+ * and hands the program and map fds back; the tracer itself never links the
+ * compiler.
+ */
+#define COMPILED_MAX	64
+
+/* What the child handed back: programs (tracepoint__<cat>__<ev>) and maps, by name. */
+struct compiled_item {
+	char name[128];
+	int fd;
+	bool is_map;
+};
+
+struct compiled {
+	struct compiled_item items[COMPILED_MAX];
+	int n;
+};
+
+struct compiler;
+
+/*
+ * Start the compiler child: it loads libbcc while the caller prepares the
+ * program. NULL (and a message in err) on failure.
+ */
+struct compiler *compiler_start(bool verbose, char *err, size_t errlen);
+
+/* Stop a compiler that will not be used (NULL is fine). */
+void compiler_cancel(struct compiler *c);
+
+/*
+ * Compile and load text in the child, which then exits (c is freed).
+ * Compiler errors and verifier logs go to stderr as they happen; on failure
+ * err gets a one-line summary with what to do and -1 is returned.
+ */
+int compiler_finish(struct compiler *c, const char *text, struct compiled *out, char *err,
+		    size_t errlen);
+
+#endif /* BWM_COMPILE_H */

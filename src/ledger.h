@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef BWM_LEDGER_H
+#define BWM_LEDGER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/*
+ * The loss ledger (ledger.c): every record or byte the tool could not print
+ * is added here, once, and reported from here: a line on stderr as it
+ * happens, and the totals when the tool ends.
+ */
+enum loss_kind {
+	LOSS_BUFFER_FULL,	/* records a full perf buffer refused (kept per CPU) */
+	LOSS_NO_BUFFER,		/* records submitted on a CPU that had no buffer yet */
+	LOSS_MALFORMED,		/* records that did not parse */
+	LOSS_NO_MEMORY,		/* records the merger had no memory to queue */
+	LOSS_NOT_CAPTURED,	/* --raw: bytes written that are not in the copy */
+	LOSS_UNPRINTED_LINES,	/* lines the output did not take before the stop deadline */
+	LOSS_UNPRINTED_BYTES,	/* their bytes */
+	LOSS_UNTRACKED,		/* children the fork probe could not add to bwm_monitored */
+	LOSS_LINE_MEMORY,	/* bytes the line assembler had no memory to hold */
+	LOSS_KINDS,
+};
+
+struct ledger {
+	int ncpu;
+	uint64_t *cpu_full;	/* per CPU: records a full buffer refused, as reported */
+	uint64_t n[LOSS_KINDS];
+	FILE *out;		/* where losses are reported (stderr) */
+};
+
+int ledger_init(struct ledger *l, int ncpu, FILE *out);
+void ledger_free(struct ledger *l);
+
+/* Add n losses of a kind (LOSS_BUFFER_FULL: use ledger_cpu_full). */
+void ledger_add(struct ledger *l, enum loss_kind k, uint64_t n);
+
+/*
+ * CPU cpu's buffer has refused total records so far (the larger of what the
+ * buffer and the probes counted): add and report what is new.
+ */
+void ledger_cpu_full(struct ledger *l, int cpu, uint64_t total);
+
+/* Records lost: refused by a full buffer, with no buffer to go to, or no memory. */
+uint64_t ledger_events_lost(const struct ledger *l);
+
+/* The closing loss lines: what was lost in total, by kind (nothing if nothing was). */
+void ledger_report(const struct ledger *l);
+
+/*
+ * The summary line: "N lines, N bytes captured, N events lost, S s", with
+ * ", N lines (N bytes) not printed (...)" before the time when the output
+ * stopped taking them.
+ */
+void ledger_summary(const struct ledger *l, uint64_t lines, uint64_t bytes, double seconds);
+
+#endif /* BWM_LEDGER_H */
