@@ -37,7 +37,9 @@ BPF_ARRAY(BWM_MAP_ENABLED, u32, 1);
  * does not count (no buffer yet on a CPU brought online), [1] because the
  * buffer was full (it counts those too, but tells only with its next record).
  */
-BPF_PERCPU_ARRAY(BWM_MAP_DROPPED, u64, 2);
+/* bwm_dropped slots: 0 not queued, 1 buffer full, 2 children not traced (map full). */
+#define BWM_DROPPED_UNTRACKED	2
+BPF_PERCPU_ARRAY(BWM_MAP_DROPPED, u64, 3);
 
 #if BWM_DESCENDANTS
 /*

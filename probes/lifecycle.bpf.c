@@ -54,7 +54,14 @@ TRACEPOINT_PROBE(sched, sched_process_fork)
 	if (!pmask || !bwm_forks_process())
 		return 0;
 	mask = *pmask;
-	bwm_monitored.update(&child, &mask);
+	if (bwm_monitored.update(&child, &mask) != 0 && mask) {
+		/* Map full (or no memory): the child is not traced; count it. */
+		int slot = BWM_DROPPED_UNTRACKED;
+		u64 *n = bwm_dropped.lookup(&slot);
+
+		if (n)
+			(*n)++;
+	}
 #if BWM_EXITS
 	if (mask && bwm_is_enabled()) {
 		struct bwm_event h;

@@ -33,6 +33,9 @@ void ledger_add(struct ledger *l, enum loss_kind k, uint64_t n)
 		fprintf(l->out, "%s: lost %llu events the probes could not queue (a CPU brought "
 			"online has no buffer until the tool notices it, within a second)\n",
 			BWM_NAME, (unsigned long long)n);
+	else if (k == LOSS_UNTRACKED)
+		fprintf(l->out, "%s: %llu new child processes are not traced: bwm_monitored is "
+			"full\n", BWM_NAME, (unsigned long long)n);
 }
 
 void ledger_cpu_full(struct ledger *l, int cpu, uint64_t total)

@@ -30,6 +30,7 @@ struct lines {
 	size_t max_line;
 	line_fn fn;
 	void *cookie;
+	uint64_t dropped;		/* bytes not held for want of memory */
 };
 
 static uint64_t writer_key(uint32_t tid, uint8_t fd)
@@ -170,8 +171,10 @@ static void hold(struct lines *l, struct writer *w, const char *p, size_t n)
 			if (cap > l->max_line)
 				cap = l->max_line;
 			buf = realloc(w->buf, cap);
-			if (!buf)
-				return;		/* out of memory: the bytes are dropped */
+			if (!buf) {
+				l->dropped += n;	/* out of memory: counted, dropped */
+				return;
+			}
 			w->buf = buf;
 			w->cap = cap;
 		}
@@ -188,8 +191,10 @@ void lines_feed(struct lines *l, const struct line_meta *m, const char *data, si
 	struct writer *w = find_writer(l, writer_key(m->tid, m->fd), true);
 	const char *nl;
 
-	if (!w)
+	if (!w) {
+		l->dropped += len;	/* out of memory: counted, dropped */
 		return;
+	}
 	w->meta = *m;
 	if (flags & BWM_F_FIRST) {
 		w->had_pending = w->len > 0;
@@ -264,6 +269,13 @@ void lines_flush_all(struct lines *l)
 		qsort(v, n, sizeof(*v), by_ts);
 	for (i = 0; i < n; i++)
 		emit(l, v[i], 0);
+	for (i = 0; !v && i < l->nbuckets; i++) {	/* no memory to sort: in any order */
+		struct writer *w;
+
+		for (w = l->buckets[i]; w; w = w->next)
+			if (w->len > 0)
+				emit(l, w, 0);
+	}
 	free(v);
 	for (i = 0; i < l->nbuckets; i++) {
 		struct writer *w = l->buckets[i], *next;
@@ -288,4 +300,9 @@ size_t lines_pending(const struct lines *l)
 			n += w->len > 0;
 	}
 	return n;
+}
+
+uint64_t lines_dropped(const struct lines *l)
+{
+	return l->dropped;
 }

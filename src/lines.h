@@ -48,6 +48,9 @@ void lines_flush_process(struct lines *l, uint32_t tgid);
 /* Emit everything held, oldest writer first. */
 void lines_flush_all(struct lines *l);
 
+/* Bytes dropped for want of memory (never silently: the ledger reports them). */
+uint64_t lines_dropped(const struct lines *l);
+
 /* Number of writers holding a partial line. */
 size_t lines_pending(const struct lines *l);
 

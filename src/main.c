@@ -239,6 +239,7 @@ static void note_losses(struct app *app)
 {
 	uint64_t other = tracer_dropped(app->tracer, app->full, app->params.ncpus);
 	uint64_t no_memory = merge_no_memory(app->merger);
+	uint64_t untracked = tracer_untracked(app->tracer);
 	struct ledger *l = &app->ledger;
 	int cpu;
 
@@ -247,6 +248,10 @@ static void note_losses(struct app *app)
 		ledger_add(l, LOSS_NO_BUFFER, other - l->n[LOSS_NO_BUFFER]);
 	if (no_memory > l->n[LOSS_NO_MEMORY])
 		ledger_add(l, LOSS_NO_MEMORY, no_memory - l->n[LOSS_NO_MEMORY]);
+	if (untracked > l->n[LOSS_UNTRACKED])
+		ledger_add(l, LOSS_UNTRACKED, untracked - l->n[LOSS_UNTRACKED]);
+	if (lines_dropped(app->lines) > l->n[LOSS_LINE_MEMORY])
+		ledger_add(l, LOSS_LINE_MEMORY, lines_dropped(app->lines) - l->n[LOSS_LINE_MEMORY]);
 	for (cpu = 0; cpu < app->params.ncpus; cpu++) {
 		uint64_t lost = merge_lost_on(app->merger, cpu);
 
