@@ -3,6 +3,8 @@
 #   make                 build ./bpf_write_monitor
 #   sudo make check      install what is missing, build, run unit and integration tests
 #   sudo make demo       install what is missing, build, show a capture
+#   sudo make deb        install what is missing, build bpf-write-monitor_VERSION_amd64.deb
+#                        (for /usr, hardened) and check it with lintian
 #   make V=1             show the commands
 
 .DELETE_ON_ERROR:
@@ -43,7 +45,7 @@ CORE_SRCS := src/options.c src/sanitize.c src/lines.c src/format.c src/merge.c \
              src/host.c src/output.c src/feedback.c
 TOOL_SRCS := $(CORE_SRCS) src/kbtf.c src/compile.c src/load.c src/buffers.c src/tree.c \
              src/main.c
-BUILD     := build
+BUILD     ?= build
 
 CORE_OBJS := $(CORE_SRCS:src/%.c=$(BUILD)/%.o)
 TOOL_OBJS := $(TOOL_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/embedded.o
@@ -51,7 +53,7 @@ TOOL_OBJS := $(TOOL_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/embedded.o
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
-.PHONY: all deps check unit integration demo bench clean helpers install uninstall FORCE \
+.PHONY: all deps check unit integration demo bench clean helpers install uninstall deb FORCE \
 	fuzz fuzz-replay
 
 all: $(TOOL)
@@ -206,7 +208,37 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(DATADIR)/probes/,$(notdir $(PROBES)))
 	-rmdir $(DESTDIR)$(DATADIR)/probes $(DESTDIR)$(DATADIR) 2>/dev/null
 
+# ---- Debian package ----------------------------------------------------------
+
+# `make deb` builds the tool again, apart (in build/deb, for PREFIX=/usr so that
+# it finds its templates in /usr/share, with the hardening flags of
+# dpkg-buildflags), then tools/make-deb.sh packages and lints it.
+DEB_VERSION := $(shell sed -n 's/^\#define BWM_VERSION[[:space:]]*"\(.*\)"$$/\1/p' src/options.h)
+DEB         := bpf-write-monitor_$(DEB_VERSION)_amd64.deb
+DEB_BUILD   := build/deb
+
+# build/deb is built with exactly these flags: when they change, it is built afresh.
+deb:
+	$(Q)if [ "$$(id -u)" -eq 0 ]; then tools/install-deps.sh --deb; fi
+	$(Q)flags=$$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --export=sh) || { \
+		echo "make: dpkg-buildflags failed: run 'sudo make deb' (it installs dpkg-dev)" >&2; \
+		exit 1; }; \
+	if [ "$$flags" != "$$(cat $(DEB_BUILD)/buildflags 2>/dev/null)" ]; then \
+		rm -rf $(DEB_BUILD) && mkdir -p $(DEB_BUILD) && \
+		printf '%s\n' "$$flags" > $(DEB_BUILD)/buildflags; fi; \
+	eval "$$flags"; $(MAKE) --no-print-directory BUILD=$(DEB_BUILD) PREFIX=/usr $(DEB)
+
+$(DEB): $(BUILD)/$(TOOL) $(PROBES) man/man8/$(TOOL).8 tools/$(TOOL)_example.txt \
+		$(wildcard debian/*) tools/make-deb.sh
+	$(Q)if [ "$(BUILD) $(PREFIX)" != "$(DEB_BUILD) /usr" ]; then \
+		echo "make: build the package with 'make deb'" >&2; exit 1; fi
+	$(Q)tools/make-deb.sh $(BUILD)/$(TOOL) $(BUILD)/pkg $@
+
+$(BUILD)/$(TOOL): $(TOOL_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_TOOL)
+
 FORCE:
 
 clean:
-	rm -rf $(BUILD) $(TOOL)
+	rm -rf $(BUILD) $(TOOL) bpf-write-monitor_*_amd64.deb

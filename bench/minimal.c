@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * minimal - the reference for the bystander cost: the smallest BCC program on
- * sys_enter_write that rejects every write but one PID's (a PID that does not
- * write). Prints "ready" once attached, and detaches on SIGINT or SIGTERM.
+ * sys_exit_write (the tracepoint of bpf_write_monitor's write probe) that
+ * rejects every write but one PID's (a PID that does not write). Prints
+ * "ready" once attached, and detaches on SIGINT or SIGTERM.
  *
  *   minimal PID
  */
@@ -24,14 +25,14 @@ static void stop(int sig)
 
 int main(int argc, char **argv)
 {
-	const char *fn = "tracepoint__syscalls__sys_enter_write";
+	const char *fn = "tracepoint__syscalls__sys_exit_write";
 	char text[256];
 	void *mod;
 	int prog, link;
 
 	if (argc != 2)
 		return 2;
-	snprintf(text, sizeof(text), "TRACEPOINT_PROBE(syscalls, sys_enter_write)\n"
+	snprintf(text, sizeof(text), "TRACEPOINT_PROBE(syscalls, sys_exit_write)\n"
 		 "{\n\tif ((bpf_get_current_pid_tgid() >> 32) != %d)\n\t\treturn 0;\n"
 		 "\treturn 0;\n}\n", atoi(argv[1]));
 	mod = bpf_module_create_c_from_string(text, 0, NULL, 0, true, NULL);
@@ -42,7 +43,7 @@ int main(int argc, char **argv)
 			     bpf_module_kern_version(mod), 0, NULL, 0, NULL, -1);
 	if (prog < 0)
 		return 1;
-	link = bpf_attach_tracepoint(prog, "syscalls", "sys_enter_write");
+	link = bpf_attach_tracepoint(prog, "syscalls", "sys_exit_write");
 	if (link < 0)
 		return 1;
 	signal(SIGINT, stop);

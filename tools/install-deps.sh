@@ -3,8 +3,9 @@
 # on Debian 12, idempotently: libbcc headers, cmocka, kernel headers for the
 # running kernel (or a stand-in), and a mounted tracefs.
 #
-# USAGE: tools/install-deps.sh [--bench]
+# USAGE: tools/install-deps.sh [--bench] [--deb]
 #   --bench   also install what `make bench` uses (bpftrace, strace, gnuplot, GNU time)
+#   --deb     also install what `make deb` uses (dpkg-dev, lintian)
 #
 # Must run as root. Safe to run again: it only acts on what is missing.
 set -euo pipefail
@@ -13,10 +14,12 @@ say() { printf 'install-deps: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
 bench=0
+deb=0
 for arg in "$@"; do
 	case "$arg" in
 	--bench) bench=1 ;;
-	-h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--deb) deb=1 ;;
+	-h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown argument: $arg (try --help)" ;;
 	esac
 done
@@ -56,6 +59,7 @@ ensure_packages() {
 packages=(build-essential pkg-config libbpfcc-dev libbpf-dev libcmocka-dev bpftool jq
 	  man-db groff-base util-linux procps python3 coreutils)
 [ "$bench" -eq 1 ] && packages+=(bpftrace strace gnuplot-nox time)
+[ "$deb" -eq 1 ] && packages+=(dpkg-dev lintian)
 ensure_packages "${packages[@]}"
 
 # Kernel headers. bcc looks in /lib/modules/$(uname -r)/{build,source}.
