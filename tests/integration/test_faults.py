@@ -1,14 +1,15 @@
 """Faults, stalls and hostile input (issue 11): real BPF, real processes."""
 import os
 import re
+import shutil
 import signal
 import stat
 import subprocess
 import threading
 import time
 
-from harness import (Monitor, Writer, check, error_line, expect_eq, loaded_programs, new_maps,
-                     register, run_tool, temp_dir, wait_until)
+from harness import (TOOL, Monitor, Writer, check, error_line, expect_eq, loaded_programs,
+                     new_maps, register, run_tool, temp_dir, wait_until)
 
 
 def _cpu_seconds(pid):
@@ -261,3 +262,22 @@ def test_feedback_through_tee_is_cut():
     check(re.search(r"\(tee\) reads this tool's output", r.stderr) or
           re.search(r"\(cat\) reads this tool's output", r.stderr), r.stderr)
     check(size < 1 << 20, "a feedback flood of %d bytes:\n%s" % (size, r.stderr[-3000:]))
+
+
+# ---- item 6: the target is pinned by its pidfd before it is checked ----------
+
+def test_target_pidfd_is_opened_before_proc_is_read_and_checked_after():
+    strace = shutil.which("strace")
+    check(strace, "strace not found (apt-get install strace)")
+    w = Writer("wait")
+    log = os.path.join(temp_dir(), "strace.log")
+    # A bad --probe-dir ends the run right after the target checks: nothing is loaded.
+    r = run_tool("-p", w.pid, "--probe-dir", "/nonexistent", prog=[
+        strace, "-o", log, "-e", "trace=pidfd_open,pidfd_send_signal,openat", TOOL])
+    check(r.rc != 0, repr(r))
+    calls = [l for l in open(log).read().splitlines()
+             if "pidfd_open(%d," % w.pid in l or "pidfd_send_signal(" in l or
+             '"/proc/%d/stat"' % w.pid in l]
+    kinds = [("open" if "pidfd_open" in l else "signal" if "send_signal" in l else "proc")
+             for l in calls]
+    check(kinds[:3] == ["open", "proc", "signal"], "order of the calls:\n" + "\n".join(calls))
