@@ -4,8 +4,9 @@
  * input is split at the byte 0x01 into two command lines, each split at NUL
  * bytes into at most 32 arguments after the program name. The second is
  * parsed, then the first, then the second again, which must come out the
- * same (getopt keeps state between calls). Invariants: a config accepted to run is sane: a PID (or --ebpf), a fd
- * mask, a page count that is a power of two in range, a byte limit in range.
+ * same (getopt keeps state between calls). Invariants: a config accepted
+ * to run is sane: a PID (or --ebpf), a fd mask, a page count that is a power
+ * of two in range, a byte limit in range.
  */
 #include "fuzz.h"
 #include "options.h"

@@ -66,11 +66,58 @@ static void put_file(const char *name, const uint8_t *p, size_t n, uint8_t kind)
 	close(fd);
 }
 
+static const char *const names[TPL_COUNT] = {
+	"event.h", "common.bpf.h", "lifecycle.bpf.c", "write.bpf.c",
+};
+
+static void remove_dir(void)
+{
+	clean_dir();
+	rmdir(dir);
+}
+
+/* The input's parts as the four templates; the first byte may spoil one of them. */
+static void write_templates(struct cursor *c, uint8_t ctl, const uint8_t **part, size_t *len)
+{
+	int i;
+
+	if (!dir[0]) {
+		strcpy(dir, "/tmp/bwm-fuzz-templates-XXXXXX");
+		FUZZ_ASSERT(mkdtemp(dir) && chmod(dir, 0755) == 0);
+		atexit(remove_dir);
+	}
+	clean_dir();
+	for (i = 0; i < TPL_COUNT; i++) {
+		const uint8_t *sep = c->left >= 4 ? memmem(c->p, c->left, "\n%%\n", 4) : NULL;
+		size_t n = sep ? (size_t)(sep - c->p) : c->left;
+
+		part[i] = c->p;
+		len[i] = n;
+		c->p += n + (sep ? 4 : 0);
+		c->left -= n + (sep ? 4 : 0);
+		put_file(names[i], part[i], n, (ctl >> 5) == 0 && i == (ctl >> 3 & 3) ?
+						 1 + (ctl & 7) % 5 : 0);
+	}
+}
+
+/* Every template is in the text, whole, unless a NUL byte cuts it. */
+static void check_program(const struct program *prog, const uint8_t **part, const size_t *len)
+{
+	size_t k, sum = 0;
+	bool nul = false;
+	int i;
+
+	for (i = 0; i < TPL_COUNT; i++) {
+		sum += len[i];
+		nul = nul || memchr(part[i], 0, len[i]);
+	}
+	FUZZ_ASSERT(prog->text && (nul || strlen(prog->text) > sum));
+	for (k = 0; k < prog->nrefs; k++)
+		FUZZ_ASSERT(prog->refs[k].cat[0] && prog->refs[k].ev[0]);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const names[TPL_COUNT] = {
-		"event.h", "common.bpf.h", "lifecycle.bpf.c", "write.bpf.c",
-	};
 	struct cursor c = { data, size };
 	uint8_t ctl = take_u8(&c);
 	struct config cfg = { .pid = 42, .fd_mask = 6, .buffer_pages = 64, .max_bytes = 100 };
@@ -85,25 +132,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[1024];
 	int i;
 
-	if (!dir[0]) {
-		strcpy(dir, "/tmp/bwm-fuzz-templates-XXXXXX");
-		FUZZ_ASSERT(mkdtemp(dir) && chmod(dir, 0755) == 0);
-	}
-	clean_dir();
 	tp_mask = ctl ^ 0x5a;
 	cfg.descendants = ctl & 1;
 	cfg.json = ctl & 2;
-	for (i = 0; i < TPL_COUNT; i++) {
-		const uint8_t *sep = c.left >= 4 ? memmem(c.p, c.left, "\n%%\n", 4) : NULL;
-		size_t n = sep ? (size_t)(sep - c.p) : c.left;
-
-		part[i] = c.p;
-		len[i] = n;
-		c.p += n + (sep ? 4 : 0);
-		c.left -= n + (sep ? 4 : 0);
-		put_file(names[i], part[i], n, (ctl >> 5) == 0 && i == (ctl >> 3 & 3) ?
-						 1 + (ctl & 7) % 5 : 0);
-	}
+	write_templates(&c, ctl, part, len);
 	if (probes_load(dir, &tpl, err, sizeof(err))) {
 		FUZZ_ASSERT(err[0] && !strchr(err, '\n'));
 		return 0;
@@ -113,17 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(tpl.t[i].text[len[i]] == '\0');
 	}
 	if (program_build(&params, &tpl, &prog, err, sizeof(err)) == 0) {
-		size_t k, sum = 0;
-		bool nul = false;
-
-		for (i = 0; i < TPL_COUNT; i++) {
-			sum += len[i];
-			nul = nul || memchr(part[i], 0, len[i]);
-		}
-		/* Every template is in the text, whole, unless a NUL byte cuts it. */
-		FUZZ_ASSERT(prog.text && (nul || strlen(prog.text) > sum));
-		for (k = 0; k < prog.nrefs; k++)
-			FUZZ_ASSERT(prog.refs[k].cat[0] && prog.refs[k].ev[0]);
+		check_program(&prog, part, len);
 		program_free(&prog);
 	}
 	probes_free(&tpl);
