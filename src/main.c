@@ -735,6 +735,8 @@ static int teardown(struct app *app, int rc)
 		tracer_detach(app->tracer, 1);
 		if (app->buffers)
 			drain(app, true);
+		/* The output is done with: no more ticks into what is left to do. */
+		setitimer(ITIMER_REAL, &(struct itimerval){ 0 }, NULL);
 		report_end(app);
 		buffers_free(app->buffers);
 		tracer_close(app->tracer);
