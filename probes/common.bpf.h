@@ -33,12 +33,10 @@ BPF_PERF_OUTPUT(BWM_MAP_EVENTS);
 /* 1 while capture is on: set before the write probes attach, cleared first on exit. */
 BPF_ARRAY(BWM_MAP_ENABLED, u32, 1);
 /*
- * Records the probes could not queue, per CPU: [0] for a reason the buffer
- * does not count (no buffer yet on a CPU brought online), [1] because the
- * buffer was full (it counts those too, but tells only with its next record).
+ * Per CPU: records the probes could not queue, [0] with no buffer yet (a CPU brought online),
+ * [1] with the buffer full (it counts those too, but tells only with its next record); [2]
+ * children the fork probe could not add to bwm_monitored (map full), who are not traced.
  */
-/* bwm_dropped slots: 0 not queued, 1 buffer full, 2 children not traced (map full). */
-#define BWM_DROPPED_UNTRACKED	2
 BPF_PERCPU_ARRAY(BWM_MAP_DROPPED, u64, 3);
 
 #if BWM_DESCENDANTS

@@ -56,7 +56,7 @@ TRACEPOINT_PROBE(sched, sched_process_fork)
 	mask = *pmask;
 	if (bwm_monitored.update(&child, &mask) != 0 && mask) {
 		/* Map full (or no memory): the child is not traced; count it. */
-		int slot = BWM_DROPPED_UNTRACKED;
+		int slot = 2;	/* see bwm_dropped */
 		u64 *n = bwm_dropped.lookup(&slot);
 
 		if (n)
