@@ -87,6 +87,7 @@ $(BUILD) $(BUILD)/tests $(BUILD)/helpers:
 # The unit tests and what they test are built with ASan and UBSan (objects of
 # their own in build/san/): any memory error or undefined behaviour fails them.
 SAN_OBJS := $(CORE_SRCS:src/%.c=$(BUILD)/san/%.o)
+.SECONDARY: $(SAN_OBJS)
 
 $(BUILD)/san/%.o: src/%.c $(wildcard src/*.h) probes/event.h $(BUILD)/config.h | $(BUILD)/san
 	@echo "  CC      $@"
