@@ -2,8 +2,10 @@
 /*
  * fuzz_templates - the template loader and the program builder on hostile
  * files in a --probe-dir: the input is split at "\n%%\n" into the five
- * templates (event.h, arch-MACHINE.h, common.bpf.h, lifecycle.bpf.c, write.bpf.c); its first byte makes one of them a symlink, a directory, a
- * FIFO, missing, or group-writable, and picks which tracepoints exist.
+ * templates (event.h, arch-MACHINE.h, common.bpf.h, lifecycle.bpf.c,
+ * write.bpf.c); its first byte makes one of them (not the arch header) a
+ * symlink, a directory, a FIFO, missing, or group-writable, and picks which
+ * tracepoints exist.
  * Invariants: a load either fails with a one-line message or yields text
  * that holds every template byte for byte; the program text ends at its NUL.
  */

@@ -8,7 +8,7 @@ import subprocess
 import threading
 import time
 
-from harness import (TOOL, Monitor, Writer, check, error_line, expect_eq, loaded_programs,
+from harness import (TOOL, WRITER, Monitor, Writer, check, error_line, expect_eq, loaded_programs,
                      new_maps, register, run_tool, temp_dir, wait_until)
 
 
@@ -176,6 +176,23 @@ def test_sigterm_and_sighup_end_a_blocked_tool_too():
         check(_summary(r)[4] > 0, "%s: unprinted bytes counted:\n%s" % (sig.name, r.stderr))
 
 
+def test_sigterm_with_a_command_and_a_blocked_output_ends_both_in_time():
+    # The command writes to its stderr (the harness reads it); the capture goes to a pipe
+    # nobody reads. SIGTERM goes on to the command, and the output gets its one second.
+    rd, wr = os.pipe()
+    m = Monitor("-2", "--", WRITER, "burst:2:5000:100", "sleep:60000", stdout=wr)
+    os.close(wr)
+    wait_until(lambda: _blocked_on_pipe(m.pid), 30, "the tool to block on its output")
+    t0 = time.monotonic()
+    m.p.send_signal(signal.SIGTERM)
+    r = m.finish(timeout=10)
+    took = time.monotonic() - t0
+    os.close(rd)
+    check(took < 2.0, "the tool took %.2f s to end" % took)
+    expect_eq(r.rc, 128 + signal.SIGTERM, "the command's status (SIGTERM passed on)")
+    check(_summary(r)[4] > 0, "unprinted bytes counted:\n" + r.stderr[-3000:])
+
+
 # ---- faults of the target and of the tool -----------------------------------
 
 def test_target_killed_mid_line_leaves_its_partial_line_and_exit():
@@ -281,3 +298,29 @@ def test_target_pidfd_is_opened_before_proc_is_read_and_checked_after():
     kinds = [("open" if "pidfd_open" in l else "signal" if "send_signal" in l else "proc")
              for l in calls]
     check(kinds[:3] == ["open", "proc", "signal"], "order of the calls:\n" + "\n".join(calls))
+
+
+def test_several_targets_each_pidfd_opened_first_and_kept_for_the_watch():
+    strace = shutil.which("strace")
+    check(strace, "strace not found (apt-get install strace)")
+    a = Writer("wait", "out:from a\\n")
+    b = Writer("wait", "out:from b\\n")
+    log = os.path.join(temp_dir(), "strace.log")
+    m = Monitor("-p", "%d,%d" % (a.pid, b.pid), prog=[
+        strace, "-o", log, "-e", "trace=pidfd_open,pidfd_send_signal,openat", TOOL])
+    for w in (a, b):
+        w.go()
+        expect_eq(w.wait(), 0, "writer status")
+    r = m.finish()                      # by itself: the kept pidfds told both exits
+    expect_eq(sorted(r.text.splitlines()), ["from a", "from b"], "both targets' lines")
+    check("PIDs %d, %d have exited" % (a.pid, b.pid) in r.stderr, r.stderr)
+    lines = open(log).read().splitlines()
+    for w in (a, b):
+        opens = [i for i, l in enumerate(lines) if "pidfd_open(%d," % w.pid in l]
+        procs = [i for i, l in enumerate(lines) if '"/proc/%d/stat"' % w.pid in l]
+        expect_eq(len(opens), 1, "pidfd_open calls for PID %d (the watch keeps the checked "
+                  "one):\n%s" % (w.pid, "\n".join(lines)))
+        check(procs and opens[0] < procs[0], "pidfd_open before /proc/%d/stat:\n%s"
+              % (w.pid, "\n".join(lines)))
+        check(any("pidfd_send_signal(" in l for l in lines[procs[0]:]),
+              "pidfd_send_signal after /proc/%d/stat:\n%s" % (w.pid, "\n".join(lines)))
