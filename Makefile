@@ -37,6 +37,7 @@ CPPFLAGS  += -D_GNU_SOURCE
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(CPPFLAGS)
 BPF_CFLAGS := $(shell pkg-config --cflags libbpf 2>/dev/null)
 LDLIBS_TOOL := -lbcc_bpf -lbpf -ldl -pthread
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 TOOL      := bpf_write_monitor
 PROBES    := $(wildcard probes/*)
@@ -44,7 +45,8 @@ PROBES    := $(wildcard probes/*)
 # are the only files that talk to libbcc.
 CORE_SRCS := src/options.c src/sanitize.c src/lines.c src/format.c src/merge.c \
              src/ledger.c src/fileio.c src/procs.c src/probes.c src/program.c src/sink.c \
-             src/host.c src/kfeat.c src/exits.c src/cache.c src/sha256.c
+             src/host.c src/kfeat.c src/exits.c src/cache.c src/sha256.c src/output.c \
+             src/feedback.c
 TOOL_SRCS := $(CORE_SRCS) src/kbtf.c src/compile.c src/load.c src/buffers.c src/cache_load.c \
              src/tree.c src/target.c src/main.c
 BUILD     ?= build
@@ -56,7 +58,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
 .PHONY: all deps check check-fallback unit integration demo bench clean helpers install uninstall \
-	deb FORCE check-kernels
+	deb FORCE check-kernels fuzz fuzz-replay
 
 all: $(TOOL)
 
@@ -86,15 +88,75 @@ $(BUILD) $(BUILD)/tests $(BUILD)/helpers:
 
 # ---- tests -----------------------------------------------------------------
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(CORE_OBJS) $(BUILD)/embedded.o | $(BUILD)/tests
+# The unit tests and what they test are built with ASan and UBSan (objects of
+# their own in build/san/): any memory error or undefined behaviour fails them.
+SAN_OBJS := $(CORE_SRCS:src/%.c=$(BUILD)/san/%.o)
+.SECONDARY: $(SAN_OBJS)
+
+$(BUILD)/san/%.o: src/%.c $(wildcard src/*.h) probes/event.h $(BUILD)/config.h | $(BUILD)/san
 	@echo "  CC      $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(CORE_OBJS) $(BUILD)/embedded.o -lcmocka
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -I$(BUILD) $(BCC_CFLAGS) -c -o $@ $<
+
+$(BUILD)/san:
+	$(Q)mkdir -p $@
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(SAN_OBJS) $(BUILD)/embedded.o | $(BUILD)/tests
+	@echo "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Isrc -o $@ $< $(SAN_OBJS) $(BUILD)/embedded.o -lcmocka
 
 $(BUILD)/helpers/%: tests/helpers/%.c tests/helpers/helpers.h | $(BUILD)/helpers
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -pthread -o $@ $<
 
 helpers: $(HELPERS)
+
+# ---- fuzzing (tests/fuzz) ----------------------------------------------------
+# `make fuzz`: each libFuzzer target for FUZZ_SECONDS, from its seed corpus; any
+# crash, leak or UB report fails (the input is left in build/fuzz/artifacts/:
+# add it to tests/fuzz/corpus/NAME/). `make fuzz-replay` (part of check) runs
+# every corpus through the same targets built with ASan and UBSan, no libFuzzer.
+FUZZ_SECONDS ?= 60
+FUZZ_NAMES   := sanitize_lines format merge options templates
+FUZZ_SRCS_sanitize_lines := src/lines.c src/sanitize.c
+FUZZ_SRCS_format    := src/format.c src/sanitize.c
+FUZZ_SRCS_merge     := src/merge.c
+FUZZ_SRCS_options   := src/options.c
+FUZZ_SRCS_templates := src/probes.c src/fileio.c src/program.c src/format.c src/sanitize.c src/options.c \
+                       $(BUILD)/embedded.o
+FUZZ_FLAGS   := -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -I$(BUILD) $(SAN_FLAGS)
+FUZZERS      := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+REPLAYERS    := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%-replay)
+
+$(BUILD)/fuzz:
+	$(Q)mkdir -p $@ $@/artifacts
+
+.SECONDEXPANSION:
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) tests/fuzz/fuzz.h $(wildcard src/*.h) \
+		$(BUILD)/config.h | $(BUILD)/fuzz
+	@echo "  CLANG   $@"
+	$(Q)clang $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_SRCS_$*)
+
+$(BUILD)/fuzz/fuzz_%-replay: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $$(FUZZ_SRCS_$$*) \
+		tests/fuzz/fuzz.h $(wildcard src/*.h) $(BUILD)/config.h | $(BUILD)/fuzz
+	@echo "  CC      $@"
+	$(Q)$(CC) $(FUZZ_FLAGS) -o $@ $< tests/fuzz/replay.c $(FUZZ_SRCS_$*)
+
+fuzz-replay: $(REPLAYERS)
+	$(Q)for n in $(FUZZ_NAMES); do \
+		ASAN_OPTIONS=detect_leaks=1 $(BUILD)/fuzz/fuzz_$$n-replay tests/fuzz/corpus/$$n \
+			|| exit 1; \
+	done
+
+fuzz: $(FUZZERS)
+	$(Q)for n in $(FUZZ_NAMES); do \
+		mkdir -p $(BUILD)/fuzz/corpus/$$n; \
+		echo "  FUZZ    $$n ($(FUZZ_SECONDS) s)"; \
+		$(BUILD)/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+			-rss_limit_mb=2048 -print_final_stats=0 \
+			-artifact_prefix=$(BUILD)/fuzz/artifacts/$$n- \
+			$(BUILD)/fuzz/corpus/$$n tests/fuzz/corpus/$$n 2>$(BUILD)/fuzz/$$n.log \
+			|| { tail -40 $(BUILD)/fuzz/$$n.log; exit 1; }; \
+	done
 
 # Install what a fresh Debian 12 machine lacks (needs root; does nothing when all is there).
 deps:
@@ -106,6 +168,7 @@ deps:
 
 unit: $(UNIT_TESTS)
 	$(Q)for t in $(UNIT_TESTS); do $$t || exit 1; done
+	$(Q)$(MAKE) --no-print-directory fuzz-replay
 
 integration: $(TOOL) helpers
 	$(Q)$(PYTHON) tests/integration/run.py

@@ -74,11 +74,11 @@ BPF_PERF_OUTPUT(BWM_MAP_EVENTS);
 /* 1 while capture is on: set before the write probes attach, cleared first on exit. */
 BPF_ARRAY(BWM_MAP_ENABLED, u32, 1);
 /*
- * Records the probes could not queue, per CPU: [0] for a reason the buffer
- * does not count (no buffer yet on a CPU brought online), [1] because the
- * buffer was full (it counts those too, but tells only with its next record).
+ * Per CPU: records the probes could not queue, [0] with no buffer yet (a CPU brought online),
+ * [1] with the buffer full (it counts those too, but tells only with its next record); [2]
+ * children the fork probe could not add to bwm_monitored (map full), who are not traced.
  */
-BPF_PERCPU_ARRAY(BWM_MAP_DROPPED, u64, 2);
+BPF_PERCPU_ARRAY(BWM_MAP_DROPPED, u64, 3);
 
 #if BWM_DESCENDANTS
 /*
@@ -112,19 +112,19 @@ static __always_inline void bwm_adopt(void)
 		bwm_monitored.update(&tgid, &mask);
 }
 
-/* A traced process forked child (a host PID): trace it with mask. */
-static __always_inline void bwm_track_child(u32 *child, u32 *mask)
+/* A traced process forked child (a host PID): trace it with mask (non-zero: the map is full). */
+static __always_inline int bwm_track_child(u32 *child, u32 *mask)
 {
-	bwm_pending.update(child, mask);
+	return bwm_pending.update(child, mask);
 }
 #elif BWM_DESCENDANTS
 static __always_inline void bwm_adopt(void)
 {
 }
 
-static __always_inline void bwm_track_child(u32 *child, u32 *mask)
+static __always_inline int bwm_track_child(u32 *child, u32 *mask)
 {
-	bwm_monitored.update(child, mask);
+	return bwm_monitored.update(child, mask);
 }
 #endif
 

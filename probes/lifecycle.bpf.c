@@ -120,7 +120,14 @@ TRACEPOINT_PROBE(sched, sched_process_fork)
 	if (!pmask || !bwm_forks_process())
 		return 0;
 	mask = *pmask;
-	bwm_track_child(&child, &mask);
+	if (bwm_track_child(&child, &mask) != 0 && mask) {
+		/* Map full (or no memory): the child is not traced; count it. */
+		int slot = 2;	/* see bwm_dropped */
+		u64 *n = bwm_dropped.lookup(&slot);
+
+		if (n)
+			(*n)++;
+	}
 	/* In a PID namespace the child's number there is not known yet: no fork line. */
 #if BWM_EXITS && !BWM_PIDNS_INO
 	if (mask && bwm_is_enabled()) {

@@ -13,7 +13,8 @@
 
 char *ob_reserve(struct outbuf *ob, size_t n)
 {
-	if (ob->len + n > ob->cap) {
+	/* An empty buffer has no memory yet: even 0 bytes get some (no NULL + 0). */
+	if (ob->len + n > ob->cap || !ob->p) {
 		size_t cap = ob->cap ? ob->cap : 4096;
 		char *p;
 
@@ -109,6 +110,36 @@ static void put_time(struct formatter *f, struct outbuf *ob, int64_t wall_ns)
 	ob_put(ob, frac, 5);
 }
 
+static void put_sanitized(struct formatter *f, struct outbuf *ob, const char *text, size_t len)
+{
+	char *dst = ob_reserve(ob, SANITIZE_MAX_OUT(len));
+
+	if (dst)
+		ob->len += sanitize(text, len, dst, f->o.ascii);
+}
+
+/*
+ * Sanitized text on one line: a newline in a comm or a program's path (or in
+ * a line, from a caller that did not split it) would start a line that looks
+ * like captured output; it is shown as \x0a.
+ */
+static void put_one_line(struct formatter *f, struct outbuf *ob, const char *text, size_t len)
+{
+	size_t start = ob->len, i;
+	char *p;
+
+	put_sanitized(f, ob, text, len);
+	while ((p = memchr(ob->p + start, '\n', ob->len - start)) != NULL) {
+		i = p - ob->p;
+		if (!ob_reserve(ob, 3))
+			break;
+		memmove(ob->p + i + 4, ob->p + i + 1, ob->len - i - 1);
+		memcpy(ob->p + i, "\\x0a", 4);
+		ob->len += 3;
+		start = i + 4;
+	}
+}
+
 /* The text prefix; label: an event's name, or NULL for the stream's name when due. */
 static void put_prefix(struct formatter *f, struct outbuf *ob, const struct line_meta *m,
 		       int64_t wall_ns, const char *label)
@@ -122,10 +153,7 @@ static void put_prefix(struct formatter *f, struct outbuf *ob, const struct line
 		ob_put(ob, " ", 1);
 	}
 	if (f->o.comm) {
-		char comm[SANITIZE_MAX_OUT(BWM_COMM_LEN)];
-		size_t n = sanitize(m->comm, strnlen(m->comm, BWM_COMM_LEN), comm, f->o.ascii);
-
-		ob_put(ob, comm, n);
+		put_one_line(f, ob, m->comm, strnlen(m->comm, BWM_COMM_LEN));
 		ob_put(ob, " ", 1);
 	}
 	if (!label && (f->o.label || m->fd != f->o.bare_fd))
@@ -134,14 +162,6 @@ static void put_prefix(struct formatter *f, struct outbuf *ob, const struct line
 		ob_puts(ob, label);
 		ob_put(ob, ": ", 2);
 	}
-}
-
-static void put_sanitized(struct formatter *f, struct outbuf *ob, const char *text, size_t len)
-{
-	char *dst = ob_reserve(ob, SANITIZE_MAX_OUT(len));
-
-	if (dst)
-		ob->len += sanitize(text, len, dst, f->o.ascii);
 }
 
 void format_json_string(struct outbuf *ob, const char *s, size_t n)
@@ -241,7 +261,7 @@ void format_line(struct formatter *f, struct outbuf *ob, const struct line_meta 
 		return;
 	}
 	put_prefix(f, ob, m, wall_ns, NULL);
-	put_sanitized(f, ob, text, len);
+	put_one_line(f, ob, text, len);		/* the assembler's lines have none: cheap */
 	if (missing) {
 		ob_puts(ob, len ? " [... " : "[... ");
 		ob_putu(ob, missing);
@@ -290,7 +310,7 @@ static void put_event(struct formatter *f, struct outbuf *ob, const struct line_
 		      int64_t wall_ns, const char *label, const char *text, size_t len)
 {
 	put_prefix(f, ob, m, wall_ns, label);
-	put_sanitized(f, ob, text, len);
+	put_one_line(f, ob, text, len);
 	ob_put(ob, "\n", 1);
 }
 

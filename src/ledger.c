@@ -33,6 +33,9 @@ void ledger_add(struct ledger *l, enum loss_kind k, uint64_t n)
 		fprintf(l->out, "%s: lost %llu events the probes could not queue (a CPU brought "
 			"online has no buffer until the tool notices it, within a second)\n",
 			BWM_NAME, (unsigned long long)n);
+	else if (k == LOSS_UNTRACKED)
+		fprintf(l->out, "%s: %llu new child processes are not traced: bwm_monitored is "
+			"full\n", BWM_NAME, (unsigned long long)n);
 }
 
 void ledger_cpu_full(struct ledger *l, int cpu, uint64_t total)
@@ -67,11 +70,22 @@ void ledger_report(const struct ledger *l)
 	if (l->n[LOSS_MALFORMED])
 		fprintf(l->out, "%s: dropped %llu malformed records\n", BWM_NAME,
 			(unsigned long long)l->n[LOSS_MALFORMED]);
+	if (l->n[LOSS_UNTRACKED])
+		fprintf(l->out, "%s: %llu child processes could not be traced (bwm_monitored "
+			"was full): what they wrote is not in the copy\n", BWM_NAME,
+			(unsigned long long)l->n[LOSS_UNTRACKED]);
 }
 
 void ledger_summary(const struct ledger *l, uint64_t lines, uint64_t bytes, double seconds)
 {
-	fprintf(l->out, "%s: %llu lines, %llu bytes captured, %llu events lost, %.1f s\n",
+	char unprinted[160] = "";
+
+	if (l->n[LOSS_UNPRINTED_BYTES])
+		snprintf(unprinted, sizeof(unprinted), ", %llu lines (%llu bytes) not printed "
+			 "(the output stopped taking them)",
+			 (unsigned long long)l->n[LOSS_UNPRINTED_LINES],
+			 (unsigned long long)l->n[LOSS_UNPRINTED_BYTES]);
+	fprintf(l->out, "%s: %llu lines, %llu bytes captured, %llu events lost%s, %.1f s\n",
 		BWM_NAME, (unsigned long long)lines, (unsigned long long)bytes,
-		(unsigned long long)ledger_events_lost(l), seconds);
+		(unsigned long long)ledger_events_lost(l), unprinted, seconds);
 }

@@ -17,6 +17,9 @@ enum loss_kind {
 	LOSS_MALFORMED,		/* records that did not parse */
 	LOSS_NO_MEMORY,		/* records the merger had no memory to queue */
 	LOSS_NOT_CAPTURED,	/* --raw: bytes written that are not in the copy */
+	LOSS_UNPRINTED_LINES,	/* lines the output did not take before the stop deadline */
+	LOSS_UNPRINTED_BYTES,	/* their bytes */
+	LOSS_UNTRACKED,		/* children the fork probe could not add to bwm_monitored */
 	LOSS_KINDS,
 };
 
@@ -45,7 +48,11 @@ uint64_t ledger_events_lost(const struct ledger *l);
 /* The closing loss lines: what was lost in total, by kind (nothing if nothing was). */
 void ledger_report(const struct ledger *l);
 
-/* The summary line: "N lines, N bytes captured, N events lost, S s". */
+/*
+ * The summary line: "N lines, N bytes captured, N events lost, S s", with
+ * ", N lines (N bytes) not printed (...)" before the time when the output
+ * stopped taking them.
+ */
 void ledger_summary(const struct ledger *l, uint64_t lines, uint64_t bytes, double seconds);
 
 #endif /* BWM_LEDGER_H */

@@ -236,6 +236,18 @@ uint64_t tracer_dropped(const struct tracer *t, uint64_t *full, int ncpu)
 	return sum;
 }
 
+uint64_t tracer_untracked(const struct tracer *t)
+{
+	int fd = tracer_map_fd(t, BWM_MAP_NAME(BWM_MAP_DROPPED)), slot = 2, i;
+	uint64_t sum = 0;
+
+	if (fd < 0 || bpf_lookup_elem(fd, &slot, t->dropped) != 0)
+		return 0;
+	for (i = 0; i < t->ncpu; i++)
+		sum += t->dropped[i];
+	return sum;
+}
+
 int tracer_map_fd(const struct tracer *t, const char *name)
 {
 	int i;

@@ -15,12 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "buffers.h"
 #include "cache_load.h"
 #include "compile.h"
+#include "feedback.h"
 #include "format.h"
 #include "host.h"
 #include "exits.h"
@@ -31,6 +34,7 @@
 #include "load.h"
 #include "merge.h"
 #include "options.h"
+#include "output.h"
 #include "procs.h"
 #include "program.h"
 #include "probes.h"
@@ -43,15 +47,36 @@
 #define SINK_HIGH	(1 << 20)	/* flush output past this many buffered bytes */
 #define MAX_BUFFERS	1024
 #define CPU_CHECK_NS	1000000000ull	/* how often CPUs brought online are looked for */
+#define STOP_GRACE_NS	1000000000ull	/* after a stop request, output gets this much more */
+#define STOP_TICK_US	100000		/* a blocked write is interrupted this often then */
 
-static volatile sig_atomic_t exiting;
+static volatile sig_atomic_t exiting;		/* a stop signal not yet taken by run() */
+static volatile sig_atomic_t stopping;		/* one came: the output's grace runs */
 static volatile sig_atomic_t from_terminal;	/* the kernel sent it: the whole process group */
 
+/*
+ * A stop request (SIGINT, SIGTERM, SIGHUP): run() takes it (and passes it on
+ * to a command). From the first one on, the output has STOP_GRACE_NS more to
+ * take what is left, and SIGALRM interrupts a write the output blocks every
+ * STOP_TICK_US (no SA_RESTART), so that the sink can give up in time.
+ */
 static void on_signal(int sig, siginfo_t *info, void *uctx)
 {
+	struct itimerval tick = {
+		.it_interval = { .tv_usec = STOP_TICK_US }, .it_value = { .tv_usec = STOP_TICK_US },
+	};
+
 	(void)uctx;
+	if (!stopping)
+		setitimer(ITIMER_REAL, &tick, NULL);
 	from_terminal = info && info->si_code == SI_KERNEL;
+	stopping = 1;
 	exiting = sig;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
 }
 
 /* Everything one run owns, set up by the steps of main() and torn down by teardown(). */
@@ -70,6 +95,8 @@ struct app {
 	struct ledger ledger;
 	struct target target;
 	struct exits exits;	/* which exit records mean a process exited */
+	struct reader_watch readers;	/* -f: readers of the output that appear later */
+	struct feedback *feedback;	/* the loop breaker */
 	int out_fd;
 	int64_t wall_offset;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
 	uint64_t *full;		/* per CPU: records the probes found the buffer full for */
@@ -94,12 +121,20 @@ static void fail(const char *msg)
 
 /* ---- events to output ------------------------------------------------------ */
 
+static void check_feedback(struct app *app, const struct line_meta *m, const char *text,
+			   size_t len);
+
 static void on_line(void *cookie, const struct line_meta *m, const char *text, size_t len,
 		    uint64_t missing)
 {
 	struct app *app = cookie;
+	size_t start = app->sink.ob.len;
 
+	check_feedback(app, m, text, len);
 	format_line(&app->fmt, &app->sink.ob, m, m->ts + app->wall_offset, text, len, missing);
+	if (app->sink.ob.len > start)	/* the line as printed, without its newline */
+		feedback_printed(app->feedback, app->sink.ob.p + start,
+				 app->sink.ob.len - start - 1, m->tgid);
 	app->lines_out++;
 	if (app->sink.ob.len > SINK_HIGH)
 		sink_flush(&app->sink);
@@ -239,6 +274,7 @@ static void note_losses(struct app *app)
 {
 	uint64_t other = tracer_dropped(app->tracer, app->full, app->params.ncpus);
 	uint64_t no_memory = merge_no_memory(app->merger);
+	uint64_t untracked = tracer_untracked(app->tracer);
 	struct ledger *l = &app->ledger;
 	int cpu;
 
@@ -247,6 +283,8 @@ static void note_losses(struct app *app)
 		ledger_add(l, LOSS_NO_BUFFER, other - l->n[LOSS_NO_BUFFER]);
 	if (no_memory > l->n[LOSS_NO_MEMORY])
 		ledger_add(l, LOSS_NO_MEMORY, no_memory - l->n[LOSS_NO_MEMORY]);
+	if (untracked > l->n[LOSS_UNTRACKED])
+		ledger_add(l, LOSS_UNTRACKED, untracked - l->n[LOSS_UNTRACKED]);
 	for (cpu = 0; cpu < app->params.ncpus; cpu++) {
 		uint64_t lost = merge_lost_on(app->merger, cpu);
 
@@ -289,24 +327,17 @@ static struct lines *new_lines(struct app *app)
 
 /* ---- step 2: host and target ----------------------------------------------- */
 
-/*
- * Where the output goes: stdout, or --output FILE opened for appending,
- * created mode 0600, never through a symlink. -1 with a message printed.
- */
+/* Where the output goes: stdout, or --output FILE (see output.h). -1 with a message printed. */
 static int open_output(const struct config *cfg)
 {
-	char msg[PATH_MAX + 128];
+	char msg[2 * PATH_MAX + 256];
 	int fd;
 
 	if (!cfg->output)
 		return STDOUT_FILENO;
-	fd = open(cfg->output, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		snprintf(msg, sizeof(msg), "cannot open %s for appending: %s%s", cfg->output,
-			 strerror(errno), errno == ELOOP ? " (it is a symlink: give the real path)" :
-			 "");
+	fd = output_open(cfg->output, msg, sizeof(msg));
+	if (fd < 0)
 		fail(msg);
-	}
 	return fd;
 }
 
@@ -419,12 +450,16 @@ static int print_program(struct app *app)
 
 static void install_signals(void)
 {
+	/* No SA_RESTART: a stop interrupts a blocked write (see on_signal). */
 	struct sigaction sa = { .sa_sigaction = on_signal, .sa_flags = SA_SIGINFO };
+	struct sigaction alarm = { .sa_handler = on_alarm };
 
 	sigemptyset(&sa.sa_mask);
+	sigemptyset(&alarm.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGALRM, &alarm, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -438,6 +473,7 @@ static int open_pipeline(struct app *app)
 	if (app->out_fd < 0)
 		return 1;
 	sink_init(&app->sink, app->out_fd);
+	sink_set_stop(&app->sink, &stopping, STOP_GRACE_NS);
 	format_init(&app->fmt, &(struct format_opts){
 		.timestamp = cfg->timestamp, .pid = cfg->origin_pid, .comm = cfg->origin_comm,
 		/* Bare lines only for one stream with no prefix. */
@@ -450,11 +486,71 @@ static int open_pipeline(struct app *app)
 	app->full = calloc(ncpu, sizeof(*app->full));
 	app->merger = merge_new(ncpu);
 	app->lines = new_lines(app);
-	if (!app->full || !app->merger || !app->lines || ledger_init(&app->ledger, ncpu, stderr)) {
+	app->feedback = feedback_new();
+	if (!app->full || !app->merger || !app->lines || !app->feedback ||
+	    ledger_init(&app->ledger, ncpu, stderr)) {
 		fail("out of memory");
 		return 1;
 	}
 	return 0;
+}
+
+/* ---- feedback: whatever reads the output is not traced -------------------------- */
+
+/* -f: readers of the output that appeared since the last look are not traced. */
+static void exclude_new_readers(struct app *app, uint64_t now)
+{
+	pid_t pids[16];
+	size_t n, i;
+
+	if (!app->cfg.descendants)
+		return;
+	n = tree_new_readers(&app->readers, app->tracer, app->sink.fd, now, pids, 16);
+	for (i = 0; i < n; i++) {
+		struct proc_stat st = { 0 };
+		char *c;
+
+		proc_read_stat(pids[i], &st);
+		for (c = st.comm; *c; c++)
+			if (*c < ' ' || *c == 0x7f)
+				*c = '?';	/* no terminal control from a comm */
+		fprintf(stderr, "%s: PID %d (%s) reads this tool's output: not traced from now on "
+			"(it would feed the output back)\n", BWM_NAME, (int)pids[i], st.comm);
+	}
+}
+
+/*
+ * The loop breaker: a traced process that writes back what the tool prints.
+ * A suspect (it echoes its own lines) is cut when the reader scan finds it
+ * reading the output; a loop (it echoes others' lines at a flood's rate) is
+ * cut at once. Without -f, the target itself cannot be cut: the tool ends.
+ */
+static void check_feedback(struct app *app, const struct line_meta *m, const char *text,
+			   size_t len)
+{
+	enum feedback_verdict v = feedback_captured(app->feedback, m->tgid, text, len, m->ts);
+	char comm[BWM_COMM_LEN + 1];
+	size_t i;
+
+	if (v == FEEDBACK_NONE)
+		return;
+	if (app->cfg.descendants && v == FEEDBACK_SUSPECT) {
+		app->readers.next_scan = 0;
+		exclude_new_readers(app, 1);
+		return;
+	}
+	if (v != FEEDBACK_LOOP)
+		return;
+	for (i = 0; i < BWM_COMM_LEN && m->comm[i]; i++)
+		comm[i] = m->comm[i] < ' ' || m->comm[i] == 0x7f ? '?' : m->comm[i];
+	comm[i] = '\0';
+	fprintf(stderr, "%s: PID %u (%s) writes back what this tool prints: %s (send the output "
+		"elsewhere, e.g. -o FILE)\n", BWM_NAME, m->tgid, comm,
+		app->cfg.descendants ? "not traced from now on" : "ending");
+	if (app->cfg.descendants)
+		tracer_set_pid(app->tracer, m->tgid, 0, false);
+	else
+		exiting = SIGTERM;
 }
 
 /* ---- step 5: compile, load, attach in the seed's order ------------------------- */
@@ -506,6 +602,7 @@ static int load_and_attach(struct app *app)
 				 sizeof(err));
 	if (traced < 0)
 		goto fail;
+	exclude_new_readers(app, 0);	/* learns who reads already: tree_register excluded them */
 	if (tracer_set_enabled(app->tracer, true)) {
 		snprintf(err, sizeof(err), "cannot set the bwm_enabled flag (does common.bpf.h "
 			 "still define it?)");
@@ -529,7 +626,12 @@ fail:
 
 /* ---- step 6: the event loop ----------------------------------------------------- */
 
-/* Poll every buffer (again: EEXIST for those already polled is fine) and the target. */
+/*
+ * Poll every buffer (again: EEXIST for those already polled is fine) and the
+ * targets' pidfds, each until it has fired once (EPOLLONESHOT): a pidfd
+ * stays readable once its process has exited, and would wake the loop at
+ * once for ever.
+ */
 static void watch_fds(struct app *app, int ep)
 {
 	int fds[MAX_BUFFERS], n, nbuf, i;
@@ -590,6 +692,7 @@ static int run(struct app *app)
 			app->done = true;
 			break;
 		}
+		exclude_new_readers(app, now);
 		if (now >= next_cpu_check) {
 			check_cpus(app, ep);
 			next_cpu_check = now + CPU_CHECK_NS;
@@ -636,6 +739,8 @@ static void report_end(struct app *app)
 	ledger_add(&app->ledger, LOSS_MALFORMED, merge_malformed(app->merger));
 	ledger_report(&app->ledger);
 	report_done(app);
+	ledger_add(&app->ledger, LOSS_UNPRINTED_LINES, app->sink.unwritten_lines);
+	ledger_add(&app->ledger, LOSS_UNPRINTED_BYTES, app->sink.unwritten_bytes);
 	if (app->started && !cfg->quiet)
 		ledger_summary(&app->ledger, app->lines_out, app->bytes_in,
 			       (clock_ns(CLOCK_MONOTONIC) - app->started) / 1e9);
@@ -669,6 +774,8 @@ static int teardown(struct app *app, int rc)
 		tracer_detach(app->tracer, 1);
 		if (app->buffers)
 			drain(app, true);
+		/* The output is done with: no more ticks into what is left to do. */
+		setitimer(ITIMER_REAL, &(struct itimerval){ 0 }, NULL);
 		report_end(app);
 		buffers_free(app->buffers);
 		tracer_close(app->tracer);
@@ -683,6 +790,7 @@ static int teardown(struct app *app, int rc)
 		rc = 1;
 	}
 	lines_free(app->lines);
+	feedback_free(app->feedback);
 	merge_free(app->merger);
 	ledger_free(&app->ledger);
 	free(app->full);

@@ -329,8 +329,11 @@ static void unknown(int c, char **argv, FILE *err)
 	if (c == ':')
 		fprintf(err, "%s: option %s needs a value (see --help)\n", BWM_NAME,
 			argv[optind - 1]);
-	else if (optopt)
+	else if (optopt > ' ' && optopt < 0x7f)
 		fprintf(err, "%s: unknown option -%c (see --help)\n", BWM_NAME, optopt);
+	else if (optopt)	/* a byte the terminal must not get raw */
+		fprintf(err, "%s: unknown option -\\x%02x (see --help)\n", BWM_NAME,
+			(unsigned char)optopt);
 	else
 		fprintf(err, "%s: unknown option %s (see --help)\n", BWM_NAME, argv[optind - 1]);
 }
@@ -368,7 +371,7 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg, FIL
 	cfg->max_bytes = BWM_DEFAULT_MAX_BYTES;
 	cfg->line_timeout = BWM_DEFAULT_LINE_TIMEOUT;
 	cfg->max_held = BWM_DEFAULT_MAX_HELD;
-	optind = 1;
+	optind = 0;	/* not 1: glibc would go on with a cluster (-fZx) left half read */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
 		if (c == 'h') {

@@ -264,41 +264,48 @@ size_t proc_descendants(const struct proc_entry *list, size_t n, struct pidset *
 	return found < max ? found : max;
 }
 
-/* What the search for the readers of an output looks for in each process's fds. */
+/*
+ * What readers of an output look for in each process's fds: the identities
+ * (st_dev, st_ino) of what the output reaches, and pseudo-terminals by index.
+ */
+struct ident {
+	dev_t dev;		/* 0: ino is a pseudo-terminal index */
+	ino_t ino;
+};
+
 struct output_scan {
-	unsigned long *pipes;	/* pipe inodes written to by the output or its readers */
-	size_t npipes, cap;
-	int pty;		/* pseudo-terminal index, or -1 */
+	struct ident *ids;	/* the output, and what its readers write to */
+	size_t nids, cap;
 	pid_t self;
 	pid_t *out;
 	size_t n, max;
 	bool added;
 };
 
-static bool has_pipe(const struct output_scan *r, unsigned long ino)
+static bool has_ident(const struct output_scan *r, struct ident id)
 {
 	size_t i;
 
-	for (i = 0; i < r->npipes; i++)
-		if (r->pipes[i] == ino)
+	for (i = 0; i < r->nids; i++)
+		if (r->ids[i].dev == id.dev && r->ids[i].ino == id.ino)
 			return true;
 	return false;
 }
 
-static void add_pipe(struct output_scan *r, unsigned long ino)
+static void add_ident(struct output_scan *r, struct ident id)
 {
-	if (has_pipe(r, ino))
+	if (has_ident(r, id))
 		return;
-	if (r->npipes == r->cap) {
+	if (r->nids == r->cap) {
 		size_t cap = r->cap ? r->cap * 2 : 16;
-		unsigned long *p = realloc(r->pipes, cap * sizeof(*p));
+		struct ident *p = realloc(r->ids, cap * sizeof(*p));
 
 		if (!p)
 			return;
-		r->pipes = p;
+		r->ids = p;
 		r->cap = cap;
 	}
-	r->pipes[r->npipes++] = ino;
+	r->ids[r->nids++] = id;
 }
 
 /* Is /proc/PID/fd/FD open for reading (O_RDONLY or O_RDWR), per its fdinfo? */
@@ -312,45 +319,67 @@ static bool fd_reads(pid_t pid, const char *fd)
 	return (strtoul(p + 6, NULL, 8) & O_ACCMODE) != O_WRONLY;
 }
 
-/* Where /proc/PID/fd/FD points ("pipe:[N]", "/dev/ptmx", ...); false if unknown. */
-static bool fd_target(pid_t pid, const char *fd, char *buf, size_t size)
+/* The pseudo-terminal index of a /dev/pts/N, or -1. */
+static long pts_index(const struct stat *st)
 {
-	char path[320];
-	ssize_t n;
+	unsigned maj = major(st->st_rdev);
 
-	snprintf(path, sizeof(path), "/proc/%d/fd/%s", pid, fd);
-	n = readlink(path, buf, size - 1);
-	if (n <= 0)
+	if (!S_ISCHR(st->st_mode) || maj < 136 || maj > 143)
+		return -1;
+	return (maj - 136) * 256L + minor(st->st_rdev);
+}
+
+/*
+ * What an output reaches, as an identity: a pipe, FIFO or regular file
+ * itself; a pseudo-terminal by index (its master side is the reader). Other
+ * devices (/dev/null, ...) reach no process; a socket's reader holds its peer,
+ * another inode (and processes that share one socket, always read-write, do
+ * not read each other's writes): false.
+ */
+static bool output_ident(const struct stat *st, struct ident *id)
+{
+	long pty = pts_index(st);
+
+	if (pty >= 0) {
+		*id = (struct ident){ 0, pty };
+		return true;
+	}
+	if (!S_ISFIFO(st->st_mode) && !S_ISREG(st->st_mode))
 		return false;
-	buf[n] = '\0';
+	*id = (struct ident){ st->st_dev, st->st_ino };
 	return true;
 }
 
-/* The pipe inode of a link target, 0 if it is not a pipe. */
-static unsigned long pipe_inode(const char *target)
-{
-	return strncmp(target, "pipe:[", 6) ? 0 : strtoul(target + 6, NULL, 10);
-}
-
-/* The pipe inode behind /proc/PID/fd/FD, 0 if it is not a pipe. */
-static unsigned long fd_pipe(pid_t pid, const char *fd)
-{
-	char target[64];
-
-	return fd_target(pid, fd, target, sizeof(target)) ? pipe_inode(target) : 0;
-}
-
-/* Is /proc/PID/fd/FD, which points at target, the master of pseudo-terminal pty? */
-static bool fd_is_pty_master(pid_t pid, const char *fd, const char *target, int pty)
+/* Does /proc/PID/fd/FD (stat: st) read what the scan looks for? */
+static bool fd_is_reader(struct output_scan *r, pid_t pid, const char *fd, const struct stat *st)
 {
 	char path[320], buf[512], *p;
 
-	if (!strstr(target, "ptmx"))
+	if (has_ident(r, (struct ident){ st->st_dev, st->st_ino }))
+		return fd_reads(pid, fd);	/* a pipe's write end has its inode too */
+	/* /dev/ptmx (5:2): the master side of the pseudo-terminal of its tty-index. */
+	if (!S_ISCHR(st->st_mode) || major(st->st_rdev) != 5 || minor(st->st_rdev) != 2)
 		return false;
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", pid, fd);
 	if (fileio_read_small(path, buf, sizeof(buf)) <= 0 || !(p = strstr(buf, "tty-index:")))
 		return false;
-	return strtol(p + 10, NULL, 10) == pty;
+	return has_ident(r, (struct ident){ 0, strtol(p + 10, NULL, 10) });
+}
+
+/* Follow what a reader writes on (its stdout and stderr): its readers read it too. */
+static void follow_outputs(struct output_scan *r, pid_t pid)
+{
+	static const char *const fds[] = { "1", "2" };
+	char path[64];
+	struct stat st;
+	struct ident id;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/fd/%s", pid, fds[i]);
+		if (stat(path, &st) == 0 && output_ident(&st, &id))
+			add_ident(r, id);
+	}
 }
 
 static int scan_output_holder(long pid, void *arg)
@@ -372,42 +401,32 @@ static int scan_output_holder(long pid, void *arg)
 	if (!d)
 		return 0;
 	while (!reads && (e = readdir(d)) != NULL) {
-		char target[512];
-		unsigned long ino;
+		struct stat st;
 
-		if (e->d_name[0] == '.' || !fd_target(pid, e->d_name, target, sizeof(target)))
+		if (e->d_name[0] == '.' || fstatat(dirfd(d), e->d_name, &st, 0))
 			continue;
-		ino = pipe_inode(target);
-		/* The write ends of a pipe share its inode: only a read end reads. */
-		reads = (ino && has_pipe(r, ino) && fd_reads(pid, e->d_name)) ||
-			(!ino && r->pty >= 0 && fd_is_pty_master(pid, e->d_name, target, r->pty));
+		reads = fd_is_reader(r, pid, e->d_name, &st);
 	}
 	closedir(d);
 	if (!reads)
 		return 0;
 	if (r->n < r->max)
 		r->out[r->n++] = pid;
-	/* What it writes on may be read by others: follow its stdout and stderr. */
-	add_pipe(r, fd_pipe(pid, "1"));
-	add_pipe(r, fd_pipe(pid, "2"));
+	follow_outputs(r, pid);
 	r->added = true;
 	return 0;
 }
 
 size_t proc_output_readers(int fd, pid_t self, pid_t *out, size_t max)
 {
-	struct output_scan r = { .pty = -1, .self = self, .out = out, .max = max };
+	struct output_scan r = { .self = self, .out = out, .max = max };
+	struct ident id;
 	struct stat st;
 	int round;
 
-	if (fstat(fd, &st))
+	if (fstat(fd, &st) || !output_ident(&st, &id))
 		return 0;
-	if (S_ISFIFO(st.st_mode))
-		add_pipe(&r, st.st_ino);
-	else if (S_ISCHR(st.st_mode) && major(st.st_rdev) >= 136 && major(st.st_rdev) <= 143)
-		r.pty = (major(st.st_rdev) - 136) * 256 + minor(st.st_rdev);	/* /dev/pts/N */
-	else
-		return 0;
+	add_ident(&r, id);
 	/* Readers found in one round may lead to more: follow until none is new. */
 	for (round = 0; round < 8; round++) {
 		r.added = false;
@@ -415,6 +434,6 @@ size_t proc_output_readers(int fd, pid_t self, pid_t *out, size_t max)
 		if (!r.added)
 			break;
 	}
-	free(r.pipes);
+	free(r.ids);
 	return r.n;
 }

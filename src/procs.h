@@ -68,10 +68,13 @@ size_t proc_descendants(const struct proc_entry *list, size_t n, struct pidset *
 			bool skip_kthreads, struct proc_entry *out, size_t max);
 
 /*
- * Processes that read what is written to fd: those holding the read end of
- * its pipe and, following their own stdout and stderr pipes, of the pipes
- * they write to; for a pseudo-terminal, the processes holding its master
- * side. Fills out (at most max, never self); returns how many.
+ * Processes that read what is written to fd, found by identity (st_dev and
+ * st_ino of /proc/PID/fd/N, opened for reading per fdinfo), so that a named
+ * FIFO, a pipe or a file counts the same: those holding its read
+ * side; for a pseudo-terminal, those holding its master side (a terminal, a
+ * multiplexer). Then, following their stdout and stderr, the readers of what
+ * they write (tee, a pager, tail -f). Fills out (at most max, never self);
+ * returns how many.
  */
 size_t proc_output_readers(int fd, pid_t self, pid_t *out, size_t max);
 

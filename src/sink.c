@@ -1,19 +1,63 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * sink.c - buffered output to a file descriptor that may be a pipe, a
- * terminal or a file, blocking or not.
+ * terminal or a file, blocking or not; it never blocks the tool's stop.
  */
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sink.h"
+
+#define POLL_MS		100	/* a stop is noticed within this on a non-blocking fd */
 
 void sink_init(struct sink *s, int fd)
 {
 	memset(s, 0, sizeof(*s));
 	s->fd = fd;
+}
+
+void sink_set_stop(struct sink *s, const volatile sig_atomic_t *stop, uint64_t grace_ns)
+{
+	s->stop = stop;
+	s->grace_ns = grace_ns;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* Told to stop, and out of time for the rest of the output? */
+static bool out_of_time(struct sink *s)
+{
+	uint64_t now;
+
+	if (!s->stop || !*s->stop)
+		return false;
+	now = now_ns();
+	if (!s->deadline)
+		s->deadline = now + s->grace_ns;
+	if (now >= s->deadline)
+		s->gave_up = true;
+	return s->gave_up;
+}
+
+/* Count bytes that will never be written, and the lines they end. */
+static void count_unwritten(struct sink *s, const char *p, size_t n)
+{
+	const char *end = p + n;
+
+	s->unwritten_bytes += n;
+	while (p < end && (p = memchr(p, '\n', end - p)) != NULL) {
+		s->unwritten_lines++;
+		p++;
+	}
 }
 
 int sink_flush(struct sink *s)
@@ -24,23 +68,24 @@ int sink_flush(struct sink *s)
 		s->ob.len = 0;
 		return -1;
 	}
-	while (off < s->ob.len) {
+	while (off < s->ob.len && !s->gave_up) {
 		ssize_t n = write(s->fd, s->ob.p + off, s->ob.len - off);
 
-		if (n < 0 && errno == EINTR)
-			continue;
+		if (n > 0)
+			off += n;
 		if (n < 0 && errno == EAGAIN) {
 			struct pollfd p = { .fd = s->fd, .events = POLLOUT };
 
-			poll(&p, 1, 1000);
-			continue;
-		}
-		if (n < 0) {
+			poll(&p, 1, POLL_MS);
+		} else if (n < 0 && errno != EINTR) {
 			s->error = errno;
 			break;
 		}
-		off += n;
+		if (off < s->ob.len && out_of_time(s))
+			break;
 	}
+	if (s->gave_up && !s->error)
+		count_unwritten(s, s->ob.p + off, s->ob.len - off);
 	s->ob.len = 0;
 	return s->error ? -1 : 0;
 }

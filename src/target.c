@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -35,12 +36,37 @@ static bool kernel_at_least(int major, int minor)
 	return ma > major || (ma == major && mi >= minor);
 }
 
-/* One --pid: a live process that is not this tool; its thread-group id in *tgid. */
-static int check_pid(const struct config *cfg, pid_t pid, pid_t *tgid, char *err, size_t errlen)
+/*
+ * A pidfd for pid's thread group, opened before anything is read from /proc
+ * so that the checks and the tracing are about one process, never a recycled
+ * PID. A thread is no group leader: the pidfd is its group's. -1 with errno
+ * (ESRCH: no such process; ENOSYS: no pidfd_open(), the checks go on without).
+ */
+static int open_pidfd(pid_t pid)
 {
-	struct proc_stat st;
-	int rc = proc_read_stat(pid, &st);
+	int fd = syscall(SYS_pidfd_open, pid, 0);
+	pid_t tgid;
 
+	if (fd >= 0 || errno != EINVAL)
+		return fd;
+	tgid = proc_tgid(pid);
+	if (tgid <= 0) {
+		errno = ESRCH;
+		return -1;
+	}
+	return syscall(SYS_pidfd_open, tgid, 0);
+}
+
+/* Is the process of pidfd still there (a zombie is, and is refused apart)? */
+static bool pidfd_alive(int pidfd)
+{
+	return pidfd < 0 || syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
+}
+
+/* Refuse what /proc (rc, st) says cannot or must not be traced; 0 or -1 with a message. */
+static int check_stat(const struct config *cfg, pid_t pid, int rc, const struct proc_stat *st,
+		      char *err, size_t errlen)
+{
 	if (rc == -ENOENT || rc == -ESRCH) {
 		snprintf(err, errlen, "no such process: %d (is it still running? find it with "
 			 "pgrep)", (int)pid);
@@ -50,12 +76,12 @@ static int check_pid(const struct config *cfg, pid_t pid, pid_t *tgid, char *err
 		snprintf(err, errlen, "cannot read /proc/%d/stat: %s", (int)pid, strerror(-rc));
 		return -1;
 	}
-	if (st.state == 'Z' || st.state == 'X') {
+	if (st->state == 'Z' || st->state == 'X') {
 		snprintf(err, errlen, "process %d is a zombie: it has exited and will write "
 			 "nothing more", (int)pid);
 		return -1;
 	}
-	if (st.flags & PROC_PF_KTHREAD) {
+	if (st->flags & PROC_PF_KTHREAD) {
 		if (cfg->exclude_kernel) {
 			snprintf(err, errlen, "PID %d is a kernel thread, which --exclude-kernel "
 				 "excludes: nothing is left to trace (drop -K)", (int)pid);
@@ -66,17 +92,45 @@ static int check_pid(const struct config *cfg, pid_t pid, pid_t *tgid, char *err
 				"system calls, so they write nothing to capture\n", BWM_NAME,
 				(int)pid);
 	}
+	return 0;
+}
+
+/*
+ * One --pid: a live process that is not this tool; its thread-group id in
+ * *tgid and its pidfd in *pidfd (-1 without pidfd_open()). The pidfd is
+ * opened first, /proc is read next, and the pidfd must still refer to a
+ * live process after: a PID recycled in between is never traced.
+ */
+static int check_pid(const struct config *cfg, pid_t pid, pid_t *tgid, int *pidfd, char *err,
+		     size_t errlen)
+{
+	struct proc_stat st = { 0 };
+	int fd = open_pidfd(pid), rc;
+
+	rc = fd < 0 && errno == ESRCH ? -ESRCH : proc_read_stat(pid, &st);
+	if (check_stat(cfg, pid, rc, &st, err, errlen))
+		goto err;
 	*tgid = proc_tgid(pid);
 	if (*tgid <= 0)
 		*tgid = pid;
+	/* Checked through /proc after the pidfd was opened: the same process if it lives. */
+	if (!pidfd_alive(fd) || (fd >= 0 && proc_tgid(*tgid) != *tgid)) {
+		check_stat(cfg, pid, -ESRCH, &st, err, errlen);
+		goto err;
+	}
 	if (*tgid == getpid()) {
 		snprintf(err, errlen, "refusing to trace bpf_write_monitor itself: pick another PID");
-		return -1;
+		goto err;
 	}
 	if (*tgid != pid && !cfg->quiet)
 		fprintf(stderr, "%s: %d is a thread of process %d: tracing the process\n",
 			BWM_NAME, (int)pid, (int)*tgid);
+	*pidfd = fd;
 	return 0;
+err:
+	if (fd >= 0)
+		close(fd);
+	return -1;
 }
 
 static int resolve_pids(struct target *t, const struct config *cfg, char *err, size_t errlen)
@@ -84,14 +138,20 @@ static int resolve_pids(struct target *t, const struct config *cfg, char *err, s
 	unsigned i;
 	size_t j;
 	pid_t tgid;
+	int pidfd;
 
 	for (i = 0; i < cfg->npids; i++) {
-		if (check_pid(cfg, cfg->pids[i], &tgid, err, errlen))
+		if (check_pid(cfg, cfg->pids[i], &tgid, &pidfd, err, errlen))
 			return 1;
 		for (j = 0; j < t->n && t->tgids[j] != tgid; j++)
 			;
-		if (j == t->n)
-			t->tgids[t->n++] = tgid;	/* two threads of one process: once */
+		if (j < t->n) {
+			if (pidfd >= 0)
+				close(pidfd);	/* two threads of one process: once */
+			continue;
+		}
+		t->pidfds[t->n] = pidfd;
+		t->tgids[t->n++] = tgid;
 	}
 	return 0;
 }
@@ -344,12 +404,22 @@ static int find_pidns(struct target *t, char *err, size_t errlen)
 	return 0;
 }
 
-int target_resolve(struct target *t, const struct config *cfg, char *err, size_t errlen)
+/* Nothing resolved yet, nothing open. */
+static void target_clear(struct target *t, const struct config *cfg)
 {
+	size_t i;
+
 	memset(t, 0, sizeof(*t));
 	t->kind = cfg->kind;
 	t->release_fd = -1;
 	t->exec_fd = -1;
+	for (i = 0; i < BWM_MAX_PIDS; i++)
+		t->pidfds[i] = -1;
+}
+
+int target_resolve(struct target *t, const struct config *cfg, char *err, size_t errlen)
+{
+	target_clear(t, cfg);
 	if (find_pidns(t, err, errlen))
 		return 1;
 	switch (t->kind) {
@@ -367,10 +437,7 @@ int target_preview(struct target *t, const struct config *cfg, char *err, size_t
 {
 	unsigned i;
 
-	memset(t, 0, sizeof(*t));
-	t->kind = cfg->kind;
-	t->release_fd = -1;
-	t->exec_fd = -1;
+	target_clear(t, cfg);
 	if (find_pidns(t, err, errlen))
 		return 1;
 	for (i = 0; i < cfg->npids; i++)
@@ -396,7 +463,12 @@ void target_params(const struct target *t, struct program_params *p)
 long target_register(struct target *t, struct tracer *tr, const struct config *cfg,
 		     long pid_max, char *err, size_t errlen)
 {
-	tree_watch_init(&t->watch, t->tgids, t->n);
+	size_t i;
+
+	/* The watch takes the pidfds the checks opened (the command's it opens itself). */
+	tree_watch_init(&t->watch, t->tgids, t->pidfds, t->n);
+	for (i = 0; i < t->n; i++)
+		t->pidfds[i] = -1;
 	if (t->kind == TARGET_CGROUP)
 		return 0;
 	return tree_register(tr, cfg, t->tgids, t->n, pid_max, err, errlen);
@@ -505,6 +577,8 @@ int target_exit_status(struct target *t)
 
 void target_free(struct target *t)
 {
+	size_t i;
+
 	if (t->child && t->release_fd >= 0) {
 		kill(t->child, SIGKILL);	/* never released: CMD never ran */
 		reap(t, true);
@@ -515,5 +589,10 @@ void target_free(struct target *t)
 		close(t->exec_fd);
 	t->release_fd = -1;
 	t->exec_fd = -1;
+	for (i = 0; i < t->n; i++) {
+		if (t->pidfds[i] >= 0)
+			close(t->pidfds[i]);	/* checked, never registered */
+		t->pidfds[i] = -1;
+	}
 	tree_watch_free(&t->watch);
 }

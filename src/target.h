@@ -33,6 +33,8 @@
 struct target {
 	enum target_kind kind;
 	pid_t tgids[BWM_MAX_PIDS];	/* the processes traced (PIDs, command) */
+	int pidfds[BWM_MAX_PIDS];	/* their pidfds, opened before the checks, until the
+					 * watch takes them; -1: none (yet) */
 	size_t n;
 	char cgroup[PATH_MAX];	/* the cgroup's directory */
 	uint64_t cgroup_id;	/* its inode number: the kernel's cgroup id */

@@ -14,7 +14,6 @@
 #include "procs.h"
 #include "tree.h"
 
-#define MAX_READERS	256
 #define SCAN_ROUNDS	16		/* /proc rescans before giving up on a fork storm */
 #define WATCH_NS	200000000ull	/* how often a gone target's tree is checked */
 
@@ -132,7 +131,7 @@ out:
 	return total;
 }
 
-void tree_watch_init(struct tree_watch *w, const pid_t *targets, size_t n)
+void tree_watch_init(struct tree_watch *w, const pid_t *targets, const int *pidfds, size_t n)
 {
 	size_t i;
 
@@ -140,7 +139,8 @@ void tree_watch_init(struct tree_watch *w, const pid_t *targets, size_t n)
 	w->n = n < BWM_MAX_PIDS ? n : BWM_MAX_PIDS;
 	for (i = 0; i < w->n; i++) {
 		w->targets[i] = targets[i];
-		w->pidfds[i] = syscall(SYS_pidfd_open, targets[i], 0);
+		w->pidfds[i] = pidfds && pidfds[i] >= 0 ? pidfds[i] :
+			       syscall(SYS_pidfd_open, targets[i], 0);
 		if (w->pidfds[i] < 0)
 			w->pidfds[i] = -1;
 	}
@@ -213,4 +213,33 @@ bool tree_done(struct tree_watch *w, struct tracer *t, const struct config *cfg,
 		return false;
 	w->next_scan = now + WATCH_NS;
 	return tracer_each_pid(t, live_entry, t) == 0 && !tracer_has_pending(t);
+}
+
+static bool known_reader(const struct reader_watch *rw, pid_t pid)
+{
+	return in(rw->known, rw->n, pid);
+}
+
+size_t tree_new_readers(struct reader_watch *rw, struct tracer *t, int out_fd, uint64_t now,
+			pid_t *out, size_t max)
+{
+	pid_t readers[MAX_READERS];
+	size_t n, i, found = 0;
+
+	if (now < rw->next_scan)
+		return 0;
+	rw->next_scan = now + READER_SCAN_NS;
+	n = proc_output_readers(out_fd, getpid(), readers, MAX_READERS);
+	n += proc_output_readers(STDERR_FILENO, getpid(), readers + n, MAX_READERS - n);
+	for (i = 0; i < n; i++) {
+		if (known_reader(rw, readers[i]))
+			continue;
+		tracer_set_pid(t, readers[i], 0, false);
+		if (rw->primed && found < max)
+			out[found++] = readers[i];
+		if (rw->n < MAX_READERS)
+			rw->known[rw->n++] = readers[i];
+	}
+	rw->primed = true;
+	return found;
 }

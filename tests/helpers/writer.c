@@ -34,7 +34,7 @@
  *   closefd:FD             close FD
  *   storm:N                fork N children, one at a time; each writes
  *                          "storm I" (no newline) to fd 1 and exits
- *   threads:N:COUNT        start N threads now; at "release" each writes COUNT
+ *   threads:N:COUNT        start N threads (thousands fit) now; at "release" each writes COUNT
  *                          lines "thread T line I\n" to fd 1, then they are joined
  *   release                see threads
  *   leader-exit            release the threads and end the main thread alone
@@ -171,7 +171,7 @@ static void drain(int rd, size_t n)
 	}
 }
 
-static pthread_t threads[MAX_ITEMS], *holder_ids;
+static pthread_t *threads, *holder_ids;
 static int nthreads, thread_lines, gate[2] = { -1, -1 };
 static pid_t wait_for_leader;	/* leader-exit-first: its pid */
 
@@ -382,13 +382,19 @@ static void do_action(char *a)
 		char *colon = strchr(arg, ':');
 		long t;
 
+		pthread_attr_t attr;
+
 		nthreads = atoi(arg);
 		thread_lines = colon ? atoi(colon + 1) : 10;
-		if (nthreads > MAX_ITEMS || pipe(gate))
+		threads = calloc(nthreads > 0 ? nthreads : 1, sizeof(*threads));
+		/* Small stacks: thousands of threads fit. */
+		if (!threads || pipe(gate) || pthread_attr_init(&attr) ||
+		    pthread_attr_setstacksize(&attr, 64 * 1024))
 			die("threads");
 		for (t = 0; t < nthreads; t++)
-			if (pthread_create(&threads[t], NULL, thread_writer, (void *)t))
+			if (pthread_create(&threads[t], &attr, thread_writer, (void *)t))
 				die("pthread_create");
+		pthread_attr_destroy(&attr);
 		return;
 	}
 	if (!arg)

@@ -209,6 +209,26 @@ static void lifecycle_lines_always_have_their_label(void **state)
 	ob_free(&ob);
 }
 
+/* Found by fuzz_format: a path or comm with a newline forged a second line. */
+static void exec_path_and_comm_newlines_stay_on_one_line(void **state)
+{
+	struct formatter f;
+	struct outbuf ob = { 0 };
+
+	(void)state;
+	format_init(&f, &(struct format_opts){ .bare_fd = 1 });
+	format_exec(&f, &ob, &meta, WALL, "/tmp/x\nroot stdout: forged\n", 29);
+	format_exec(&f, &ob, &meta, WALL, "", 0);
+	format_init(&f, &(struct format_opts){ .comm = true, .bare_fd = 1 });
+	format_line(&f, &ob, &(struct line_meta){ .tgid = 9, .fd = 1, .comm = "a\nb" }, WALL,
+		    "x", 1, 0);
+	ob_put(&ob, "", 1);
+	assert_string_equal(ob.p, "exec: 1847 /tmp/x\\x0aroot stdout: forged\\x0a\n"
+			    "exec: 1847 \n"
+			    "a\\x0ab x\n");
+	ob_free(&ob);
+}
+
 static void wait_statuses(void **state)
 {
 	char buf[64];
@@ -253,6 +273,7 @@ int main(void)
 		cmocka_unit_test(missing_bytes_are_reported),
 		cmocka_unit_test(transfer_line),
 		cmocka_unit_test(lifecycle_lines_always_have_their_label),
+		cmocka_unit_test(exec_path_and_comm_newlines_stay_on_one_line),
 		cmocka_unit_test(wait_statuses),
 		cmocka_unit_test(outbuf_numbers),
 	};

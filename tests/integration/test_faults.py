@@ -1,0 +1,326 @@
+"""Faults, stalls and hostile input (issue 11): real BPF, real processes."""
+import os
+import re
+import shutil
+import signal
+import stat
+import subprocess
+import threading
+import time
+
+from harness import (TOOL, WRITER, Monitor, Writer, check, error_line, expect_eq, loaded_programs,
+                     new_maps, register, run_tool, temp_dir, wait_until)
+
+
+def _cpu_seconds(pid):
+    """utime + stime of a process, in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _summary(r):
+    mt = re.search(r"(\d+) lines, (\d+) bytes captured, (\d+) events lost"
+                   r"(?:, (\d+) lines \((\d+) bytes\) not printed[^,]*)?, [\d.]+ s$",
+                   r.stderr.rstrip(), re.M)
+    check(mt, "summary line:\n" + r.stderr)
+    return [int(x or 0) for x in mt.groups()]
+
+
+# ---- item 1: no spinning once the root has exited ----------------------------
+
+def test_no_spin_after_the_root_exits_while_a_child_lives():
+    # The root exits at once; its child lives on until the test sends a second line.
+    root = register(subprocess.Popen(
+        ["/bin/sh", "-c", "exec 3<&0; read -r _ <&3; (read -r _ <&3; echo child done) & exit 0"],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL))
+    m = Monitor("-p", root.pid, "-f")
+    root.stdin.write(b"go\n")
+    root.stdin.flush()
+    root.wait(timeout=10)
+    before, t0 = _cpu_seconds(m.pid), time.monotonic()
+    time.sleep(1.0)                     # a measurement window, not a synchronisation
+    used = _cpu_seconds(m.pid) - before
+    elapsed = time.monotonic() - t0
+    check(used < 0.25 * elapsed, "the tool used %.2f s of CPU in %.2f s with the root gone"
+          % (used, elapsed))
+    root.stdin.write(b"go\n")
+    root.stdin.close()
+    r = m.finish()                      # ends by itself once the child is gone
+    expect_eq(r.stdout, b"child done\n")
+    check("all its descendants have exited" in r.stderr, r.stderr)
+
+
+# ---- items 3 and 4: -o is private, never hangs -------------------------------
+
+def test_output_onto_a_fifo_nobody_reads_fails_at_once():
+    fifo = os.path.join(temp_dir(), "fifo")
+    os.mkfifo(fifo, 0o600)
+    w = Writer("wait")
+    r = run_tool("-p", w.pid, "-o", fifo, timeout=20)
+    check(r.rc != 0, repr(r))
+    line = error_line(r)
+    check("> FIFO" in line, line)
+
+
+def test_output_onto_a_file_others_can_read_is_refused():
+    path = os.path.join(temp_dir(), "shared.log")
+    with open(path, "w"):
+        pass
+    os.chmod(path, 0o644)
+    w = Writer("wait")
+    r = run_tool("-p", w.pid, "-o", path)
+    check(r.rc != 0, repr(r))
+    line = error_line(r)
+    check("chmod 600 %s" % path in line, line)
+    expect_eq(stat.S_IMODE(os.stat(path).st_mode), 0o644, "mode left alone")
+    expect_eq(os.path.getsize(path), 0, "nothing written")
+
+
+def test_output_onto_a_file_of_another_user_is_refused():
+    path = os.path.join(temp_dir(), "theirs.log")
+    with open(path, "w"):
+        pass
+    os.chmod(path, 0o600)
+    os.chown(path, 65534, 65534)
+    w = Writer("wait")
+    line = error_line(run_tool("-p", w.pid, "-o", path))
+    check("owned by UID 65534" in line, line)
+
+
+def test_output_onto_a_device_is_refused():
+    w = Writer("wait")
+    line = error_line(run_tool("-p", w.pid, "-o", "/dev/null"))
+    check("shell redirection" in line, line)
+
+
+# ---- item 5: a stop request ends the tool whatever its output does ------------
+
+def _blocked_on_pipe(pid):
+    """Is the process asleep in a pipe write ("pipe_write", "anon_pipe_write", ...)?"""
+    with open("/proc/%d/wchan" % pid) as f:
+        return f.read().endswith("pipe_write")
+
+
+def _blocked_pipe_run(reader):
+    """Trace a 2 MB burst into a pipe that reader() drains; SIGINT once the tool is
+    blocked writing. Returns (seconds to exit, bytes the pipe got, summary figures)."""
+    rd, wr = os.pipe()
+    n = 20000
+    w = Writer("wait", "burst:1:%d:100" % n)
+    m = Monitor("-p", w.pid, stdout=wr)
+    os.close(wr)
+    got = bytearray()
+    stop = threading.Event()
+    t = threading.Thread(target=reader, args=(rd, got, stop), daemon=True)
+    t.start()
+    w.go()
+    w.wait()
+
+    wait_until(lambda: _blocked_on_pipe(m.pid), 30, "the tool to block on its output")
+    t0 = time.monotonic()
+    m.p.send_signal(signal.SIGINT)
+    r = m.finish(timeout=10)
+    took = time.monotonic() - t0
+    stop.set()
+    t.join(10)
+    while True:                         # what the tool wrote is in the pipe by now
+        chunk = os.read(rd, 1 << 20)
+        if not chunk:
+            break
+        got.extend(chunk)
+    os.close(rd)
+    expect_eq(r.rc, 0, "exit status")
+    return took, bytes(got), _summary(r)
+
+
+def _check_nothing_unaccounted(got, figures):
+    lines, captured, lost, unprinted_lines, unprinted = figures
+    check(unprinted > 0, "some output must have been left unprinted: %r" % figures)
+    expect_eq(len(got) + unprinted, captured, "bytes printed + bytes not printed")
+    expect_eq(got.count(b"\n") + unprinted_lines, lines, "lines printed + not printed")
+
+
+def test_sigint_ends_the_tool_while_nobody_reads_its_output():
+    def never(rd, got, stop):
+        stop.wait()
+    took, got, figures = _blocked_pipe_run(never)
+    check(took < 2.0, "the tool took %.2f s to end after SIGINT" % took)
+    _check_nothing_unaccounted(got, figures)
+
+
+def test_sigint_ends_the_tool_with_a_reader_of_one_byte_a_second():
+    def slow(rd, got, stop):
+        while not stop.wait(1.0):
+            got.extend(os.read(rd, 1))
+    took, got, figures = _blocked_pipe_run(slow)
+    check(took < 2.0, "the tool took %.2f s to end after SIGINT" % took)
+    _check_nothing_unaccounted(got, figures)
+
+
+def test_sigterm_and_sighup_end_a_blocked_tool_too():
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        rd, wr = os.pipe()
+        w = Writer("wait", "burst:1:5000:100")
+        m = Monitor("-p", w.pid, stdout=wr)
+        os.close(wr)
+        w.go()
+        w.wait()
+        wait_until(lambda: _blocked_on_pipe(m.pid), 30, "the tool to block on its output")
+        t0 = time.monotonic()
+        m.p.send_signal(sig)
+        r = m.finish(timeout=10)
+        took = time.monotonic() - t0
+        os.close(rd)
+        check(took < 2.0, "%s: the tool took %.2f s to end" % (sig.name, took))
+        check(_summary(r)[4] > 0, "%s: unprinted bytes counted:\n%s" % (sig.name, r.stderr))
+
+
+def test_sigterm_with_a_command_and_a_blocked_output_ends_both_in_time():
+    # The command writes to its stderr (the harness reads it); the capture goes to a pipe
+    # nobody reads. SIGTERM goes on to the command, and the output gets its one second.
+    rd, wr = os.pipe()
+    m = Monitor("-2", "--", WRITER, "burst:2:5000:100", "sleep:60000", stdout=wr)
+    os.close(wr)
+    wait_until(lambda: _blocked_on_pipe(m.pid), 30, "the tool to block on its output")
+    t0 = time.monotonic()
+    m.p.send_signal(signal.SIGTERM)
+    r = m.finish(timeout=10)
+    took = time.monotonic() - t0
+    os.close(rd)
+    check(took < 2.0, "the tool took %.2f s to end" % took)
+    expect_eq(r.rc, 128 + signal.SIGTERM, "the command's status (SIGTERM passed on)")
+    check(_summary(r)[4] > 0, "unprinted bytes counted:\n" + r.stderr[-3000:])
+
+
+# ---- faults of the target and of the tool -----------------------------------
+
+def test_target_killed_mid_line_leaves_its_partial_line_and_exit():
+    w = Writer("wait", "out:first\\nhalf", "wait")
+    m = Monitor("-p", w.pid, "-x", "-P")
+    w.go()
+    m.wait_stdout(b"first\n")
+    w.p.kill()
+    w.p.wait()
+    r = m.finish()                      # ends by itself: the target is gone
+    expect_eq(r.text.splitlines(), ["%d stdout: first" % w.pid, "%d stdout: half" % w.pid,
+                                    "%d exit: %d killed by SIGKILL" % (w.pid, w.pid)])
+    check("has exited" in r.stderr, r.stderr)
+
+
+def _our_programs():
+    """Ids of loaded programs that use one of the tool's (bwm_*) maps."""
+    import json
+    from harness import bpftool, our_maps
+    maps = our_maps()
+    out = subprocess.run([bpftool(), "-j", "prog", "show"], capture_output=True, check=True,
+                         timeout=30).stdout
+    return {p["id"] for p in json.loads(out or b"[]") if maps & set(p.get("map_ids", []))}
+
+
+def test_tool_killed_with_sigkill_leaves_no_program_loaded():
+    w = Writer("wait", "out:x\\n")
+    m = Monitor("-p", w.pid, "-f", "-x")
+    progs = _our_programs()
+    check(len(progs) >= 5, "the tool's programs are loaded: %r" % progs)
+    m.p.kill()
+    m.finish()
+    # Programs, maps and perf events are held by the tool's fds only: its death frees them.
+    wait_until(lambda: not (loaded_programs() & progs) and not new_maps(), 10,
+               "the programs and maps of a SIGKILLed tool to be freed")
+
+
+def test_5000_threads_are_captured_or_their_loss_counted():
+    n, count = 5000, 2
+    w = Writer("threads:%d:%d" % (n, count), "wait", "release")
+    m = Monitor("-p", w.pid)
+    w.go()
+    expect_eq(w.wait(timeout=120), 0, "writer status")
+    r = m.stop()
+    lines = r.text.splitlines()
+    expect_eq(len(lines), len(set(lines)), "each line once")
+    check(all(re.fullmatch(r"thread \d+ line \d+", l) for l in lines), "well-formed lines")
+    captured, _, lost = _summary(r)[:3]
+    expect_eq(captured, len(lines), "lines counted")
+    expect_eq(len(lines) + lost, n * count, "lines captured + events lost")
+
+
+# ---- item 2: whatever reads the tool's output is not traced ------------------
+
+def _feedback_run(reader_cmd, *tool_args):
+    """Trace -f a root that, once tracing, starts reader_cmd (which reads the tool's
+    output from the FIFO at $FIFO) and writes a seed line. Returns (Result, seconds)."""
+    d = temp_dir()
+    fifo, out = os.path.join(d, "fifo"), os.path.join(d, "out")
+    os.mkfifo(fifo, 0o600)
+    wr = os.open(fifo, os.O_RDWR)      # the tool's stdout: open without waiting for a reader
+    root = register(subprocess.Popen(
+        ["/bin/sh", "-c", "read -r _; %s & echo seed line; wait" % reader_cmd],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+        env=dict(os.environ, FIFO=fifo, OUT=out)))
+    m = Monitor("-p", root.pid, "-f", "-K", "-1", "-2", "-d", "3", stdout=wr)
+    os.close(wr)
+    root.stdin.write(b"go\n")
+    root.stdin.flush()
+    r = m.finish()
+    root.kill()
+    return r, os.path.getsize(out) if os.path.exists(out) else 0
+
+
+def test_feedback_through_a_named_fifo_is_cut():
+    r, size = _feedback_run('cat < "$FIFO" > "$OUT"')
+    check(re.search(r"PID \d+ \(cat\) reads this tool's output: not traced from now on",
+                    r.stderr), r.stderr)
+    check(size < 1 << 20, "a feedback flood of %d bytes:\n%s" % (size, r.stderr[-3000:]))
+
+
+def test_feedback_through_tee_is_cut():
+    r, size = _feedback_run('cat < "$FIFO" | tee "$OUT" > /dev/null')
+    check(re.search(r"\(tee\) reads this tool's output", r.stderr) or
+          re.search(r"\(cat\) reads this tool's output", r.stderr), r.stderr)
+    check(size < 1 << 20, "a feedback flood of %d bytes:\n%s" % (size, r.stderr[-3000:]))
+
+
+# ---- item 6: the target is pinned by its pidfd before it is checked ----------
+
+def test_target_pidfd_is_opened_before_proc_is_read_and_checked_after():
+    strace = shutil.which("strace")
+    check(strace, "strace not found (apt-get install strace)")
+    w = Writer("wait")
+    log = os.path.join(temp_dir(), "strace.log")
+    # A bad --probe-dir ends the run right after the target checks: nothing is loaded.
+    r = run_tool("-p", w.pid, "--probe-dir", "/nonexistent", prog=[
+        strace, "-o", log, "-e", "trace=pidfd_open,pidfd_send_signal,openat", TOOL])
+    check(r.rc != 0, repr(r))
+    calls = [l for l in open(log).read().splitlines()
+             if "pidfd_open(%d," % w.pid in l or "pidfd_send_signal(" in l or
+             '"/proc/%d/stat"' % w.pid in l]
+    kinds = [("open" if "pidfd_open" in l else "signal" if "send_signal" in l else "proc")
+             for l in calls]
+    check(kinds[:3] == ["open", "proc", "signal"], "order of the calls:\n" + "\n".join(calls))
+
+
+def test_several_targets_each_pidfd_opened_first_and_kept_for_the_watch():
+    strace = shutil.which("strace")
+    check(strace, "strace not found (apt-get install strace)")
+    a = Writer("wait", "out:from a\\n")
+    b = Writer("wait", "out:from b\\n")
+    log = os.path.join(temp_dir(), "strace.log")
+    m = Monitor("-p", "%d,%d" % (a.pid, b.pid), prog=[
+        strace, "-o", log, "-e", "trace=pidfd_open,pidfd_send_signal,openat", TOOL])
+    for w in (a, b):
+        w.go()
+        expect_eq(w.wait(), 0, "writer status")
+    r = m.finish()                      # by itself: the kept pidfds told both exits
+    expect_eq(sorted(r.text.splitlines()), ["from a", "from b"], "both targets' lines")
+    check("PIDs %d, %d have exited" % (a.pid, b.pid) in r.stderr, r.stderr)
+    lines = open(log).read().splitlines()
+    for w in (a, b):
+        opens = [i for i, l in enumerate(lines) if "pidfd_open(%d," % w.pid in l]
+        procs = [i for i, l in enumerate(lines) if '"/proc/%d/stat"' % w.pid in l]
+        expect_eq(len(opens), 1, "pidfd_open calls for PID %d (the watch keeps the checked "
+                  "one):\n%s" % (w.pid, "\n".join(lines)))
+        check(procs and opens[0] < procs[0], "pidfd_open before /proc/%d/stat:\n%s"
+              % (w.pid, "\n".join(lines)))
+        check(any("pidfd_send_signal(" in l for l in lines[procs[0]:]),
+              "pidfd_send_signal after /proc/%d/stat:\n%s" % (w.pid, "\n".join(lines)))
