@@ -158,12 +158,12 @@ static void test_patch_puts_values_and_new_map_fds(void **state)
 {
 	const int32_t values[CACHE_NPH] = { [CACHE_PH_TARGET] = 1234, [CACHE_PH_SELF] = 77 };
 	const int fds[2] = { 40, 41 };
-	struct bpf_insn out[11];
+	struct bpf_insn out[sizeof(good) / sizeof(good[0])];
 	struct cache_image img;
 	char why[256];
 
 	(void)state;
-	image(&img, good, 11);
+	image(&img, good, sizeof(good) / sizeof(good[0]));
 	assert_int_equal(cache_patch(&img, &img.progs[0], values, fds, out, why, sizeof(why)), 0);
 	assert_int_equal(out[0].imm, 1234);
 	assert_int_equal(out[1].imm, 0);
@@ -217,7 +217,7 @@ static void test_entry_round_trips_and_any_flipped_byte_is_refused(void **state)
 	char why[256];
 
 	(void)state;
-	image(&img, good, 11);
+	image(&img, good, sizeof(good) / sizeof(good[0]));
 	memset(img.key, 0xab, sizeof(img.key));
 	img.kern_version = 0x61200;
 	buf = cache_serialize(&img, &len);
@@ -230,7 +230,7 @@ static void test_entry_round_trips_and_any_flipped_byte_is_refused(void **state)
 	assert_string_equal(back.maps[1].name, "bwm_enabled");
 	assert_int_equal(back.maps[1].fd, 9);
 	assert_int_equal(back.nprogs, 1);
-	assert_int_equal(back.progs[0].ninsns, 11);
+	assert_int_equal(back.progs[0].ninsns, sizeof(good) / sizeof(good[0]));
 	assert_memory_equal(back.progs[0].insns, good, sizeof(good));
 	cache_image_free(&back);
 	for (i = 0; i < len; i += 7) {
