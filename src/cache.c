@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "fileio.h"
 #include "options.h"
 
 #define CACHE_MAGIC		"BWMCACH1"
@@ -554,20 +555,10 @@ int cache_dir_open(char *path, size_t pathlen, char *why, size_t whylen)
 	return fd;
 }
 
+/* Exactly len bytes of fd; 0, or -1 (an error or a short file). */
 static int read_all(int fd, uint8_t *buf, size_t len)
 {
-	size_t off = 0;
-
-	while (off < len) {
-		ssize_t n = read(fd, buf + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		off += n;
-	}
-	return 0;
+	return fileio_read_upto(fd, (char *)buf, len) == (ssize_t)len ? 0 : -1;
 }
 
 int cache_read(int dirfd, const uint8_t key[SHA256_LEN], struct cache_image *img, char *why,

@@ -153,26 +153,9 @@ static int create_maps(const struct cache_image *img, int *fds, char *err, size_
  */
 static int load_progs(struct load_job *j, char *err, size_t errlen)
 {
-	int saved = dup(STDERR_FILENO), scratch = memfd_create("bwm-cache-log", MFD_CLOEXEC);
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int nth = ncpu < 1 ? 1 : ncpu > 4 ? 4 : ncpu, started = 0, i;
-	pthread_t th[4];
+	int i;
 
-	fflush(stderr);
-	if (saved >= 0 && scratch >= 0)
-		dup2(scratch, STDERR_FILENO);
-	for (i = 0; i < nth; i++)
-		started += pthread_create(&th[started], NULL, load_worker, j) == 0;
-	if (!started)
-		load_worker(j);
-	for (i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
-	if (saved >= 0 && scratch >= 0)
-		dup2(saved, STDERR_FILENO);
-	if (saved >= 0)
-		close(saved);
-	if (scratch >= 0)
-		close(scratch);
+	compile_in_parallel(load_worker, j, "bwm-cache-log", NULL);
 	for (i = 0; i < j->img->nprogs; i++) {
 		if (j->prog_fds[i] < 0) {
 			snprintf(err, errlen, "the kernel refused cached program %s: %s",

@@ -232,20 +232,34 @@ static void replay_hints(int scratch)
  * scratch file instead, and only its HINT lines and the log's end are shown.
  * Returns the index of a refused program, or -1.
  */
-static int load_all(struct load_job *j)
+void compile_in_parallel(void *(*worker)(void *), void *job, const char *scratch_name,
+			 int *scratch_out)
 {
-	int scratch = memfd_create("bwm-bcc-log", MFD_CLOEXEC), saved = stderr_to(scratch);
+	int scratch = memfd_create(scratch_name, MFD_CLOEXEC), saved, started = 0, i;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int nth = ncpu < 1 ? 1 : ncpu > 4 ? 4 : ncpu, started = 0, i, refused = -1;
+	int nth = ncpu < 1 ? 1 : ncpu > 4 ? 4 : ncpu;
 	pthread_t th[4];
 
+	fflush(stderr);
+	saved = stderr_to(scratch);
 	for (i = 0; i < nth; i++)
-		started += pthread_create(&th[started], NULL, load_worker, j) == 0;
+		started += pthread_create(&th[started], NULL, worker, job) == 0;
 	if (!started)
-		load_worker(j);
+		worker(job);
 	for (i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
 	stderr_back(saved);
+	if (scratch_out)
+		*scratch_out = scratch;
+	else if (scratch >= 0)
+		close(scratch);
+}
+
+static int load_all(struct load_job *j)
+{
+	int scratch, i, refused = -1;
+
+	compile_in_parallel(load_worker, j, "bwm-bcc-log", &scratch);
 	for (i = 0; i < j->n && refused < 0; i++)
 		if (j->fds[i] < 0)
 			refused = i;

@@ -55,4 +55,13 @@ struct cache_image;
 int compiler_image(struct compiler *c, const char *text, struct cache_image *img, char *err,
 		   size_t errlen);
 
+/*
+ * Run worker(job) on up to four threads at once (loading verifies programs
+ * one by one, slowly), with stderr pointed at a scratch memfd meanwhile
+ * (libbcc prints whole verifier logs there): its fd goes to *scratch_out
+ * (the caller closes it), or it is closed when scratch_out is NULL.
+ */
+void compile_in_parallel(void *(*worker)(void *), void *job, const char *scratch_name,
+			 int *scratch_out);
+
 #endif /* BWM_COMPILE_H */

@@ -9,8 +9,7 @@
 
 #include "fileio.h"
 
-/* Read until EOF or size bytes; bytes read, or -errno. */
-static ssize_t read_upto(int fd, char *buf, size_t size)
+ssize_t fileio_read_upto(int fd, char *buf, size_t size)
 {
 	size_t total = 0;
 
@@ -36,7 +35,7 @@ int fileio_read_fd(int fd, char **text, size_t *len)
 	if (!buf)
 		return -ENOMEM;
 	for (;;) {
-		ssize_t r = read_upto(fd, buf + n, cap - n - 1);
+		ssize_t r = fileio_read_upto(fd, buf + n, cap - n - 1);
 		char *p;
 
 		if (r < 0) {
@@ -67,7 +66,7 @@ ssize_t fileio_read_small(const char *path, char *buf, size_t size)
 
 	if (fd < 0)
 		return -errno;
-	n = read_upto(fd, buf, size - 1);
+	n = fileio_read_upto(fd, buf, size - 1);
 	close(fd);
 	if (n >= 0)
 		buf[n] = '\0';

@@ -10,6 +10,9 @@
  * and /sys files.
  */
 
+/* Read from fd until EOF or size bytes (through EINTR); bytes read, or -errno. */
+ssize_t fileio_read_upto(int fd, char *buf, size_t size);
+
 /* Read all of an open file into a new NUL-terminated buffer; 0 or -errno. */
 int fileio_read_fd(int fd, char **text, size_t *len);
 
