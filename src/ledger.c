@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format.h"
 #include "ledger.h"
 #include "options.h"
 
@@ -88,4 +89,38 @@ void ledger_summary(const struct ledger *l, uint64_t lines, uint64_t bytes, doub
 	fprintf(l->out, "%s: %llu lines, %llu bytes captured, %llu events lost%s, %.1f s\n",
 		BWM_NAME, (unsigned long long)lines, (unsigned long long)bytes,
 		(unsigned long long)ledger_events_lost(l), unprinted, seconds);
+}
+
+/* The JSON names of the kinds, as the summary record gives them. */
+static const char *const json_names[LOSS_KINDS] = {
+	[LOSS_BUFFER_FULL] = "buffer_full_events",
+	[LOSS_NO_BUFFER] = "no_buffer_events",
+	[LOSS_MALFORMED] = "malformed_records",
+	[LOSS_NO_MEMORY] = "no_memory_events",
+	[LOSS_NOT_CAPTURED] = "not_captured_bytes",
+	[LOSS_UNPRINTED_LINES] = "unprinted_lines",
+	[LOSS_UNPRINTED_BYTES] = "unprinted_bytes",
+	[LOSS_UNTRACKED] = "untracked_children",
+};
+
+void ledger_summary_json(const struct ledger *l, struct outbuf *ob, uint64_t lines,
+			 uint64_t bytes, double seconds)
+{
+	char secs[32];
+	int k;
+
+	ob_puts(ob, "{\"event\":\"summary\",\"lines\":");
+	ob_putu(ob, lines);
+	ob_puts(ob, ",\"bytes\":");
+	ob_putu(ob, bytes);
+	ob_puts(ob, ",\"events_lost\":");
+	ob_putu(ob, ledger_events_lost(l));
+	for (k = 0; k < LOSS_KINDS; k++) {
+		ob_puts(ob, ",\"");
+		ob_puts(ob, json_names[k]);
+		ob_puts(ob, "\":");
+		ob_putu(ob, l->n[k]);
+	}
+	snprintf(secs, sizeof(secs), ",\"seconds\":%.3f}\n", seconds);
+	ob_puts(ob, secs);
 }

@@ -55,4 +55,12 @@ void ledger_report(const struct ledger *l);
  */
 void ledger_summary(const struct ledger *l, uint64_t lines, uint64_t bytes, double seconds);
 
+/*
+ * The same figures as the last --json record, with every kind of loss:
+ * {"event":"summary","lines":N,"bytes":N,"events_lost":N,...,"seconds":S}
+ */
+struct outbuf;
+void ledger_summary_json(const struct ledger *l, struct outbuf *ob, uint64_t lines,
+			 uint64_t bytes, double seconds);
+
 #endif /* BWM_LEDGER_H */

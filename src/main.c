@@ -735,15 +735,22 @@ static void report_done(struct app *app)
 static void report_end(struct app *app)
 {
 	const struct config *cfg = &app->cfg;
+	double secs;
 
 	ledger_add(&app->ledger, LOSS_MALFORMED, merge_malformed(app->merger));
 	ledger_report(&app->ledger);
 	report_done(app);
 	ledger_add(&app->ledger, LOSS_UNPRINTED_LINES, app->sink.unwritten_lines);
 	ledger_add(&app->ledger, LOSS_UNPRINTED_BYTES, app->sink.unwritten_bytes);
+	secs = app->started ? (clock_ns(CLOCK_MONOTONIC) - app->started) / 1e9 : 0;
+	if (app->started && cfg->json) {
+		/* The last record: the same figures for a machine (none with the output gone). */
+		ledger_summary_json(&app->ledger, &app->sink.ob, app->lines_out, app->bytes_in,
+				    secs);
+		sink_flush(&app->sink);
+	}
 	if (app->started && !cfg->quiet)
-		ledger_summary(&app->ledger, app->lines_out, app->bytes_in,
-			       (clock_ns(CLOCK_MONOTONIC) - app->started) / 1e9);
+		ledger_summary(&app->ledger, app->lines_out, app->bytes_in, secs);
 }
 
 /* After a command: its status (128+N for signal N), once all is printed; 0 if it runs on. */

@@ -210,6 +210,21 @@ class Monitor:
         return self.finish(timeout)
 
 
+def json_rows(r):
+    """The --json records of a run, without the summary record, which must come last
+    and agree with the summary line on stderr; returns (rows, summary)."""
+    rows = [json.loads(l) for l in r.text.splitlines()]
+    check(rows and rows[-1].get("event") == "summary", "no summary record last: %r" % rows[-1:])
+    summary = rows.pop()
+    check(all(x.get("event") != "summary" for x in rows), "one summary record only")
+    line = [l for l in r.stderr.splitlines() if " bytes captured, " in l]
+    if line:
+        want = "%d lines, %d bytes captured, %d events lost" % (
+            summary["lines"], summary["bytes"], summary["events_lost"])
+        check(want in line[-1], "summary record %r, summary line %r" % (summary, line[-1]))
+    return rows, summary
+
+
 def run_tool(*args, env=None, timeout=TIMEOUT, prog=None, **kw):
     """Run the tool to completion (for errors and --ebpf)."""
     cmd = (prog or [TOOL]) + [str(a) for a in args]

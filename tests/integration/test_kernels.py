@@ -8,7 +8,7 @@ import json
 import os
 import re
 
-from harness import Monitor, Writer, check, error_line, expect_eq, run_tool
+from harness import Monitor, Writer, check, error_line, expect_eq, json_rows, run_tool
 
 METHODS = ("group-dead", "signal-live", "proc")
 
@@ -100,7 +100,7 @@ def test_json_exit_without_a_known_status():
     m = Monitor("-p", w.pid, "-f", "-x", "-j", env=env_with(BWM_NO_BTF="1"))
     w.go()
     w.wait()
-    rows = [json.loads(l) for l in m.finish().text.splitlines()]
+    rows, _ = json_rows(m.finish())
     exits = [x for x in rows if x.get("event") == "exit"]
     expect_eq([(x.get("status_known"), x.get("exit_status")) for x in exits],
               [(False, None), (None, 0)], "exit rows")

@@ -4,7 +4,8 @@ import re
 import subprocess
 import time
 
-from harness import Monitor, Writer, capture, check, expect_eq, run_tool, wait_until
+from harness import (Monitor, Writer, capture, check, expect_eq, json_rows, run_tool,
+                     wait_until)
 
 WINDOW = 0.100      # the default --line-timeout
 
@@ -23,7 +24,7 @@ def test_ls_error_is_printed_once_whole():
 def test_json_line_says_how_many_writes_it_is_made_of():
     r = capture(["err:ls: ", "err:cannot access 'x'", "err:: No such file\\n", "err:one\\n"],
                 "--stderr", "--json")
-    rows = [json.loads(l) for l in r.text.splitlines()]
+    rows, _ = json_rows(r)
     expect_eq([(x["line"], x["writes"], x["continued"]) for x in rows],
               [("ls: cannot access 'x': No such file", 3, False), ("one", 1, False)], "rows")
 
@@ -57,7 +58,7 @@ def test_a_quiet_gap_ends_the_line_and_a_lone_newline_only_ends_it():
 def test_joined_line_has_the_time_of_its_first_piece():
     r = capture(["out:first\\n", "out:a", "sleep:400", "out:b\\n"], "--json",
                 "--line-timeout", "2000")
-    rows = [json.loads(l) for l in r.text.splitlines()]
+    rows, _ = json_rows(r)
     expect_eq([(x["line"], x["writes"]) for x in rows], [("first", 1), ("ab", 2)], "rows")
     stamps = []
     for x in rows:

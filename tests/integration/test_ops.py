@@ -6,7 +6,7 @@ import stat
 import subprocess
 from pathlib import Path
 
-from harness import (ROOT, TOOL, Monitor, Writer, capture, check, error_line, expect_eq,
+from harness import (ROOT, TOOL, Monitor, Writer, capture, check, error_line, expect_eq, json_rows,
                      probes_copy, run_tool, temp_dir)
 
 
@@ -109,7 +109,8 @@ def test_json_lines_parse_with_jq_and_python():
     w.go()
     w.wait()
     r = m.finish()
-    rows = [json.loads(l) for l in r.text.splitlines()]
+    rows, summary = json_rows(r)
+    expect_eq(summary["lines"], 5, "summary: lines")
     expect_eq([(x["stream"], x["line"], x["truncated"]) for x in rows], [
         ("stdout", "plain", False),
         ("stderr", '"quoted" \\ back\tslash', False),
@@ -126,12 +127,25 @@ def test_json_lines_parse_with_jq_and_python():
     expect_eq(jq.stdout.decode().splitlines()[0], "plain", "jq")
 
 
+def test_json_summary_record_counts_what_was_lost():
+    # One page per CPU cannot hold the burst: the last record says what was lost, by kind.
+    n = 200000
+    r = capture(["burst:1:%d:100" % n], "--buffer-pages", "1", "--json", "-x")
+    rows, summary = json_rows(r)
+    lines = len([x for x in rows if "line" in x])
+    exits = len([x for x in rows if x.get("event") == "exit"])
+    check(summary["events_lost"] > 0, "losses expected: %r" % summary)
+    expect_eq(lines + exits + summary["events_lost"], n + 1, "lines + exit + events lost")
+    expect_eq(summary["buffer_full_events"], summary["events_lost"], "all to a full buffer")
+    expect_eq(summary["lines"], lines + exits, "lines in the summary record")
+
+
 def test_json_lifecycle_events():
     w = Writer("wait", "fork-exit:4")
     m = Monitor("-p", w.pid, "-f", "-x", "-j")
     w.go()
     w.wait()
-    rows = [json.loads(l) for l in m.finish().text.splitlines()]
+    rows, _ = json_rows(m.finish())
     events = [(x.get("event"), x.get("exit_status")) for x in rows if "event" in x]
     expect_eq(events, [("fork", None), ("exit", 4), ("exit", 0)], "events")
     expect_eq(rows[0]["parent"], w.pid, "parent of the fork")
