@@ -47,7 +47,7 @@
 #define SINK_HIGH	(1 << 20)	/* flush output past this many buffered bytes */
 #define MAX_BUFFERS	1024
 #define CPU_CHECK_NS	1000000000ull	/* how often CPUs brought online are looked for */
-#define STOP_GRACE_NS	1000000000ull	/* after a stop request, output gets this much more */
+#define STOP_GRACE_NS	500000000ull	/* after a stop request, output gets this much more */
 #define STOP_TICK_US	100000		/* a blocked write is interrupted this often then */
 
 static volatile sig_atomic_t exiting;		/* a stop signal not yet taken by run() */
