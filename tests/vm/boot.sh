@@ -11,7 +11,7 @@
 #   -t SECONDS   kill the guest after SECONDS (default 1800); exit status 124
 #   -m MEM       guest memory (default 4G)
 #   -s N         guest CPUs (default 2)
-#   -c MODEL     QEMU CPU model (default max)
+#   -c MODEL     QEMU CPU model (default qemu64; see check-kernels.sh)
 #   -o DIR       results directory, shared writable with the guest (default: new, kept)
 #   -q           do not copy the guest's console to stdout (it is in DIR/console.log)
 #
@@ -25,7 +25,7 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-TIMEOUT=1800 MEM=4G SMP=2 CPU=max OUT= FETCH_ONLY=0 QUIET=0
+TIMEOUT=1800 MEM=4G SMP=2 CPU=qemu64 OUT= FETCH_ONLY=0 QUIET=0
 while getopts "Ft:m:s:c:o:qh" opt; do
 	case $opt in
 	F) FETCH_ONLY=1 ;;
