@@ -15,8 +15,7 @@
 #   VM_TIMEOUT  seconds a guest may run before it is killed (default 3600)
 #   VM_STALL    seconds without a line of output after which a guest is taken for
 #               hung and killed (default 600)
-#   VM_MEM, VM_SMP, VM_CPU  guest memory, CPUs and QEMU CPU model (default 4G, 2, qemu64:
-#                           with -cpu max, 5.10 guests live-lock in syscall_trace_enter)
+#   VM_MEM, VM_SMP, VM_CPU  guest memory, CPUs and QEMU CPU model (default 4G, 2, qemu64)
 #   VM_RESULTS  where each guest's logs go (default /tmp/bwm-check-kernels), one
 #               directory per kernel: job.log, integration.log, verbose.log, console.log
 # Exit status 0 when every kernel passed every test run.
