@@ -248,7 +248,10 @@ def test_5000_threads_are_captured_or_their_loss_counted():
     check(all(re.fullmatch(r"thread \d+ line \d+", l) for l in lines), "well-formed lines")
     captured, _, lost = _summary(r)[:3]
     expect_eq(captured, len(lines), "lines counted")
-    expect_eq(len(lines) + lost, n * count, "lines captured + events lost")
+    # Each thread's exit (and the process's) is a record too: one that is lost is
+    # counted with no line to show for it.
+    check(n * count <= len(lines) + lost <= n * count + n + 1,
+          "lines captured + events lost: %d + %d for %d lines" % (len(lines), lost, n * count))
 
 
 # ---- item 2: whatever reads the tool's output is not traced ------------------
