@@ -12,6 +12,7 @@
 #   -m MEM       guest memory (default 4G)
 #   -s N         guest CPUs (default 2)
 #   -c MODEL     QEMU CPU model (default qemu64; see check-kernels.sh)
+#   -T multi|single  TCG threading (default multi: one host thread per guest CPU)
 #   -o DIR       results directory, shared writable with the guest (default: new, kept)
 #   -q           do not copy the guest's console to stdout (it is in DIR/console.log)
 #
@@ -25,14 +26,15 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-TIMEOUT=1800 MEM=4G SMP=2 CPU=qemu64 OUT= FETCH_ONLY=0 QUIET=0
-while getopts "Ft:m:s:c:o:qh" opt; do
+TIMEOUT=1800 MEM=4G SMP=2 CPU=qemu64 TCG=multi OUT= FETCH_ONLY=0 QUIET=0
+while getopts "Ft:m:s:c:T:o:qh" opt; do
 	case $opt in
 	F) FETCH_ONLY=1 ;;
 	t) TIMEOUT=$OPTARG ;;
 	m) MEM=$OPTARG ;;
 	s) SMP=$OPTARG ;;
 	c) CPU=$OPTARG ;;
+	T) TCG=$OPTARG ;;
 	o) OUT=$OPTARG ;;
 	q) QUIET=1 ;;
 	h) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -224,10 +226,10 @@ printf "BWM_VM_KVER='%s'\nBWM_VM_MODDIR='%s'\n" "$KVER" "$MODROOT" >"$OUT/job.en
 } >"$OUT/job.sh"
 
 # --- boot -------------------------------------------------------------------------------
-log "booting $KVER ($(cat "$KDIR/.package")) under TCG: -cpu $CPU -smp $SMP -m $MEM, time-out ${TIMEOUT}s"
+log "booting $KVER ($(cat "$KDIR/.package")) under TCG ($TCG-threaded): -cpu $CPU -smp $SMP -m $MEM, time-out ${TIMEOUT}s"
 T0=$(date +%s)
 timeout -k 5 "$TIMEOUT" qemu-system-x86_64 \
-	-machine q35 -accel tcg,thread=multi -cpu "$CPU" -smp "$SMP" -m "$MEM" \
+	-machine q35 -accel "tcg,thread=$TCG" -cpu "$CPU" -smp "$SMP" -m "$MEM" \
 	-nodefaults -display none -no-reboot -serial stdio -monitor none \
 	-kernel "$VMLINUZ" -initrd "$WORK/initramfs.gz" \
 	-append "console=ttyS0 rdinit=/init panic=-1 quiet loglevel=5" \

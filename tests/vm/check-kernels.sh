@@ -16,6 +16,7 @@
 #   VM_STALL    seconds without a line of output after which a guest is taken for
 #               hung and killed (default 600)
 #   VM_MEM, VM_SMP, VM_CPU  guest memory, CPUs and QEMU CPU model (default 4G, 2, qemu64)
+#   VM_TCG      multi or single: TCG threading (default multi)
 #   VM_RESULTS  where each guest's logs go (default /tmp/bwm-check-kernels), one
 #               directory per kernel: job.log, integration.log, verbose.log, console.log
 # Exit status 0 when every kernel passed every test run.
@@ -31,6 +32,7 @@ VM_STALL=${VM_STALL:-600}
 VM_MEM=${VM_MEM:-4G}
 VM_SMP=${VM_SMP:-2}
 VM_CPU=${VM_CPU:-qemu64}
+VM_TCG=${VM_TCG:-multi}
 RESULTS=${VM_RESULTS:-/tmp/bwm-check-kernels}
 mkdir -p "$RESULTS" && RESULTS=$(cd "$RESULTS" && pwd)
 
@@ -100,7 +102,7 @@ for k in $KERNELS; do
 	say "[$n/$total] $k: booting $kver under QEMU (TCG, -cpu $VM_CPU -smp $VM_SMP -m $VM_MEM," \
 		"time-out ${VM_TIMEOUT}s); logs in $out"
 	t0=$(date +%s)
-	(cd "$ROOT" && exec "$HERE/boot.sh" -q -t "$VM_TIMEOUT" -m "$VM_MEM" -s "$VM_SMP" -c "$VM_CPU" -o "$out" \
+	(cd "$ROOT" && exec "$HERE/boot.sh" -q -t "$VM_TIMEOUT" -m "$VM_MEM" -s "$VM_SMP" -c "$VM_CPU" -T "$VM_TCG" -o "$out" \
 		"$suite" "$HERE/guest.sh" "${GUEST_ARGS[@]}") >"$out/boot.log" 2>&1 &
 	CHILD=$!
 	# progress: one line per test as the guest reports it
