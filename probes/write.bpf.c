@@ -68,6 +68,10 @@ struct bwm_scratch {
 	struct bwm_event ev;
 	char data[2 * BWM_CAP];
 };
+_Static_assert(__builtin_offsetof(struct bwm_scratch, data) ==
+	       __builtin_offsetof(struct bwm_scratch, ev) + sizeof(struct bwm_event) &&
+	       __builtin_offsetof(struct bwm_scratch, data) % 8 == 0 &&
+	       sizeof(struct bwm_event) % 8 == 0, "bwm_send(): the header lies right before data");
 
 /*
  * One scratch per CPU, indexed by CPU number: it is too big for the 512-byte
@@ -138,17 +142,18 @@ static __always_inline u64 bwm_gather(struct bwm_scratch *s, u64 pos, u64 src, u
 
 /*
  * Send the n gathered bytes as records of up to BWM_CHUNK bytes (at most
- * max records). Each record is its header followed by its bytes: the header
- * is written just before them (over bytes already sent, or into s->ev).
+ * max records), each its header followed by its bytes. The header is built
+ * in s->ev, right before s->data: the first record is sent where it lies,
+ * with no copy (the common case: one short write); a later one's header is
+ * copied just before its bytes, over bytes already sent.
  */
-static __always_inline void bwm_send(void *ctx, struct bwm_scratch *s, struct bwm_event *h, u64 n,
-				     int max)
+static __always_inline void bwm_send(void *ctx, struct bwm_scratch *s, u64 n, int max)
 {
 	int c;
 
 	for (c = 0; c < max; c++) {
 		u64 off = (u64)c * BWM_CHUNK, len;
-		char *rec;
+		struct bwm_event *rec;
 
 		if (c > 0 && off >= n)
 			break;
@@ -156,12 +161,14 @@ static __always_inline void bwm_send(void *ctx, struct bwm_scratch *s, struct bw
 		asm volatile("" : "+r"(len));
 		if (len > BWM_CHUNK || off > BWM_CAP - BWM_CHUNK)
 			break;
-		h->len = len;
-		h->offset = off;
-		h->flags = (c == 0 ? BWM_F_FIRST : 0) | (off + len >= n ? BWM_F_LAST : 0);
-		rec = s->data + off - sizeof(*h);
-		__builtin_memcpy(rec, h, sizeof(*h));
-		bwm_submit(ctx, rec, sizeof(*h) + len);
+		/* 8-byte aligned: s->data is, and so are sizeof(*rec) and off */
+		rec = (struct bwm_event *)(s->data + off - sizeof(*rec));
+		if (c > 0)
+			*rec = s->ev;
+		rec->len = len;
+		rec->offset = off;
+		rec->flags = (c == 0 ? BWM_F_FIRST : 0) | (off + len >= n ? BWM_F_LAST : 0);
+		bwm_submit(ctx, rec, sizeof(*rec) + len);
 	}
 }
 
@@ -217,13 +224,12 @@ static __always_inline int bwm_buffer(void *ctx, long nr, long ret)
 	u64 id = bpf_get_current_pid_tgid(), fd, n;
 	struct bwm_args a = {};
 	struct bwm_scratch *s;
-	struct bwm_event h;
 
 	if (!bwm_call(id, nr, ret, 1, &a, &fd) || !(s = bwm_scratch_get()))
 		return 0;
-	bwm_header(&h, id, BWM_EV_WRITE, fd, ret);
+	bwm_header(&s->ev, id, BWM_EV_WRITE, fd, ret);
 	n = bwm_gather(s, 0, a.arg2, bwm_min(ret, BWM_MAX_BYTES));
-	bwm_send(ctx, s, &h, n, BWM_MAX_CHUNKS);
+	bwm_send(ctx, s, n, BWM_MAX_CHUNKS);
 	return 0;
 }
 
@@ -231,14 +237,13 @@ static __always_inline int bwm_buffer(void *ctx, long nr, long ret)
 static __always_inline int bwm_iovecs(void *ctx, u64 id, u64 fd, u64 iov, u64 vlen, long ret)
 {
 	struct bwm_scratch *s = bwm_scratch_get();
-	struct bwm_event h;
 	u64 n;
 
 	if (!s)
 		return 0;
-	bwm_header(&h, id, BWM_EV_WRITE, fd, ret);
+	bwm_header(&s->ev, id, BWM_EV_WRITE, fd, ret);
 	n = bwm_gather_iov(s, iov, vlen, bwm_min(ret, BWM_MAX_BYTES), BWM_MAX_IOV);
-	bwm_send(ctx, s, &h, n, BWM_MAX_CHUNKS);
+	bwm_send(ctx, s, n, BWM_MAX_CHUNKS);
 	return 0;
 }
 
@@ -325,10 +330,10 @@ TRACEPOINT_PROBE(syscalls, sys_exit_sendmmsg)
 		if (i >= args->ret ||
 		    bpf_probe_read_user(&m, sizeof(m), (void *)(vec + i * sizeof(m))) != 0)
 			break;
-		bwm_header(&h, id, BWM_EV_WRITE, fd, m.len);
+		bwm_header(&s->ev, id, BWM_EV_WRITE, fd, m.len);
 		n = bwm_gather_iov(s, m.hdr.iov, m.hdr.iovlen, bwm_min(m.len, BWM_MSG_MAX),
 				   BWM_MSG_IOV);
-		bwm_send(args, s, &h, n, 1);
+		bwm_send(args, s, n, 1);
 	}
 	if (args->ret > BWM_MAX_MSGS) {
 		bwm_header(&h, id, BWM_EV_WRITE, fd, 0);
