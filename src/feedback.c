@@ -27,14 +27,47 @@ struct feedback {
 	struct suspect suspects[SUSPECT_SLOTS];
 };
 
-/* FNV-1a, never 0. */
+static inline uint64_t rotl64(uint64_t x, int r)
+{
+	return x << r | x >> (64 - r);
+}
+
+static inline uint64_t word_at(const char *s)
+{
+	uint64_t w;
+
+	memcpy(&w, s, sizeof(w));
+	return w;
+}
+
+/*
+ * A hash of the line, never 0. Every line is hashed twice (captured, then
+ * printed): eight bytes a step in two independent lanes, not a byte at a time
+ * (byte-wise FNV-1a took two thirds of the reader's time at 3 million lines/s).
+ */
 static uint64_t hash_line(const char *s, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	size_t i;
+	const uint64_t k1 = 0x9e3779b97f4a7c15ull, k2 = 0xc2b2ae3d27d4eb4full;
+	uint64_t a = n * k1, b = ~n, tail = 0, h;
+	size_t i = 0;
 
-	for (i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+	for (; i + 16 <= n; i += 16) {
+		a = rotl64(a ^ word_at(s + i), 31) * k1;
+		b = rotl64(b ^ word_at(s + i + 8), 29) * k2;
+	}
+	if (i + 8 <= n) {
+		a = rotl64(a ^ word_at(s + i), 31) * k1;
+		i += 8;
+	}
+	if (n >= 8)		/* the last 8 bytes, overlapping what was hashed */
+		tail = word_at(s + n - 8);
+	else
+		while (i < n)
+			tail = tail << 8 | (unsigned char)s[i++];
+	b = rotl64(b ^ tail, 29) * k2;
+	h = a ^ rotl64(b, 17);
+	h = (h ^ h >> 33) * 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
 	return h ? h : 1;
 }
 
