@@ -195,13 +195,17 @@ demo: deps
 
 # The benchmark (not part of check): installs bpftrace, strace, gnuplot and GNU
 # time, builds its load programs, writes bench/RESULTS.md and bench/chart.png.
-BENCH_BINS := $(BUILD)/bench/load $(BUILD)/bench/minimal
+BENCH_BINS := $(BUILD)/bench/load $(BUILD)/bench/minimal $(BUILD)/bench/floor
 
 $(BUILD)/bench/load: bench/load.c | $(BUILD)/bench
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
 
 $(BUILD)/bench/minimal: bench/minimal.c | $(BUILD)/bench
+	@echo "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(BCC_CFLAGS) -o $@ $< -lbcc
+
+$(BUILD)/bench/floor: bench/floor.c | $(BUILD)/bench
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(BCC_CFLAGS) -o $@ $< -lbcc
 
