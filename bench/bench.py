@@ -937,24 +937,19 @@ NOTES = {
   spread of the paired differences). Look at the write probe's first
   instructions (`bpftool prog dump xlated`) before anything else.""",
     "startup": """\
-- **Start-up**: bpf_write_monitor compiles its program with libbcc at every
-  start, as the product requires; libbcc's clang parses the kernel headers twice
-  per compile (its rewriting pass and the real compile), about 0.3 s here,
-  before the verifier runs (about 0.1 s for the iovec loops, two at a time).
-  bpftrace builds its program from BTF without parsing headers. Done so far:
-  libbcc is loaded lazily in the compiler child while the program text is
-  prepared; the child compiles with a non-root effective uid, which stops
-  libbcc from reading /proc/kallsyms several times (that halved start-up);
-  probes with the same arguments share one program; programs are verified in
-  parallel. What would close the rest: a cache of compiled programs keyed by
-  their text does not help, since the target and the tool's own PID are baked
-  in as constants; keeping the target in a map would (at the cost of the
-  constant filter), or a libbcc that parses the headers once.""",
+- **Start-up**: with a warm compile cache no compiler runs (the stored
+  instructions are patched and loaded). A cold start compiles with libbcc, as
+  the product requires: libbcc's clang parses the kernel headers twice per
+  compile (its rewriting pass and the real compile), whatever the program; the
+  floor program's row (one ten-line program) shows that cost alone, and a cold
+  start of bpf_write_monitor is close to it. bpftrace builds its program from
+  BTF without parsing headers. What would close it: a libbcc that parses the
+  headers once (or compiles against BTF's vmlinux.h), or no compile at all (a
+  prebuilt object, which the product rules out).""",
     "peak": """\
-- **Peak memory**: the peak is the compiler child's: loading libbcc's clang and
-  LLVM alone takes about 64 MiB here and compiling even a trivial program about
-  110 MiB, which is bpftrace's whole footprint. The tracer itself stays small
-  (steady state above) because the compiler never runs in it.""",
+- **Peak memory**: with a warm cache no compiler runs; a cold start's peak is
+  its compiler child's (libbcc's clang and LLVM, about 110 MiB for any
+  program, as the floor program's row shows).""",
     "steady": """\
 - **Steady-state memory**: over 40 MiB.""",
     "latency": """\
