@@ -645,6 +645,51 @@ def latency_held():
     return r
 
 
+# ---- 7. stop ------------------------------------------------------------------------
+
+def blocked_in_write(pid):
+    """Asleep in write(2) (on its output pipe, which nobody reads)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        with open("/proc/%d/syscall" % pid) as f:
+            nr = f.read().split()[0]
+    except OSError:
+        return False
+    return state == "S" and nr == "1"
+
+
+def stop_time():
+    """SIGINT, SIGTERM and SIGHUP to a tool blocked on an output pipe nobody reads, a
+    20,000-line burst behind it: seconds from the signal to its exit."""
+    results = {}
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        for _ in range(2 if QUICK else 5):
+            rd, wr = os.pipe()
+            load = Load("write", 1, 20000, 100)
+            tool = spawn([TOOL, "-p", str(load.pid)], stdin=subprocess.DEVNULL, stdout=wr,
+                         stderr=subprocess.PIPE)
+            os.close(wr)
+            wait_line(tool.stderr, r"^Tracing ")
+            drain(tool.stderr)
+            load.round()
+            deadline = time.monotonic() + 30
+            while not blocked_in_write(tool.pid) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            t0 = time.monotonic()
+            tool.send_signal(sig)
+            try:
+                tool.wait(30)
+            except subprocess.TimeoutExpired:
+                tool.kill()
+                tool.wait()
+            results.setdefault(sig.name, []).append(time.monotonic() - t0)
+            os.close(rd)
+            load.close()
+        log("stop %s: max %.3f s" % (sig.name, max(results[sig.name])))
+    return results
+
+
 # ---- report -----------------------------------------------------------------------
 
 def sh(cmd):
@@ -716,10 +761,11 @@ TARGETS = {
     "peak": "peak RSS <= bpftrace's",
     "steady": "steady-state RSS <= 40 MiB",
     "latency": "write-to-output latency p99 <= 100 ms",
+    "stop": "SIGINT, SIGTERM or SIGHUP ends a tool blocked on its output within 2 s",
 }
 
 
-def report(cost, burst, sizes, sustained, bystand, start, mem, lat, elapsed):
+def report(cost, burst, sizes, sustained, bystand, start, mem, lat, stops, elapsed):
     untraced = {s: cost[("none", s)] for s in (100, 4096)}
     verdicts = {}
     lines = ["# Benchmark results", "",
@@ -897,6 +943,17 @@ def report(cost, burst, sizes, sustained, bystand, start, mem, lat, elapsed):
     if lat.get("bwm"):
         lines += ["", "p99 %.1f ms (target: <= 100 ms: %s)." % (
             lat["bwm"]["p99"], "met" if lat["bwm"]["p99"] <= 100 else "MISSED")]
+    worst = max(max(v) for v in stops.values())
+    verdicts["stop"] = worst <= 2.0
+    lines += ["", "## 7. Stop", "",
+              "A signal to the tool while it is blocked writing to an output pipe nobody reads, "
+              "a 20,000-line burst behind it (`bench/load write 1 20000 100`): seconds from the "
+              "signal to its exit (%d runs each)." % len(next(iter(stops.values()))), "",
+              "| signal | median s | max s |", "|---|---|---|"]
+    for name, v in stops.items():
+        lines.append("| %s | %.3f | %.3f |" % (name, statistics.median(v), max(v)))
+    lines += ["", "Longest: %.3f s (target: <= 2 s: %s)." % (
+        worst, "met" if verdicts["stop"] else "MISSED")]
     missed = [k for k, ok in verdicts.items() if not ok]
     lines += ["", "## Where a target is missed", ""]
     lines += [NOTES[k] for k in missed] or ["Every target is met in this run."]
@@ -954,6 +1011,8 @@ NOTES = {
 - **Steady-state memory**: over 40 MiB.""",
     "latency": """\
 - **Latency**: over 100 ms at p99.""",
+    "stop": """\
+- **Stop**: over 2 s: the stop tick (SIGALRM) did not cut the blocked write in time.""",
 }
 
 
@@ -999,9 +1058,11 @@ def main(argv):
         start_up = startup()
         mem = memory()
         lat = latency()
+        stops = stop_time()
     finally:
         reap_all()
-    report(cost, burst, sizes, sustain, bystand, start_up, mem, lat, time.monotonic() - start)
+    report(cost, burst, sizes, sustain, bystand, start_up, mem, lat, stops,
+           time.monotonic() - start)
     latency_held()
     chart(cost)
     log("wrote %s and %s" % (RESULTS, CHART))
