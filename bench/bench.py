@@ -188,8 +188,8 @@ class Tracer:
         if self.kind == "bpftrace":
             return self.lines[0]
         if self.kind == "bpftrace -o":
-            with open(self.out, "rb") as f:
-                n = f.read().count(b"\n")
+            with open(self.out, "rb") as f:    # bpftrace's own "Attaching 1 probe..." too
+                n = sum(1 for line in f if not line.startswith(b"Attaching "))
             os.unlink(self.out)
             return n
         return None
