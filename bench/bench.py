@@ -309,7 +309,8 @@ def completeness():
 FLOOR_START = "floor (libbcc, one small program)"
 SUSTAIN_SECONDS = 3 if QUICK else 10
 SUSTAIN_STEPS = [(300000, 1), (500000, 1), (700000, 1), (1000000, 1),
-                 (1000000, 10), (2000000, 10), (3000000, 10), (4000000, 10), (6000000, 10)]
+                 (1000000, 10), (2000000, 10), (3000000, 10), (4000000, 10), (5000000, 10),
+                 (6000000, 10)]
 
 
 def sustained():
