@@ -975,10 +975,13 @@ NOTES = {
 - **Burst**: events were lost. A bigger `--buffer-pages` absorbs longer bursts
   (each CPU's buffer holds 4 MiB by default).""",
     "rate": """\
-- **Sustained rate**: with one line per write() the writer itself cannot go
-  faster than about 1/(cost of a traced write) on this VM, under either tool;
-  the multi-line rows show the readers' capacity. The reader's share of a core
-  says which side is the limit.""",
+- **Sustained rate**: at the top steps neither reader is busy (about a third of
+  a core, the floor's as much as ours), but a 4 MiB buffer a CPU holds only
+  about 7 ms of 6 million lines/s: a pause of the reader that long (this VM's
+  scheduler, another job) loses records, for either tool, from run to run
+  (three runs each at 6 million on 2026-12-02: bpf_write_monitor lost 1,230,
+  308 and 0 records of 60 million, the floor 0, 0 and 1,930). A bigger
+  `--buffer-pages` holds a longer pause.""",
     "bystander": """\
 - **Bystander cost**: both programs sit on the same tracepoint and reject a
   bystander's write() with one compare of a constant; what is left is
