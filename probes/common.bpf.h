@@ -18,7 +18,8 @@
  *   BWM_CGROUP_LEVEL  its depth below the cgroup2 mount (the root is level 0)
  *   BWM_CGROUP_UNDER  1: the cgroup filter is bpf_current_task_under_cgroup() with
  *                     the cgroup's fd in bwm_cgroup (kernels whose tracepoint programs
- *                     lack bpf_get_current_ancestor_cgroup_id, e.g. 5.10); 0: that helper
+ *                     lack bpf_get_current_ancestor_cgroup_id, e.g. 5.10); 0: that
+ *                     helper at BWM_CGROUP_LEVEL compared with BWM_CGROUP_ID
  *   BWM_PIDNS_DEV, BWM_PIDNS_INO  the tool's PID namespace (device and inode of
  *                     /proc/self/ns/pid) when it is not the initial one, else 0:
  *                     every PID, in the filter and in the records, is then that

@@ -289,6 +289,8 @@ def _unit_by_name(method):
         m = Monitor("--unit", name, "-v", env=_method_env(method))
         check("Tracing cgroup %s " % cg.path in m.stderr, m.stderr)
         used = _check_method(m.stderr, method)
+        if not method:
+            print("     cgroup filter on this kernel: %s" % used)
         w.go()
         w.wait()
         m.wait_stdout(b"from the unit\n")
