@@ -6,6 +6,7 @@
  * order): a header, the map definitions, each program's name and
  * instructions, then the SHA-256 of everything before it.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
@@ -586,6 +587,8 @@ int cache_read(int dirfd, const uint8_t key[SHA256_LEN], struct cache_image *img
 	}
 	buf = malloc(st.st_size ? st.st_size : 1);
 	rc = !buf || read_all(fd, buf, st.st_size) ? -1 : 0;
+	if (!rc)
+		futimens(fd, NULL);	/* its mtime says when it was last used (cache_prune) */
 	close(fd);
 	if (rc)
 		snprintf(why, whylen, "cannot read it");
@@ -642,4 +645,72 @@ int cache_write(int dirfd, const struct cache_image *img, char *why, size_t whyl
 		unlinkat(dirfd, tmp, 0);
 	free(buf);
 	return rc;
+}
+
+struct pruned {
+	char name[NAME_MAX + 1];
+	struct timespec mtime;
+};
+
+static int older_first(const void *a, const void *b)
+{
+	const struct timespec *x = &((const struct pruned *)a)->mtime;
+	const struct timespec *y = &((const struct pruned *)b)->mtime;
+
+	if (x->tv_sec != y->tv_sec)
+		return x->tv_sec < y->tv_sec ? -1 : 1;
+	return x->tv_nsec < y->tv_nsec ? -1 : x->tv_nsec > y->tv_nsec;
+}
+
+static bool ends_with(const char *s, const char *end)
+{
+	size_t n = strlen(s), m = strlen(end);
+
+	return n >= m && !strcmp(s + n - m, end);
+}
+
+int cache_prune(int dirfd, int keep, time_t now)
+{
+	struct pruned *e = NULL;
+	int fd = dup(dirfd), n = 0, cap = 0, removed = 0, i;
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+		bool img = ends_with(de->d_name, ".img"), tmp = de->d_name[0] == '.' &&
+			   ends_with(de->d_name, ".tmp");
+
+		if ((!img && !tmp) || fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (tmp) {	/* left by a writer that died: gone after an hour */
+			if (now - st.st_mtim.tv_sec > CACHE_TMP_AGE)
+				removed += unlinkat(dirfd, de->d_name, 0) == 0;
+			continue;
+		}
+		if (n == cap) {
+			struct pruned *more = realloc(e, (cap = cap ? 2 * cap : 64) * sizeof(*e));
+
+			if (!more)
+				break;
+			e = more;
+		}
+		snprintf(e[n].name, sizeof(e[n].name), "%s", de->d_name);
+		e[n++].mtime = st.st_mtim;
+	}
+	closedir(d);
+	if (n > keep) {
+		qsort(e, n, sizeof(*e), older_first);
+		for (i = 0; i < n - keep; i++)
+			removed += unlinkat(dirfd, e[i].name, 0) == 0;
+	}
+	free(e);
+	return removed;
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "sha256.h"
 
@@ -20,8 +21,8 @@
  * (every template byte and every shape constant is in it) and of the host's
  * identity (kernel, headers, libbcc and LLVM files, the tool's version).
  *
- * This file is pure apart from cache_dir_open(), cache_read(), cache_write()
- * and cache_host_ident(): no libbcc.
+ * This file is pure apart from cache_dir_open(), cache_read(), cache_write(),
+ * cache_prune() and cache_host_ident(): no libbcc.
  */
 
 /* The per-run constants ("values"): everything else in the text is shape. */
@@ -155,5 +156,17 @@ int cache_read(int dirfd, const uint8_t key[SHA256_LEN], struct cache_image *img
 
 /* Write img's entry atomically (a temporary file renamed over it); 0 or -1 (why). */
 int cache_write(int dirfd, const struct cache_image *img, char *why, size_t whylen);
+
+/*
+ * Keep the keep most recently used entries of the cache directory (an entry's
+ * mtime is set when it is stored and each time it is read) and remove the
+ * rest, and temporary files older than CACHE_TMP_AGE seconds (a writer that
+ * died). Returns how many files were removed, -1 if the directory cannot be
+ * read.
+ */
+#define CACHE_KEEP		32
+#define CACHE_KEEP_STR		"32"
+#define CACHE_TMP_AGE		3600
+int cache_prune(int dirfd, int keep, time_t now);
 
 #endif /* BWM_CACHE_H */

@@ -280,7 +280,7 @@ static int fill(struct lookup *l, const struct config *cfg, struct compiler **c,
 {
 	static struct cache_image img;
 	char why[512];
-	int rc;
+	int rc, pruned;
 
 	if (!*c)
 		*c = compiler_start(cfg->verbose, err, errlen);
@@ -303,6 +303,11 @@ static int fill(struct lookup *l, const struct config *cfg, struct compiler **c,
 		note(cfg, "not stored: %s%s", why, "");
 	else
 		note(cfg, "stored %s%s", l->path, "");
+	if (!rc && (pruned = cache_prune(l->dirfd, CACHE_KEEP, time(NULL))) > 0) {
+		snprintf(why, sizeof(why), "%d", pruned);
+		note(cfg, "removed %s old files (it keeps the %s most recently used entries)", why,
+		     CACHE_KEEP_STR);
+	}
 	cache_image_free(&img);
 	return rc ? 1 : 0;
 }

@@ -41,11 +41,12 @@ static inline uint64_t word_at(const char *s)
 }
 
 /*
- * A hash of the line, never 0. Every line is hashed twice (captured, then
- * printed): eight bytes a step in two independent lanes, not a byte at a time
+ * A hash of the line, never 0. Every line is hashed when captured and, unless
+ * it is printed as written, again as printed: eight bytes a step in two
+ * independent lanes, not a byte at a time
  * (byte-wise FNV-1a took two thirds of the reader's time at 3 million lines/s).
  */
-static uint64_t hash_line(const char *s, size_t n)
+uint64_t feedback_hash(const char *s, size_t n)
 {
 	const uint64_t k1 = 0x9e3779b97f4a7c15ull, k2 = 0xc2b2ae3d27d4eb4full;
 	uint64_t a = n * k1, b = ~n, tail = 0, h;
@@ -81,11 +82,14 @@ void feedback_free(struct feedback *fb)
 	free(fb);
 }
 
+void feedback_printed_hash(struct feedback *fb, uint64_t h, uint32_t origin)
+{
+	fb->printed[h % PRINTED_SLOTS] = (struct printed){ h, origin };
+}
+
 void feedback_printed(struct feedback *fb, const char *line, size_t len, uint32_t origin)
 {
-	uint64_t h = hash_line(line, len);
-
-	fb->printed[h % PRINTED_SLOTS] = (struct printed){ h, origin };
+	feedback_printed_hash(fb, feedback_hash(line, len), origin);
 }
 
 /* The slot of tgid, or a free or stale one (window over) taken for it; NULL if none. */
@@ -110,7 +114,12 @@ static struct suspect *suspect_of(struct feedback *fb, uint32_t tgid, uint64_t n
 enum feedback_verdict feedback_captured(struct feedback *fb, uint32_t tgid, const char *line,
 					size_t len, uint64_t now)
 {
-	uint64_t h = hash_line(line, len);
+	return feedback_captured_hash(fb, tgid, feedback_hash(line, len), now);
+}
+
+enum feedback_verdict feedback_captured_hash(struct feedback *fb, uint32_t tgid, uint64_t h,
+					     uint64_t now)
+{
 	const struct printed *p = &fb->printed[h % PRINTED_SLOTS];
 	bool echo = p->hash == h;
 	struct suspect *s;

@@ -39,4 +39,10 @@ void feedback_printed(struct feedback *fb, const char *line, size_t len, uint32_
 enum feedback_verdict feedback_captured(struct feedback *fb, uint32_t tgid, const char *line,
 					size_t len, uint64_t now);
 
+/* The same with the line's hash (feedback_hash) computed once for both. */
+uint64_t feedback_hash(const char *line, size_t len);
+void feedback_printed_hash(struct feedback *fb, uint64_t hash, uint32_t origin);
+enum feedback_verdict feedback_captured_hash(struct feedback *fb, uint32_t tgid, uint64_t hash,
+					     uint64_t now);
+
 #endif /* BWM_FEEDBACK_H */

@@ -121,20 +121,26 @@ static void fail(const char *msg)
 
 /* ---- events to output ------------------------------------------------------ */
 
-static void check_feedback(struct app *app, const struct line_meta *m, const char *text,
-			   size_t len);
+static void check_feedback(struct app *app, const struct line_meta *m, uint64_t hash);
 
 static void on_line(void *cookie, const struct line_meta *m, const char *text, size_t len,
 		    uint64_t missing)
 {
 	struct app *app = cookie;
 	size_t start = app->sink.ob.len;
+	uint64_t hash = feedback_hash(text, len);
 
-	check_feedback(app, m, text, len);
+	check_feedback(app, m, hash);
 	format_line(&app->fmt, &app->sink.ob, m, m->ts + app->wall_offset, text, len, missing);
-	if (app->sink.ob.len > start)	/* the line as printed, without its newline */
-		feedback_printed(app->feedback, app->sink.ob.p + start,
-				 app->sink.ob.len - start - 1, m->tgid);
+	if (app->sink.ob.len > start) {	/* the line as printed, without its newline */
+		const char *out = app->sink.ob.p + start;
+		size_t n = app->sink.ob.len - start - 1;
+
+		/* Printed as written (no prefix, nothing escaped): the same hash. */
+		if (n != len || memcmp(out, text, n))
+			hash = feedback_hash(out, n);
+		feedback_printed_hash(app->feedback, hash, m->tgid);
+	}
 	app->lines_out++;
 	if (app->sink.ob.len > SINK_HIGH)
 		sink_flush(&app->sink);
@@ -530,10 +536,9 @@ static void exclude_new_readers(struct app *app, uint64_t now)
  * reading the output; a loop (it echoes others' lines at a flood's rate) is
  * cut at once. Without -f, the target itself cannot be cut: the tool ends.
  */
-static void check_feedback(struct app *app, const struct line_meta *m, const char *text,
-			   size_t len)
+static void check_feedback(struct app *app, const struct line_meta *m, uint64_t hash)
 {
-	enum feedback_verdict v = feedback_captured(app->feedback, m->tgid, text, len, m->ts);
+	enum feedback_verdict v = feedback_captured_hash(app->feedback, m->tgid, hash, m->ts);
 	char comm[BWM_COMM_LEN + 1];
 	size_t i;
 

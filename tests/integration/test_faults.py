@@ -97,9 +97,20 @@ def test_output_onto_a_device_is_refused():
 # ---- item 5: a stop request ends the tool whatever its output does ------------
 
 def _blocked_on_pipe(pid):
-    """Is the process asleep in a pipe write ("pipe_write", "anon_pipe_write", ...)?"""
+    """Is the process asleep in a pipe write? wchan names the function ("pipe_write",
+    "anon_pipe_write", ...) where the kernel can tell; 5.10's x86 kernels cannot (wchan is
+    "0": no frame pointers to walk), and there it is: asleep (S) in write(2)."""
     with open("/proc/%d/wchan" % pid) as f:
-        return f.read().endswith("pipe_write")
+        wchan = f.read()
+    if wchan.endswith("pipe_write"):
+        return True
+    if wchan not in ("0", ""):
+        return False
+    with open("/proc/%d/stat" % pid) as f:
+        state = f.read().rsplit(")", 1)[1].split()[0]
+    with open("/proc/%d/syscall" % pid) as f:
+        nr = f.read().split()[0]
+    return state == "S" and nr == "1"
 
 
 def _blocked_pipe_run(reader):
@@ -278,7 +289,9 @@ def _feedback_run(reader_cmd, *tool_args):
 
 def test_feedback_through_a_named_fifo_is_cut():
     r, size = _feedback_run('cat < "$FIFO" > "$OUT"')
-    check(re.search(r"PID \d+ \(cat\) reads this tool's output: not traced from now on",
+    # The reader is named as the scan finds it: "sh" when its shell has opened the FIFO
+    # for cat but not yet run it (a slow machine), "cat" after.
+    check(re.search(r"PID \d+ \((cat|sh)\) reads this tool's output: not traced from now on",
                     r.stderr), r.stderr)
     check(size < 1 << 20, "a feedback flood of %d bytes:\n%s" % (size, r.stderr[-3000:]))
 

@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Unit tests: the compile cache's keys, placeholder sites, patching and entries. */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "cache.h"
@@ -244,6 +249,63 @@ static void test_entry_round_trips_and_any_flipped_byte_is_refused(void **state)
 	cache_image_free(&img);
 }
 
+/* Files in a fresh directory, each with its own mtime (seconds ago). */
+static int prune_dir(char *path, size_t len)
+{
+	snprintf(path, len, "/tmp/bwm-test-prune.XXXXXX");
+	assert_non_null(mkdtemp(path));
+	return open(path, O_RDONLY | O_DIRECTORY);
+}
+
+static void put(int dirfd, const char *name, time_t now, time_t age)
+{
+	struct timespec t[2] = { { now - age, 0 }, { now - age, 0 } };
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL, 0600);
+
+	assert_true(fd >= 0);
+	assert_int_equal(futimens(fd, t), 0);
+	close(fd);
+}
+
+static bool there(int dirfd, const char *name)
+{
+	return faccessat(dirfd, name, F_OK, 0) == 0;
+}
+
+static void test_prune_keeps_the_most_recently_used_and_clears_stale_temporaries(void **state)
+{
+	char path[64], name[80];
+	time_t now = time(NULL);
+	int dirfd = prune_dir(path, sizeof(path)), i;
+
+	(void)state;
+	assert_true(dirfd >= 0);
+	for (i = 0; i < 40; i++) {	/* entry i was last used i minutes ago */
+		snprintf(name, sizeof(name), "%064d.img", i);
+		put(dirfd, name, now, 60 * i);
+	}
+	put(dirfd, ".old.123.tmp", now, 2 * CACHE_TMP_AGE);	/* a writer that died */
+	put(dirfd, ".new.124.tmp", now, 10);			/* one writing now */
+	put(dirfd, "notes.txt", now, 10 * CACHE_TMP_AGE);	/* not the cache's */
+	assert_int_equal(cache_prune(dirfd, 32, now), 8 + 1);
+	for (i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "%064d.img", i);
+		assert_int_equal(there(dirfd, name), i < 32);
+	}
+	assert_false(there(dirfd, ".old.123.tmp"));
+	assert_true(there(dirfd, ".new.124.tmp"));
+	assert_true(there(dirfd, "notes.txt"));
+	assert_int_equal(cache_prune(dirfd, 32, now), 0);	/* nothing more to do */
+	for (i = 0; i < 32; i++) {
+		snprintf(name, sizeof(name), "%064d.img", i);
+		unlinkat(dirfd, name, 0);
+	}
+	unlinkat(dirfd, ".new.124.tmp", 0);
+	unlinkat(dirfd, "notes.txt", 0);
+	close(dirfd);
+	assert_int_equal(rmdir(path), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +317,7 @@ int main(void)
 		cmocka_unit_test(test_patch_puts_values_and_new_map_fds),
 		cmocka_unit_test(test_same_code_compares_patched_placeholders_with_a_real_compile),
 		cmocka_unit_test(test_entry_round_trips_and_any_flipped_byte_is_refused),
+		cmocka_unit_test(test_prune_keeps_the_most_recently_used_and_clears_stale_temporaries),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,7 +12,8 @@
 #   -m MEM       guest memory (default 4G)
 #   -s N         guest CPUs (default 2)
 #   -c MODEL     QEMU CPU model (default qemu64; see check-kernels.sh)
-#   -T multi|single  TCG threading (default multi: one host thread per guest CPU)
+#   -T single|multi  TCG threading (default single: one host thread runs every guest CPU;
+#                multi, a thread per CPU, live-locks 5.10 guests now and then)
 #   -o DIR       results directory, shared writable with the guest (default: new, kept)
 #   -q           do not copy the guest's console to stdout (it is in DIR/console.log)
 #
@@ -26,7 +27,7 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-TIMEOUT=1800 MEM=4G SMP=2 CPU=qemu64 TCG=multi OUT= FETCH_ONLY=0 QUIET=0
+TIMEOUT=1800 MEM=4G SMP=2 CPU=qemu64 TCG=single OUT= FETCH_ONLY=0 QUIET=0
 while getopts "Ft:m:s:c:T:o:qh" opt; do
 	case $opt in
 	F) FETCH_ONLY=1 ;;

@@ -16,7 +16,8 @@
 #   VM_STALL    seconds without a line of output after which a guest is taken for
 #               hung and killed (default 600)
 #   VM_MEM, VM_SMP, VM_CPU  guest memory, CPUs and QEMU CPU model (default 4G, 2, qemu64)
-#   VM_TCG      multi or single: TCG threading (default multi)
+#   VM_TCG      single or multi: TCG threading (default single; multi-threaded TCG
+#               live-locked 5.10 guests in three full runs out of three)
 #   VM_RESULTS  where each guest's logs go (default /tmp/bwm-check-kernels), one
 #               directory per kernel: job.log, integration.log, verbose.log, console.log
 # Exit status 0 when every kernel passed every test run.
@@ -32,7 +33,7 @@ VM_STALL=${VM_STALL:-600}
 VM_MEM=${VM_MEM:-4G}
 VM_SMP=${VM_SMP:-2}
 VM_CPU=${VM_CPU:-qemu64}
-VM_TCG=${VM_TCG:-multi}
+VM_TCG=${VM_TCG:-single}
 RESULTS=${VM_RESULTS:-/tmp/bwm-check-kernels}
 mkdir -p "$RESULTS" && RESULTS=$(cd "$RESULTS" && pwd)
 
@@ -99,7 +100,7 @@ for k in $KERNELS; do
 		ALL_OK=0
 		continue
 	fi
-	say "[$n/$total] $k: booting $kver under QEMU (TCG, -cpu $VM_CPU -smp $VM_SMP -m $VM_MEM," \
+	say "[$n/$total] $k: booting $kver under QEMU (TCG $VM_TCG-threaded, -cpu $VM_CPU -smp $VM_SMP -m $VM_MEM," \
 		"time-out ${VM_TIMEOUT}s); logs in $out"
 	t0=$(date +%s)
 	(cd "$ROOT" && exec "$HERE/boot.sh" -q -t "$VM_TIMEOUT" -m "$VM_MEM" -s "$VM_SMP" -c "$VM_CPU" -T "$VM_TCG" -o "$out" \
