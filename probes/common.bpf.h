@@ -16,6 +16,10 @@
  *                     of the tool's own output (so that it cannot feed back)
  *   BWM_CGROUP_ID     --cgroup: the cgroup v2 directory's id (its inode number), else 0
  *   BWM_CGROUP_LEVEL  its depth below the cgroup2 mount (the root is level 0)
+ *   BWM_CGROUP_UNDER  1: the cgroup filter is bpf_current_task_under_cgroup() with
+ *                     the cgroup's fd in bwm_cgroup (kernels whose tracepoint programs
+ *                     lack bpf_get_current_ancestor_cgroup_id, e.g. 5.10); 0: that
+ *                     helper at BWM_CGROUP_LEVEL compared with BWM_CGROUP_ID
  *   BWM_PIDNS_DEV, BWM_PIDNS_INO  the tool's PID namespace (device and inode of
  *                     /proc/self/ns/pid) when it is not the initial one, else 0:
  *                     every PID, in the filter and in the records, is then that
@@ -80,6 +84,11 @@ BPF_ARRAY(BWM_MAP_ENABLED, u32, 1);
  */
 BPF_PERCPU_ARRAY(BWM_MAP_DROPPED, u64, 3);
 
+#if BWM_CGROUP_ID && BWM_CGROUP_UNDER
+/* The traced cgroup: slot 0 holds its directory's fd, put there by the frontend after load. */
+BPF_CGROUP_ARRAY(BWM_MAP_CGROUP, 1);
+#endif
+
 #if BWM_DESCENDANTS
 /*
  * Traced processes: thread-group id -> fd mask. 0 excludes a process (the
@@ -139,7 +148,9 @@ static __always_inline int bwm_track_child(u32 *child, u32 *mask)
  * The fd mask a process is traced with, 0 when it is not. For --pid
  * without descendants this is a few compares; with them, one hash lookup;
  * for a cgroup, one helper call that names the current task's ancestor
- * cgroup at the target's level (so cgroups below it count too).
+ * cgroup at the target's level (so cgroups below it count too), or, where
+ * tracepoint programs lack that helper, one that asks whether the current
+ * task is in the cgroup of bwm_cgroup or below it (1; 0 no, < 0 an empty slot).
  */
 /*
  * A copy of v the compiler knows nothing about. The filter compares copies, so
@@ -158,7 +169,9 @@ static __always_inline u32 bwm_mask_of(u32 id)
 
 	if (!tgid || tgid == BWM_SELF_PID || BWM_IS_EXCLUDED(tgid))
 		return 0;
-#if BWM_CGROUP_ID
+#if BWM_CGROUP_ID && BWM_CGROUP_UNDER
+	return bwm_cgroup.check_current_task(0) == 1 ? BWM_CAPTURE(BWM_FD_MASK) : 0;
+#elif BWM_CGROUP_ID
 	return bpf_get_current_ancestor_cgroup_id(BWM_CGROUP_LEVEL) == BWM_CGROUP_ID ?
 	       BWM_CAPTURE(BWM_FD_MASK) : 0;
 #elif BWM_DESCENDANTS

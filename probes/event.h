@@ -28,6 +28,7 @@
 #define BWM_MAP_CALLS		bwm_calls	/* entry+exit path: arguments per thread */
 #define BWM_MAP_FORKS		bwm_forks	/* entry+exit path: clone flags per thread */
 #define BWM_MAP_EXIT_STATUS	bwm_exit_status	/* no BTF: exit()/exit_group() codes */
+#define BWM_MAP_CGROUP		bwm_cgroup	/* --cgroup, "under" filter: the cgroup's fd */
 #define BWM_MAP_NAME(m)		BWM_MAP_NAME_(m)
 #define BWM_MAP_NAME_(m)	#m
 

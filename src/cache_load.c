@@ -238,8 +238,11 @@ static int prepare(struct lookup *l, const struct config *cfg, const struct prog
 
 	l->values[CACHE_PH_TARGET] = p->target;
 	l->values[CACHE_PH_SELF] = p->self;
-	/* The filter compares with the target, or (with descendants) excludes the monitor. */
-	l->required[CACHE_PH_TARGET] = !cfg->descendants;
+	/*
+	 * The filter compares with the target, or (with descendants) excludes the monitor;
+	 * a cgroup's has no target (its id and the filter method are shape, in the text).
+	 */
+	l->required[CACHE_PH_TARGET] = !cfg->descendants && !p->cgroup_id;
 	l->required[CACHE_PH_SELF] = cfg->descendants;
 	ph.target = CACHE_PH_TARGET_VALUE;
 	ph.self = CACHE_PH_SELF_VALUE;

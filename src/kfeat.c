@@ -153,3 +153,41 @@ int kfeat_detect(const struct kfeat_ops *ops, bool want_exit_code, struct kfeat 
 			 "tracepoint");
 	return 0;
 }
+
+int kfeat_cgroup(const struct kfeat_ops *ops, struct kfeat *k, char *err, size_t errlen)
+{
+	const char *force = env(ops, "BWM_CGROUP_METHOD");
+	bool ancestor = yes(ops->has_helper(BPF_FUNC_get_current_ancestor_cgroup_id));
+	bool under = yes(ops->has_helper(BPF_FUNC_current_task_under_cgroup));
+
+	if (force && strcmp(force, "ancestor") && strcmp(force, "under")) {
+		snprintf(err, errlen, "BWM_CGROUP_METHOD=%s: use ancestor or under, or unset it",
+			 force);
+		return -1;
+	}
+	if ((force && !strcmp(force, "ancestor") && !ancestor) ||
+	    (force && !strcmp(force, "under") && !under)) {
+		snprintf(err, errlen, "BWM_CGROUP_METHOD=%s: this kernel (%s) lacks %s: unset it",
+			 force, ops->release, strcmp(force, "under") ?
+			 "bpf_get_current_ancestor_cgroup_id" : "bpf_current_task_under_cgroup");
+		return -1;
+	}
+	if (!ancestor && !under) {
+		snprintf(err, errlen, "this kernel (%s) lacks bpf_get_current_ancestor_cgroup_id "
+			 "and bpf_current_task_under_cgroup: --cgroup and --unit cannot work "
+			 "here (trace the processes with --pid)", ops->release);
+		return -1;
+	}
+	k->cgroup_under = force ? !strcmp(force, "under") : !ancestor;
+	if (force)
+		snprintf(k->cgroup_why, sizeof(k->cgroup_why), "%s (forced by BWM_CGROUP_METHOD)",
+			 force);
+	else if (k->cgroup_under)
+		snprintf(k->cgroup_why, sizeof(k->cgroup_why), "under (bpf_current_task_under_"
+			 "cgroup with the cgroup's fd in a map: tracepoint programs lack "
+			 "bpf_get_current_ancestor_cgroup_id here)");
+	else
+		snprintf(k->cgroup_why, sizeof(k->cgroup_why), "ancestor (the current task's "
+			 "ancestor cgroup id at the cgroup's level, no map)");
+	return 0;
+}

@@ -40,6 +40,8 @@ struct kfeat {
 	long live_off;		/* signal_struct.live, -1 if unknown */
 	char path_why[200];	/* "exit-only: ...", for -v */
 	char exit_why[200];	/* "group-dead: ...", for -v */
+	bool cgroup_under;	/* cgroup filter: bpf_current_task_under_cgroup (else ancestor id) */
+	char cgroup_why[200];	/* "ancestor: ...", for -v */
 	char notice[400];	/* non-empty: the one line to print (no BTF) */
 };
 
@@ -56,5 +58,17 @@ int kfeat_detect(const struct kfeat_ops *ops, bool want_exit_code, struct kfeat 
 		 size_t errlen);
 
 const char *kfeat_exit_name(int method);
+
+/*
+ * A cgroup target: how the probes tell a task in the cgroup or below it,
+ * into k->cgroup_under and k->cgroup_why. "ancestor": compare
+ * bpf_get_current_ancestor_cgroup_id() at the cgroup's level with its id
+ * (no map); "under": bpf_current_task_under_cgroup() with the cgroup's fd
+ * in a one-slot cgroup array (tracepoint programs lack the first on 5.10).
+ *   BWM_CGROUP_METHOD=ancestor|under        force one
+ * Returns 0, or -1 with one line in err (a bad or impossible override, or
+ * neither helper there).
+ */
+int kfeat_cgroup(const struct kfeat_ops *ops, struct kfeat *k, char *err, size_t errlen);
 
 #endif /* BWM_KFEAT_H */

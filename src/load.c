@@ -268,6 +268,16 @@ int tracer_set_enabled(struct tracer *t, bool on)
 	return bpf_update_elem(fd, &key, &val, 0);
 }
 
+int tracer_set_cgroup(struct tracer *t, int dirfd)
+{
+	int fd = tracer_map_fd(t, BWM_MAP_NAME(BWM_MAP_CGROUP)), key = 0;
+	uint32_t val = dirfd;
+
+	if (fd < 0)
+		return -ENOENT;
+	return bpf_update_elem(fd, &key, &val, BPF_ANY) ? -errno : 0;
+}
+
 int tracer_set_pid(struct tracer *t, pid_t pid, uint32_t mask, bool only_new)
 {
 	int fd = tracer_map_fd(t, BWM_MAP_NAME(BWM_MAP_MONITORED));

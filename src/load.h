@@ -44,6 +44,9 @@ int tracer_each_pid(struct tracer *t, int (*fn)(pid_t pid, uint32_t mask, void *
 /* Are children forked in a PID namespace waiting in bwm_pending (see common.bpf.h)? */
 bool tracer_has_pending(struct tracer *t);
 
+/* bwm_cgroup ("under" cgroup filter): the cgroup of directory fd dirfd. 0, or -errno. */
+int tracer_set_cgroup(struct tracer *t, int dirfd);
+
 /* Set the global capture flag. */
 int tracer_set_enabled(struct tracer *t, bool on);
 

@@ -403,6 +403,8 @@ static int kernel_features(struct app *app)
 	char err[512];
 	int rc = kfeat_detect(kbtf_ops(!cfg->ebpf), cfg->exits, &k, err, sizeof(err));
 
+	if (!rc && cfg->kind == TARGET_CGROUP)
+		rc = kfeat_cgroup(kbtf_ops(!cfg->ebpf), &k, err, sizeof(err));
 	kbtf_release();
 	if (rc) {
 		fail(err);
@@ -414,12 +416,15 @@ static int kernel_features(struct app *app)
 	p->exit_code_off = k.exit_code_off;
 	p->signal_off = k.signal_off;
 	p->live_off = k.live_off;
+	p->cgroup_under = k.cgroup_under;
 	exits_init(&app->exits, k.exit_method);
 	if (k.notice[0] && !cfg->quiet && !cfg->ebpf)
 		fprintf(stderr, "%s: notice: %s\n", BWM_NAME, k.notice);
 	if (cfg->verbose) {
 		fprintf(stderr, "%s: capture path: %s\n", BWM_NAME, k.path_why);
 		fprintf(stderr, "%s: process exits: %s\n", BWM_NAME, k.exit_why);
+		if (cfg->kind == TARGET_CGROUP)
+			fprintf(stderr, "%s: cgroup filter: %s\n", BWM_NAME, k.cgroup_why);
 	}
 	return 0;
 }
@@ -596,6 +601,8 @@ static int load_and_attach(struct app *app)
 			fail(err);
 		return 1;
 	}
+	if (target_load_cgroup(&app->target, app->tracer, err, sizeof(err)))
+		goto fail;
 	/* Buffers first: a record submitted with no buffer behind it is lost. */
 	app->buffers = buffers_open(tracer_map_fd(app->tracer, BWM_MAP_NAME(BWM_MAP_EVENTS)),
 				    app->merger, cfg->buffer_pages, WAKEUP_EVENTS, err, sizeof(err));

@@ -145,6 +145,7 @@ static void put_target(struct outbuf *ob, const struct program_params *p)
 	ob_printf(ob, ")\n");
 	ob_printf(ob, "#define BWM_CGROUP_ID %lluull\n", (unsigned long long)p->cgroup_id);
 	ob_printf(ob, "#define BWM_CGROUP_LEVEL %d\n", p->cgroup_level);
+	ob_printf(ob, "#define BWM_CGROUP_UNDER %d\n", p->cgroup_id && p->cgroup_under);
 	ob_printf(ob, "#define BWM_PIDNS_DEV %lluull\n", (unsigned long long)p->pidns_dev);
 	ob_printf(ob, "#define BWM_PIDNS_INO %lluull\n", (unsigned long long)p->pidns_ino);
 }

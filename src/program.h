@@ -20,6 +20,7 @@ struct program_params {
 	unsigned nexcluded;
 	uint64_t cgroup_id;	/* --cgroup: the cgroup v2 directory's inode number, or 0 */
 	int cgroup_level;	/* its depth below the cgroup2 mount */
+	bool cgroup_under;	/* filter with bpf_current_task_under_cgroup (bwm_cgroup) */
 	uint64_t pidns_dev;	/* the tool's PID namespace when not the initial one, or 0 */
 	uint64_t pidns_ino;
 	pid_t self;		/* the monitor's own pid */

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../probes/event.h"
 #include "procs.h"
 #include "target.h"
 
@@ -267,11 +268,6 @@ static int resolve_cgroup(struct target *t, const struct config *cfg, char *err,
 			 "/sys/fs/cgroup/unified)", t->cgroup);
 		return 1;
 	}
-	if (!kernel_at_least(5, 6)) {
-		snprintf(err, errlen, "--cgroup needs kernel 5.6 or later "
-			 "(bpf_get_current_ancestor_cgroup_id)");
-		return 1;
-	}
 	snprintf(t->cgroup, sizeof(t->cgroup), "%s", real);
 	/* Whoever reads the tool's output may be in the cgroup: never traced (no feedback). */
 	t->nexcluded = proc_output_readers(STDOUT_FILENO, getpid(), t->excluded, BWM_MAX_PIDS);
@@ -458,6 +454,31 @@ void target_params(const struct target *t, struct program_params *p)
 	p->cgroup_level = t->cgroup_level;
 	p->pidns_dev = t->pidns_dev;
 	p->pidns_ino = t->pidns_ino;
+}
+
+int target_load_cgroup(const struct target *t, struct tracer *tr, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd, rc;
+
+	if (t->kind != TARGET_CGROUP || tracer_map_fd(tr, BWM_MAP_NAME(BWM_MAP_CGROUP)) < 0)
+		return 0;
+	fd = open(t->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) || st.st_ino != t->cgroup_id) {
+		snprintf(err, errlen, "cannot open cgroup %s: %s", t->cgroup,
+			 fd < 0 ? strerror(errno) : "it was replaced");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	rc = tracer_set_cgroup(tr, fd);
+	close(fd);	/* the map holds the cgroup itself */
+	if (rc) {
+		snprintf(err, errlen, "cannot put cgroup %s in the bwm_cgroup map: %s", t->cgroup,
+			 strerror(-rc));
+		return -1;
+	}
+	return 0;
 }
 
 long target_register(struct target *t, struct tracer *tr, const struct config *cfg,

@@ -71,6 +71,13 @@ int target_preview(struct target *t, const struct config *cfg, char *err, size_t
 void target_params(const struct target *t, struct program_params *p);
 
 /*
+ * A cgroup whose probes filter with bpf_current_task_under_cgroup (the
+ * program has bwm_cgroup): put the cgroup in that map, before any probe is
+ * attached. 0 (also when there is nothing to do), or -1 with a message.
+ */
+int target_load_cgroup(const struct target *t, struct tracer *tr, char *err, size_t errlen);
+
+/*
  * Register the traced processes in the maps (see tree_register()) after the
  * lifecycle probes are attached; returns how many, or -1 with a message.
  */

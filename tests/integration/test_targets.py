@@ -207,7 +207,35 @@ def _need_cgroup2():
     return root
 
 
+def _method_env(method):
+    """The environment with the cgroup filter forced (None: the kernel's choice)."""
+    env = dict(os.environ)
+    env.pop("BWM_CGROUP_METHOD", None)
+    if method:
+        env["BWM_CGROUP_METHOD"] = method
+    return env
+
+
+def _check_method(stderr, method):
+    """-v names the cgroup filter: the forced one, or the one this kernel offers."""
+    said = re.search(r"cgroup filter: (\S+) \((.*)\)$", stderr, re.M)
+    check(said, stderr)
+    if method:
+        expect_eq(said.groups(), (method, "forced by BWM_CGROUP_METHOD"), "cgroup filter")
+    else:
+        check(said.group(1) in ("ancestor", "under"), said.group(0))
+    return said.group(1)
+
+
 def test_cgroup_traces_processes_moved_in_after_start_and_their_children():
+    _cgroup_moved_in(None)
+
+
+def test_cgroup_under_filter_traces_processes_moved_in_after_start_and_their_children():
+    _cgroup_moved_in("under")
+
+
+def _cgroup_moved_in(method):
     root = _need_cgroup2()
     if not root:
         return
@@ -217,9 +245,10 @@ def test_cgroup_traces_processes_moved_in_after_start_and_their_children():
         inside = Writer("wait", "out:inside\\n", "fork-exit:0")
         deeper = Writer("wait", "out:deeper\\n")
         outside = Writer("wait", "out:outside\\n")
-        m = Monitor("--cgroup", cg.path, "-P")
+        m = Monitor("--cgroup", cg.path, "-P", "-v", env=_method_env(method))
         check("Tracing cgroup %s (stdout)... Ctrl-C to end, or remove the cgroup"
               % cg.path in m.stderr, m.stderr)
+        _check_method(m.stderr, method)
         Cgroup.move(cg.path, inside.pid)            # moved in after the start
         Cgroup.move(below, deeper.pid)              # in a cgroup below it
         for w in (outside, inside, deeper):
@@ -241,6 +270,14 @@ def test_cgroup_traces_processes_moved_in_after_start_and_their_children():
 
 
 def test_unit_is_found_by_name_with_or_without_service():
+    _unit_by_name(None)
+
+
+def test_unit_under_filter_is_found_by_name_with_or_without_service():
+    _unit_by_name("under")
+
+
+def _unit_by_name(method):
     root = _need_cgroup2()
     if not root:
         return
@@ -249,13 +286,21 @@ def test_unit_is_found_by_name_with_or_without_service():
     try:
         w = Writer("wait", "out:from the unit\\n")
         Cgroup.move(cg.path, w.pid)
-        m = Monitor("--unit", name)
+        m = Monitor("--unit", name, "-v", env=_method_env(method))
         check("Tracing cgroup %s " % cg.path in m.stderr, m.stderr)
+        used = _check_method(m.stderr, method)
+        if not method:
+            print("     cgroup filter on this kernel: %s" % used)
         w.go()
         w.wait()
         m.wait_stdout(b"from the unit\n")
         r = m.stop()
         expect_eq(r.stdout, b"from the unit\n", "output")
+        if used == "under" and not method:     # the kernel lacks the other: no forcing it
+            r = run_tool("--unit", name, env=_method_env("ancestor"))
+            expect_eq(r.rc, 1, "status")
+            check("BWM_CGROUP_METHOD=ancestor: this kernel" in error_line(r) and
+                  "lacks bpf_get_current_ancestor_cgroup_id: unset it" in r.stderr, r.stderr)
         r = run_tool("--unit", "bwm-no-such-unit", "--ebpf")
         expect_eq(r.rc, 1, "status")
         check("no unit bwm-no-such-unit" in error_line(r), r.stderr)
@@ -265,6 +310,59 @@ def test_unit_is_found_by_name_with_or_without_service():
         check("2 cgroups match unit %s" % name in error_line(r), r.stderr)
     finally:
         cg.remove()
+
+
+def _cgroup_capture(cg, method, text):
+    """Trace cg with the filter method; a writer moved in writes text; the -v stderr."""
+    w = Writer("wait", "out:%s\\n" % text)
+    m = Monitor("--cgroup", cg.path, "-v", env=_method_env(method))
+    Cgroup.move(cg.path, w.pid)
+    w.go()
+    expect_eq(w.wait(), 0, "writer status")
+    m.wait_stdout(text.encode() + b"\n")
+    r = m.stop()
+    expect_eq(r.stdout, text.encode() + b"\n", "output with the %s filter" % method)
+    return r.stderr
+
+
+def test_cgroup_filter_method_is_part_of_the_cache_key():
+    """Each filter's program is cached apart; the under filter's map is filled on a hit."""
+    root = _need_cgroup2()
+    if not root:
+        return
+    cg = Cgroup(root, "bwm-cache-%d" % os.getpid())
+    try:
+        stored = re.search(r"cache: stored (\S+)", _cgroup_capture(cg, "under", "one"))
+        check(stored, "the under filter's program is cached")
+        err = _cgroup_capture(cg, "under", "two")
+        check("cache: hit %s" % stored.group(1) in err, err)
+        r = run_tool("--cgroup", cg.path, "-v", "-d", "0.1", env=_method_env("ancestor"))
+        if r.rc == 1 and "lacks bpf_get_current_ancestor_cgroup_id" in r.stderr:
+            return                                  # 5.10: there is no other filter
+        expect_eq(r.rc, 0, "status with the ancestor filter: " + r.stderr)
+        check("cache: miss" in r.stderr and stored.group(1) not in r.stderr, r.stderr)
+    finally:
+        cg.remove()
+
+
+def test_cgroup_method_override_errors_are_one_line():
+    root = _need_cgroup2()
+    if not root:
+        return
+    r = run_tool("--cgroup", root, env=_method_env("guess"))
+    expect_eq(r.rc, 1, "status")
+    expect_eq(error_line(r), "bpf_write_monitor: BWM_CGROUP_METHOD=guess: use ancestor or "
+              "under, or unset it")
+
+
+def test_cgroup_ebpf_bakes_the_forced_filter():
+    root = _need_cgroup2()
+    if not root:
+        return
+    for method, under in (("under", 1), ("ancestor", 0)):
+        r = run_tool("--cgroup", root, "--ebpf", env=_method_env(method))
+        expect_eq(r.rc, 0, "status: " + r.stderr)
+        check("#define BWM_CGROUP_UNDER %d\n" % under in r.text, r.text[:3000])
 
 
 def test_cgroup_errors_are_one_line():

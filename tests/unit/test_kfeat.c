@@ -17,8 +17,8 @@
 /* A fake kernel: what each probe answers. */
 static struct {
 	bool btf, group_dead, offsets;
-	int pt_regs, task_btf, read_user, tp_progs;
-	const char *path, *method, *no_btf;
+	int pt_regs, task_btf, read_user, tp_progs, ancestor, under;
+	const char *path, *method, *no_btf, *cgroup;
 } k;
 
 static bool f_btf(void) { return k.btf; }
@@ -33,6 +33,10 @@ static int f_helper(int id)
 		return k.task_btf;
 	if (id == BPF_FUNC_probe_read_user)
 		return k.read_user;
+	if (id == BPF_FUNC_get_current_ancestor_cgroup_id)
+		return k.ancestor;
+	if (id == BPF_FUNC_current_task_under_cgroup)
+		return k.under;
 	return 1;
 }
 
@@ -55,7 +59,8 @@ static const char *f_env(const char *name)
 {
 	return !strcmp(name, "BWM_CAPTURE_PATH") ? k.path :
 	       !strcmp(name, "BWM_EXIT_METHOD") ? k.method :
-	       !strcmp(name, "BWM_NO_BTF") ? k.no_btf : NULL;
+	       !strcmp(name, "BWM_NO_BTF") ? k.no_btf :
+	       !strcmp(name, "BWM_CGROUP_METHOD") ? k.cgroup : NULL;
 }
 
 static const struct kfeat_ops ops = {
@@ -70,7 +75,7 @@ static int modern(void **state)
 	(void)state;
 	memset(&k, 0, sizeof(k));
 	k.btf = k.group_dead = k.offsets = true;
-	k.pt_regs = k.task_btf = k.read_user = k.tp_progs = 1;
+	k.pt_regs = k.task_btf = k.read_user = k.tp_progs = k.ancestor = k.under = 1;
 	return 0;
 }
 
@@ -181,6 +186,56 @@ static void overrides_force_each_choice_or_say_why_not(void **state)
 	assert_non_null(strstr(err, "signal_struct.live"));
 }
 
+static void cgroup_filter_is_ancestor_where_offered_else_under(void **state)
+{
+	struct kfeat f;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(kfeat_cgroup(&ops, &f, err, sizeof(err)), 0);
+	assert_false(f.cgroup_under);
+	assert_non_null(strstr(f.cgroup_why, "ancestor ("));
+	k.ancestor = -1;	/* cannot tell (--ebpf, no privileges): taken as there */
+	assert_int_equal(kfeat_cgroup(&ops, &f, err, sizeof(err)), 0);
+	assert_false(f.cgroup_under);
+	k.ancestor = 0;		/* 5.10: not offered to tracepoint programs */
+	assert_int_equal(kfeat_cgroup(&ops, &f, err, sizeof(err)), 0);
+	assert_true(f.cgroup_under);
+	assert_non_null(strstr(f.cgroup_why, "under ("));
+	assert_non_null(strstr(f.cgroup_why, "lack bpf_get_current_ancestor_cgroup_id"));
+	k.under = 0;
+	assert_int_equal(kfeat_cgroup(&ops, &f, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "5.10.0-32-amd64"));
+	assert_non_null(strstr(err, "--pid"));
+}
+
+static void cgroup_filter_override_forces_it_or_says_why_not(void **state)
+{
+	struct kfeat f;
+	char err[256];
+
+	(void)state;
+	k.cgroup = "under";
+	assert_int_equal(kfeat_cgroup(&ops, &f, err, sizeof(err)), 0);
+	assert_true(f.cgroup_under);
+	assert_string_equal(f.cgroup_why, "under (forced by BWM_CGROUP_METHOD)");
+	k.cgroup = "ancestor";
+	assert_int_equal(kfeat_cgroup(&ops, &f, err, sizeof(err)), 0);
+	assert_false(f.cgroup_under);
+	k.ancestor = 0;
+	assert_int_equal(kfeat_cgroup(&ops, &f, err, sizeof(err)), -1);
+	assert_string_equal(err, "BWM_CGROUP_METHOD=ancestor: this kernel (5.10.0-32-amd64) "
+			    "lacks bpf_get_current_ancestor_cgroup_id: unset it");
+	k.ancestor = 1;
+	k.under = 0;
+	k.cgroup = "under";
+	assert_int_equal(kfeat_cgroup(&ops, &f, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "lacks bpf_current_task_under_cgroup"));
+	k.cgroup = "fast";
+	assert_int_equal(kfeat_cgroup(&ops, &f, err, sizeof(err)), -1);
+	assert_string_equal(err, "BWM_CGROUP_METHOD=fast: use ancestor or under, or unset it");
+}
+
 static void threads_exiting_or_zombie_make_a_gone_group(void **state)
 {
 	struct proc_stat t[3] = {
@@ -276,6 +331,8 @@ int main(void)
 		cmocka_unit_test_setup(missing_needed_feature_is_one_error_naming_it_and_the_kernel,
 				       modern),
 		cmocka_unit_test_setup(overrides_force_each_choice_or_say_why_not, modern),
+		cmocka_unit_test_setup(cgroup_filter_is_ancestor_where_offered_else_under, modern),
+		cmocka_unit_test_setup(cgroup_filter_override_forces_it_or_says_why_not, modern),
 		cmocka_unit_test(threads_exiting_or_zombie_make_a_gone_group),
 		cmocka_unit_test(an_exit_is_reported_once),
 		cmocka_unit_test(proc_method_settles_after_the_records_before_the_check),
