@@ -82,14 +82,9 @@ void feedback_free(struct feedback *fb)
 	free(fb);
 }
 
-void feedback_printed_hash(struct feedback *fb, uint64_t h, uint32_t origin)
+void feedback_printed(struct feedback *fb, uint64_t h, uint32_t origin)
 {
 	fb->printed[h % PRINTED_SLOTS] = (struct printed){ h, origin };
-}
-
-void feedback_printed(struct feedback *fb, const char *line, size_t len, uint32_t origin)
-{
-	feedback_printed_hash(fb, feedback_hash(line, len), origin);
 }
 
 /* The slot of tgid, or a free or stale one (window over) taken for it; NULL if none. */
@@ -111,14 +106,8 @@ static struct suspect *suspect_of(struct feedback *fb, uint32_t tgid, uint64_t n
 	return free_slot;
 }
 
-enum feedback_verdict feedback_captured(struct feedback *fb, uint32_t tgid, const char *line,
-					size_t len, uint64_t now)
-{
-	return feedback_captured_hash(fb, tgid, feedback_hash(line, len), now);
-}
-
-enum feedback_verdict feedback_captured_hash(struct feedback *fb, uint32_t tgid, uint64_t h,
-					     uint64_t now)
+enum feedback_verdict feedback_captured(struct feedback *fb, uint32_t tgid, uint64_t h,
+					uint64_t now)
 {
 	const struct printed *p = &fb->printed[h % PRINTED_SLOTS];
 	bool echo = p->hash == h;

@@ -32,17 +32,14 @@ struct feedback;
 struct feedback *feedback_new(void);
 void feedback_free(struct feedback *fb);
 
-/* A line went out (without its newline); origin: the process that wrote it. */
-void feedback_printed(struct feedback *fb, const char *line, size_t len, uint32_t origin);
-
-/* Process tgid wrote line (without its newline) at now (ns); a verdict once per window. */
-enum feedback_verdict feedback_captured(struct feedback *fb, uint32_t tgid, const char *line,
-					size_t len, uint64_t now);
-
-/* The same with the line's hash (feedback_hash) computed once for both. */
+/* The hash of a line (without its newline) that both calls below take, never 0. */
 uint64_t feedback_hash(const char *line, size_t len);
-void feedback_printed_hash(struct feedback *fb, uint64_t hash, uint32_t origin);
-enum feedback_verdict feedback_captured_hash(struct feedback *fb, uint32_t tgid, uint64_t hash,
-					     uint64_t now);
+
+/* A line went out (its hash); origin: the process that wrote it. */
+void feedback_printed(struct feedback *fb, uint64_t hash, uint32_t origin);
+
+/* Process tgid wrote a line (its hash) at now (ns); a verdict once per window. */
+enum feedback_verdict feedback_captured(struct feedback *fb, uint32_t tgid, uint64_t hash,
+					uint64_t now);
 
 #endif /* BWM_FEEDBACK_H */

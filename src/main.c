@@ -139,7 +139,7 @@ static void on_line(void *cookie, const struct line_meta *m, const char *text, s
 		/* Printed as written (no prefix, nothing escaped): the same hash. */
 		if (n != len || memcmp(out, text, n))
 			hash = feedback_hash(out, n);
-		feedback_printed_hash(app->feedback, hash, m->tgid);
+		feedback_printed(app->feedback, hash, m->tgid);
 	}
 	app->lines_out++;
 	if (app->sink.ob.len > SINK_HIGH)
@@ -538,7 +538,7 @@ static void exclude_new_readers(struct app *app, uint64_t now)
  */
 static void check_feedback(struct app *app, const struct line_meta *m, uint64_t hash)
 {
-	enum feedback_verdict v = feedback_captured_hash(app->feedback, m->tgid, hash, m->ts);
+	enum feedback_verdict v = feedback_captured(app->feedback, m->tgid, hash, m->ts);
 	char comm[BWM_COMM_LEN + 1];
 	size_t i;
 

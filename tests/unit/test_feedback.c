@@ -11,6 +11,7 @@
 #include "feedback.h"
 
 #define MS	1000000ull
+#define HASH(line)	feedback_hash(line, strlen(line))
 
 /* Print line i of origin, then let tgid write it back; the verdict. */
 static enum feedback_verdict echo(struct feedback *fb, uint32_t origin, uint32_t tgid, int i,
@@ -19,8 +20,8 @@ static enum feedback_verdict echo(struct feedback *fb, uint32_t origin, uint32_t
 	char line[32];
 
 	snprintf(line, sizeof(line), "line %d", i);
-	feedback_printed(fb, line, strlen(line), origin);
-	return feedback_captured(fb, tgid, line, strlen(line), now);
+	feedback_printed(fb, HASH(line), origin);
+	return feedback_captured(fb, tgid, HASH(line), now);
 }
 
 static void unrelated_lines_are_no_feedback(void **state)
@@ -32,9 +33,9 @@ static void unrelated_lines_are_no_feedback(void **state)
 	(void)state;
 	for (i = 0; i < 10000; i++) {
 		snprintf(line, sizeof(line), "printed %d", i);
-		feedback_printed(fb, line, strlen(line), 10);
+		feedback_printed(fb, HASH(line), 10);
 		snprintf(line, sizeof(line), "written %d", i);
-		assert_int_equal(feedback_captured(fb, 10, line, strlen(line), i * MS / 100),
+		assert_int_equal(feedback_captured(fb, 10, HASH(line), i * MS / 100),
 				 FEEDBACK_NONE);
 	}
 	feedback_free(fb);
@@ -96,7 +97,7 @@ static void mostly_new_lines_are_no_loop(void **state)
 			continue;
 		}
 		snprintf(line, sizeof(line), "own %d", i);
-		assert_int_equal(feedback_captured(fb, 20, line, strlen(line), i * MS / 10),
+		assert_int_equal(feedback_captured(fb, 20, HASH(line), i * MS / 10),
 				 FEEDBACK_NONE);
 	}
 	feedback_free(fb);
