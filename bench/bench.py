@@ -588,9 +588,10 @@ def arrivals(p, load, pattern, count):
             "p99": ms[min(len(ms) - 1, int(len(ms) * 0.99))], "max": ms[-1]}
 
 
-def watch(load):
-    """bpf_write_monitor on load, attached, its output on a pipe."""
-    p = spawn([TOOL, "-p", str(load.pid)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+def watch(load, stdout=subprocess.PIPE):
+    """bpf_write_monitor on load, attached, its output on a pipe (or stdout)."""
+    p = spawn([TOOL, "-p", str(load.pid)], stdin=subprocess.DEVNULL, stdout=stdout,
+              stderr=subprocess.PIPE)
     wait_line(p.stderr, r"^Tracing ")
     drain(p.stderr)
     return p
@@ -647,11 +648,8 @@ def stop_time():
         for _ in range(2 if QUICK else 5):
             rd, wr = os.pipe()
             load = Load("write", 1, 20000, 100)
-            tool = spawn([TOOL, "-p", str(load.pid)], stdin=subprocess.DEVNULL, stdout=wr,
-                         stderr=subprocess.PIPE)
+            tool = watch(load, stdout=wr)
             os.close(wr)
-            wait_line(tool.stderr, r"^Tracing ")
-            drain(tool.stderr)
             load.round()
             deadline = time.monotonic() + 30
             while not blocked_in_write(tool.pid) and time.monotonic() < deadline:
