@@ -187,7 +187,7 @@ static void on_lifecycle(struct app *app, const struct bwm_event *ev, const stru
 	}
 	if (ev->type == BWM_EV_EXIT)
 		lines_flush_process(app->lines, ev->tgid);
-	if (!app->cfg.exits || ev->type == BWM_EV_TASK_EXIT)
+	if (!app->cfg.exits)
 		return;
 	switch (ev->type) {
 	case BWM_EV_FORK:
