@@ -169,3 +169,37 @@ def test_concurrent_cold_runs_leave_one_good_entry():
     check(not [f for f in os.listdir(d) if f.endswith(".tmp")], "temporary files left")
     r = traced(["out:again\\n"], env=env)
     check(verdict(r.stderr).startswith("hit "), r.stderr)
+
+
+def test_storing_keeps_the_32_most_recently_used_entries():
+    # 40 entries of other shapes, the oldest last used 40 hours ago; a warm hit makes
+    # its entry the most recent; a cold run of a new shape stores and prunes to 32
+    # (10 entries and one stale temporary file: 11 files).
+    d, env = cache_env()
+    traced(["out:warming\\n"], env=env)
+    (kept,) = entries(d)
+    os.utime(os.path.join(d, kept), (0, 0))               # used long ago
+    old = ["%064x.img" % i for i in range(40)]
+    for i, name in enumerate(old):
+        path = os.path.join(d, name)
+        with open(path, "wb") as f:
+            f.write(b"an old entry")
+        os.chmod(path, 0o600)
+        t = 1e9 + 3600 * i                               # old[0] the least recent
+        os.utime(path, (t, t))
+    stale = os.path.join(d, ".%s.1.tmp" % ("0" * 64))    # a writer that died
+    with open(stale, "wb") as f:
+        f.write(b"half")
+    os.utime(stale, (1e9, 1e9))
+    warm = traced(["out:warm\\n"], env=env)
+    check(verdict(warm.stderr).startswith("hit "), warm.stderr)
+    cold = traced(["err:cold\\n"], "-2", env=env)
+    check(verdict(cold.stderr).startswith("miss: "), cold.stderr)
+    check(re.search(r"cache: removed 11 old files \(it keeps the 32 most recently used "
+                    r"entries\)", cold.stderr), cold.stderr)
+    now = entries(d)
+    expect_eq(len(now), 32, "entries after the prune")
+    check(kept in now, "the entry just hit is kept")
+    expect_eq([n for n in old if n in now], old[-30:], "the 30 most recent old ones stay")
+    check(not os.path.exists(stale), "a stale temporary file is removed")
+    expect_eq(cold.stdout, b"cold\n", "the new shape's output")
