@@ -10,6 +10,8 @@
 #include <linux/bpf.h>
 
 #include "kfeat.h"
+#include "options.h"
+#include "program.h"
 
 const char *kfeat_exit_name(int method)
 {
@@ -190,4 +192,27 @@ int kfeat_cgroup(const struct kfeat_ops *ops, struct kfeat *k, char *err, size_t
 		snprintf(k->cgroup_why, sizeof(k->cgroup_why), "ancestor (the current task's "
 			 "ancestor cgroup id at the cgroup's level, no map)");
 	return 0;
+}
+
+void kfeat_apply(const struct kfeat *k, struct program_params *p)
+{
+	p->entry_exit = k->entry_exit;
+	p->exit_method = k->exit_method;
+	p->exit_has_group_dead = k->exit_method == KFEAT_EXIT_GROUP_DEAD;
+	p->exit_code_off = k->exit_code_off;
+	p->signal_off = k->signal_off;
+	p->live_off = k->live_off;
+	p->cgroup_under = k->cgroup_under;
+}
+
+void kfeat_report(const struct kfeat *k, const struct config *cfg, FILE *out)
+{
+	if (k->notice[0] && !cfg->quiet && !cfg->ebpf)
+		fprintf(out, "%s: notice: %s\n", BWM_NAME, k->notice);
+	if (!cfg->verbose)
+		return;
+	fprintf(out, "%s: capture path: %s\n", BWM_NAME, k->path_why);
+	fprintf(out, "%s: process exits: %s\n", BWM_NAME, k->exit_why);
+	if (cfg->kind == TARGET_CGROUP)
+		fprintf(out, "%s: cgroup filter: %s\n", BWM_NAME, k->cgroup_why);
 }

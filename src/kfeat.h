@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /*
  * kfeat - what the running kernel offers, probed (not guessed from its
@@ -70,5 +71,17 @@ const char *kfeat_exit_name(int method);
  * neither helper there).
  */
 int kfeat_cgroup(const struct kfeat_ops *ops, struct kfeat *k, char *err, size_t errlen);
+
+struct program_params;
+struct config;
+
+/* Bake what was found into the program's constants. */
+void kfeat_apply(const struct kfeat *k, struct program_params *p);
+
+/*
+ * Say what was found on out: the notice (unless quiet or --ebpf), and with
+ * -v the capture path, the exit method and (cgroup) the filter, with why.
+ */
+void kfeat_report(const struct kfeat *k, const struct config *cfg, FILE *out);
 
 #endif /* BWM_KFEAT_H */

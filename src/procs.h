@@ -78,4 +78,7 @@ size_t proc_descendants(const struct proc_entry *list, size_t n, struct pidset *
  */
 size_t proc_output_readers(int fd, pid_t self, pid_t *out, size_t max);
 
+/* Readers of the output the tool keeps track of, at most. */
+#define MAX_READERS	256
+
 #endif /* BWM_PROCS_H */

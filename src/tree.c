@@ -215,31 +215,7 @@ bool tree_done(struct tree_watch *w, struct tracer *t, const struct config *cfg,
 	return tracer_each_pid(t, live_entry, t) == 0 && !tracer_has_pending(t);
 }
 
-static bool known_reader(const struct reader_watch *rw, pid_t pid)
+void tree_forget(struct tracer *t, pid_t pid)
 {
-	return in(rw->known, rw->n, pid);
-}
-
-size_t tree_new_readers(struct reader_watch *rw, struct tracer *t, int out_fd, uint64_t now,
-			pid_t *out, size_t max)
-{
-	pid_t readers[MAX_READERS];
-	size_t n, i, found = 0;
-
-	if (now < rw->next_scan)
-		return 0;
-	rw->next_scan = now + READER_SCAN_NS;
-	n = proc_output_readers(out_fd, getpid(), readers, MAX_READERS);
-	n += proc_output_readers(STDERR_FILENO, getpid(), readers + n, MAX_READERS - n);
-	for (i = 0; i < n; i++) {
-		if (known_reader(rw, readers[i]))
-			continue;
-		tracer_set_pid(t, readers[i], 0, false);
-		if (rw->primed && found < max)
-			out[found++] = readers[i];
-		if (rw->n < MAX_READERS)
-			rw->known[rw->n++] = readers[i];
-	}
-	rw->primed = true;
-	return found;
+	tracer_forget_pid(t, pid);
 }

@@ -46,25 +46,9 @@ int tree_watch_fds(const struct tree_watch *w, int *fds, int max);
 bool tree_done(struct tree_watch *w, struct tracer *t, const struct config *cfg, uint64_t now);
 
 /*
- * With descendants: readers of the tool's output (out_fd, and stderr) that
- * appear while tracing (a FIFO opened later, a tee started later) are found by a rescan every
- * READER_SCAN_NS and registered with mask 0, like those found at the start.
+ * An exited process that the exit probe could not drop from bwm_monitored
+ * (its exit was told by /proc): drop it.
  */
-#define READER_SCAN_NS	1000000000ull
-#define MAX_READERS	256
-
-struct reader_watch {
-	pid_t known[MAX_READERS];
-	size_t n;
-	bool primed;		/* the first scan only learns who reads already */
-	uint64_t next_scan;	/* CLOCK_MONOTONIC ns */
-};
-
-/*
- * Rescan when due; the readers that are new since the last scan (not those
- * of the first scan) go to out (at most max). Returns how many.
- */
-size_t tree_new_readers(struct reader_watch *rw, struct tracer *t, int out_fd, uint64_t now,
-			pid_t *out, size_t max);
+void tree_forget(struct tracer *t, pid_t pid);
 
 #endif /* BWM_TREE_H */

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * emit.c - finished lines and records, rendered into the sink; the loop
+ * breaker looks at each line on its way.
+ */
+#include <string.h>
+
+#include "emit.h"
+
+#define SINK_HIGH	(1 << 20)	/* flush output past this many buffered bytes */
+
+int emit_init(struct emit *e, const struct config *cfg, struct sink *sink, struct requests *req)
+{
+	memset(e, 0, sizeof(*e));
+	e->cfg = cfg;
+	e->sink = sink;
+	e->req = req;
+	format_init(&e->fmt, &(struct format_opts){
+		.timestamp = cfg->timestamp, .pid = cfg->origin_pid, .comm = cfg->origin_comm,
+		/* Bare lines only for one stream with no prefix. */
+		.label = cfg->timestamp || cfg->origin_pid || cfg->origin_comm ||
+			 (cfg->fd_mask != BWM_FD_STDOUT && cfg->fd_mask != BWM_FD_STDERR),
+		.bare_fd = cfg->fd_mask == BWM_FD_STDERR ? 2 : 1,
+		.ascii = cfg->ascii,
+		.json = cfg->json,
+	});
+	e->feedback = feedback_new();
+	return e->feedback ? 0 : -1;
+}
+
+void emit_free(struct emit *e)
+{
+	feedback_free(e->feedback);
+	e->feedback = NULL;
+}
+
+static void flush_if_high(struct emit *e)
+{
+	if (e->sink->ob.len > SINK_HIGH)
+		sink_flush(e->sink);
+}
+
+/*
+ * The loop breaker: a traced process that writes back what the tool prints.
+ * A suspect (it echoes its own lines) is cut when the reader scan finds it
+ * reading the output; a loop (it echoes others' lines at a flood's rate) is
+ * cut at once. Without -f, the target itself cannot be cut: the tool ends.
+ */
+static void check_feedback(struct emit *e, const struct line_meta *m, uint64_t hash)
+{
+	enum feedback_verdict v = feedback_captured(e->feedback, m->tgid, hash, m->ts);
+	struct cut_request *cut;
+	size_t i;
+
+	if (v == FEEDBACK_NONE)
+		return;
+	if (e->cfg->descendants && v == FEEDBACK_SUSPECT) {
+		e->req->rescan = true;
+		return;
+	}
+	if (v != FEEDBACK_LOOP || e->req->ncuts == REQUESTS_MAX_CUTS)
+		return;
+	cut = &e->req->cuts[e->req->ncuts++];
+	cut->pid = m->tgid;
+	for (i = 0; i < BWM_COMM_LEN && m->comm[i]; i++)
+		cut->comm[i] = m->comm[i] < ' ' || m->comm[i] == 0x7f ? '?' : m->comm[i];
+	cut->comm[i] = '\0';
+}
+
+void emit_line(void *cookie, const struct line_meta *m, const char *text, size_t len,
+	       uint64_t missing)
+{
+	struct emit *e = cookie;
+	struct outbuf *ob = &e->sink->ob;
+	size_t start = ob->len;
+	uint64_t hash = feedback_hash(text, len);
+
+	check_feedback(e, m, hash);
+	format_line(&e->fmt, ob, m, m->ts + e->wall_offset, text, len, missing);
+	if (ob->len > start) {	/* the line as printed, without its newline */
+		const char *out = ob->p + start;
+		size_t n = ob->len - start - 1;
+
+		/* Printed as written (no prefix, nothing escaped): the same hash. */
+		if (n != len || memcmp(out, text, n))
+			hash = feedback_hash(out, n);
+		feedback_printed(e->feedback, hash, m->tgid);
+	}
+	e->lines_out++;
+	flush_if_high(e);
+}
+
+void emit_raw(struct emit *e, const char *data, size_t len)
+{
+	ob_put(&e->sink->ob, data, len);
+	flush_if_high(e);
+}
+
+void emit_transfer(struct emit *e, const struct line_meta *m, uint64_t bytes)
+{
+	format_transfer(&e->fmt, &e->sink->ob, m, m->ts + e->wall_offset, bytes);
+	e->lines_out++;
+}
+
+void emit_note(struct emit *e, const struct line_meta *m, const char *note)
+{
+	format_note(&e->fmt, &e->sink->ob, m, m->ts + e->wall_offset, note);
+	e->lines_out++;
+}
+
+void emit_lifecycle(struct emit *e, const struct bwm_event *ev, const struct line_meta *m)
+{
+	int64_t wall = m->ts + e->wall_offset;
+
+	switch (ev->type) {
+	case BWM_EV_FORK:
+		format_fork(&e->fmt, &e->sink->ob, m, wall, ev->total);
+		break;
+	case BWM_EV_EXEC:
+		format_exec(&e->fmt, &e->sink->ob, m, wall, ev->data, ev->len);
+		break;
+	case BWM_EV_EXIT:
+		format_exit(&e->fmt, &e->sink->ob, m, wall, ev->total, ev->flags & BWM_F_STATUS);
+		break;
+	}
+	e->lines_out++;
+}
