@@ -74,19 +74,56 @@ static __always_inline u64 bwm_host_pid_tgid(void)
 #define bpf_get_current_pid_tgid() bwm_ns_pid_tgid()
 #endif
 
+/*
+ * The maps, named in event.h (BWM_MAP_*). libbcc rewrites a map's method
+ * calls (.lookup(), .perf_submit(), ...) only where the map's name is
+ * spelled out, and refuses one made by a macro: so each map's calls are
+ * made here, in small accessors right under its declaration, and nowhere
+ * else. An accessor left with an old name after a rename in event.h does
+ * not compile (the map is declared under the new one).
+ */
 BPF_PERF_OUTPUT(BWM_MAP_EVENTS);
+
+static __always_inline int bwm_events_submit(void *ctx, void *data, u32 size)
+{
+	return bwm_events.perf_submit(ctx, data, size);
+}
+
 /* 1 while capture is on: set before the write probes attach, cleared first on exit. */
 BPF_ARRAY(BWM_MAP_ENABLED, u32, 1);
+
+static __always_inline int bwm_is_enabled(void)
+{
+	int zero = 0;
+	u32 *on = bwm_enabled.lookup(&zero);
+
+	return on && *on;
+}
+
 /*
  * Per CPU: records the probes could not queue, [0] with no buffer yet (a CPU brought online),
  * [1] with the buffer full (it counts those too, but tells only with its next record); [2]
- * children the fork probe could not add to bwm_monitored (map full), who are not traced.
+ * children the fork probe could not add to the monitored map (full), who are not traced.
  */
 BPF_PERCPU_ARRAY(BWM_MAP_DROPPED, u64, 3);
+
+static __always_inline void bwm_dropped_count(int slot)
+{
+	u64 *n = bwm_dropped.lookup(&slot);
+
+	if (n)
+		(*n)++;
+}
 
 #if BWM_CGROUP_ID && BWM_CGROUP_UNDER
 /* The traced cgroup: slot 0 holds its directory's fd, put there by the frontend after load. */
 BPF_CGROUP_ARRAY(BWM_MAP_CGROUP, 1);
+
+/* Is the current task in the traced cgroup or below it? */
+static __always_inline int bwm_cgroup_has_current(void)
+{
+	return bwm_cgroup.check_current_task(0) == 1;
+}
 #endif
 
 #if BWM_DESCENDANTS
@@ -97,6 +134,21 @@ BPF_CGROUP_ARRAY(BWM_MAP_CGROUP, 1);
  * costs nothing until processes are added.
  */
 BPF_F_TABLE("hash", u32, u32, BWM_MAP_MONITORED, BWM_PID_MAX, BPF_F_NO_PREALLOC);
+
+static __always_inline u32 *bwm_monitored_get(u32 *tgid)
+{
+	return bwm_monitored.lookup(tgid);
+}
+
+static __always_inline int bwm_monitored_set(u32 *tgid, u32 *mask)
+{
+	return bwm_monitored.update(tgid, mask);
+}
+
+static __always_inline int bwm_monitored_del(u32 *tgid)
+{
+	return bwm_monitored.delete(tgid);
+}
 #endif
 
 #if BWM_DESCENDANTS && BWM_PIDNS_INO
@@ -108,23 +160,38 @@ BPF_F_TABLE("hash", u32, u32, BWM_MAP_MONITORED, BWM_PID_MAX, BPF_F_NO_PREALLOC)
  */
 BPF_F_TABLE("hash", u32, u32, BWM_MAP_PENDING, BWM_PID_MAX, BPF_F_NO_PREALLOC);
 
+static __always_inline u32 *bwm_pending_get(u32 *host)
+{
+	return bwm_pending.lookup(host);
+}
+
+static __always_inline int bwm_pending_set(u32 *host, u32 *mask)
+{
+	return bwm_pending.update(host, mask);
+}
+
+static __always_inline int bwm_pending_del(u32 *host)
+{
+	return bwm_pending.delete(host);
+}
+
 static __always_inline void bwm_adopt(void)
 {
 	u32 host = bwm_host_pid_tgid() >> 32, tgid = bpf_get_current_pid_tgid() >> 32, mask;
-	u32 *pending = bwm_pending.lookup(&host);
+	u32 *pending = bwm_pending_get(&host);
 
 	if (!pending)
 		return;
 	mask = *pending;
-	bwm_pending.delete(&host);
+	bwm_pending_del(&host);
 	if (tgid)
-		bwm_monitored.update(&tgid, &mask);
+		bwm_monitored_set(&tgid, &mask);
 }
 
 /* A traced process forked child (a host PID): trace it with mask (non-zero: the map is full). */
 static __always_inline int bwm_track_child(u32 *child, u32 *mask)
 {
-	return bwm_pending.update(child, mask);
+	return bwm_pending_set(child, mask);
 }
 #elif BWM_DESCENDANTS
 static __always_inline void bwm_adopt(void)
@@ -133,7 +200,7 @@ static __always_inline void bwm_adopt(void)
 
 static __always_inline int bwm_track_child(u32 *child, u32 *mask)
 {
-	return bwm_monitored.update(child, mask);
+	return bwm_monitored_set(child, mask);
 }
 #endif
 
@@ -170,29 +237,21 @@ static __always_inline u32 bwm_mask_of(u32 id)
 	if (!tgid || tgid == BWM_SELF_PID || BWM_IS_EXCLUDED(tgid))
 		return 0;
 #if BWM_CGROUP_ID && BWM_CGROUP_UNDER
-	return bwm_cgroup.check_current_task(0) == 1 ? BWM_CAPTURE(BWM_FD_MASK) : 0;
+	return bwm_cgroup_has_current() ? BWM_CAPTURE(BWM_FD_MASK) : 0;
 #elif BWM_CGROUP_ID
 	return bpf_get_current_ancestor_cgroup_id(BWM_CGROUP_LEVEL) == BWM_CGROUP_ID ?
 	       BWM_CAPTURE(BWM_FD_MASK) : 0;
 #elif BWM_DESCENDANTS
-	u32 *mask = bwm_monitored.lookup(&tgid);
+	u32 *mask = bwm_monitored_get(&tgid);
 
 	if (!mask && BWM_PIDNS_INO) {
 		bwm_adopt();
-		mask = bwm_monitored.lookup(&tgid);
+		mask = bwm_monitored_get(&tgid);
 	}
 	return mask && *mask ? BWM_CAPTURE(*mask) : 0;
 #else
 	return BWM_IS_TARGET(tgid) ? BWM_CAPTURE(BWM_FD_MASK) : 0;
 #endif
-}
-
-static __always_inline int bwm_is_enabled(void)
-{
-	int zero = 0;
-	u32 *on = bwm_enabled.lookup(&zero);
-
-	return on && *on;
 }
 
 /*
@@ -203,14 +262,10 @@ static __always_inline int bwm_is_enabled(void)
  */
 static __always_inline void bwm_submit(void *ctx, void *data, u32 size)
 {
-	int rc = bwm_events.perf_submit(ctx, data, size), slot = rc == -BWM_ENOSPC;
-	u64 *dropped;
+	int rc = bwm_events_submit(ctx, data, size);
 
-	if (rc == 0)
-		return;
-	dropped = bwm_dropped.lookup(&slot);
-	if (dropped)
-		(*dropped)++;
+	if (rc != 0)
+		bwm_dropped_count(rc == -BWM_ENOSPC);
 }
 
 /* Fill a record header; for writes, total is the bytes the call wrote. */
@@ -264,6 +319,12 @@ static __always_inline int bwm_stash(u32 tid, const struct bwm_args *a)
 	return bwm_calls.update(&tid, (struct bwm_args *)a) == 0;
 }
 
+/* Forget a stashed call (its thread died in it). */
+static __always_inline void bwm_unstash(u32 tid)
+{
+	bwm_calls.delete(&tid);
+}
+
 /* Take the stashed arguments of this thread's call; 0 if there are none. */
 static __always_inline int bwm_take(u32 tid, struct bwm_args *a)
 {
@@ -272,7 +333,7 @@ static __always_inline int bwm_take(u32 tid, struct bwm_args *a)
 	if (!s)
 		return 0;
 	*a = *s;
-	bwm_calls.delete(&tid);
+	bwm_unstash(tid);
 	return 1;
 }
 #else

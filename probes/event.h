@@ -15,9 +15,12 @@
 /*
  * The maps both sides use, named once: the templates declare them with these
  * names (BPF_PERF_OUTPUT(BWM_MAP_EVENTS), ...) and the frontend looks them up
- * by BWM_MAP_NAME(BWM_MAP_EVENTS). A map method call spells the name itself
- * (bwm_events.perf_submit(...)): libbcc rewrites no map call written through
- * a macro, and a call to a name declared nowhere fails to compile.
+ * by BWM_MAP_NAME(BWM_MAP_EVENTS). libbcc refuses a map method call made
+ * through a macro ("cannot use map function inside a macro"), so each map's
+ * calls are spelled out once, in the accessors right under its declaration
+ * (bwm_events_submit(), bwm_monitored_get(), ...); the rest of the templates
+ * call those. A rename here leaves those accessors naming a map that is no
+ * longer declared: the compile says where to change them.
  */
 #define BWM_MAP_EVENTS		bwm_events	/* perf buffers to user space */
 #define BWM_MAP_ENABLED		bwm_enabled	/* the global capture flag */

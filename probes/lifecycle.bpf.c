@@ -25,14 +25,29 @@
  */
 BPF_F_TABLE("hash", u32, u32, BWM_MAP_FORKS, BWM_MAX_INFLIGHT, 0);
 
+static __always_inline u32 *bwm_forks_get(u32 *tid)
+{
+	return bwm_forks.lookup(tid);
+}
+
+static __always_inline void bwm_forks_set(u32 *tid, u32 *process)
+{
+	bwm_forks.update(tid, process);
+}
+
+static __always_inline void bwm_forks_del(u32 *tid)
+{
+	bwm_forks.delete(tid);
+}
+
 static __always_inline int bwm_fork_enter(int process)
 {
 	u64 id = bpf_get_current_pid_tgid();
 	u32 tgid = id >> 32, tid = id, v = process;
 
 	bwm_adopt();
-	if (bwm_monitored.lookup(&tgid))
-		bwm_forks.update(&tid, &v);
+	if (bwm_monitored_get(&tgid))
+		bwm_forks_set(&tid, &v);
 	return 0;
 }
 
@@ -61,7 +76,7 @@ static __always_inline int bwm_fork_exit(void)
 {
 	u32 tid = bpf_get_current_pid_tgid();
 
-	bwm_forks.delete(&tid);
+	bwm_forks_del(&tid);
 	return 0;
 }
 
@@ -78,7 +93,7 @@ TRACEPOINT_PROBE(syscalls, sys_exit_vfork) { return bwm_fork_exit(); }
 static __always_inline int bwm_forks_process(void)
 {
 	u32 tid = bpf_get_current_pid_tgid();
-	u32 *v = bwm_forks.lookup(&tid);
+	u32 *v = bwm_forks_get(&tid);
 
 	return v && *v;
 }
@@ -116,18 +131,13 @@ TRACEPOINT_PROBE(sched, sched_process_fork)
 	u32 *pmask;
 
 	bwm_adopt();
-	pmask = bwm_monitored.lookup(&parent);
+	pmask = bwm_monitored_get(&parent);
 	if (!pmask || !bwm_forks_process())
 		return 0;
 	mask = *pmask;
-	if (bwm_track_child(&child, &mask) != 0 && mask) {
-		/* Map full (or no memory): the child is not traced; count it. */
-		int slot = 2;	/* see bwm_dropped */
-		u64 *n = bwm_dropped.lookup(&slot);
-
-		if (n)
-			(*n)++;
-	}
+	/* Map full (or no memory): the child is not traced; count it (see BWM_MAP_DROPPED). */
+	if (bwm_track_child(&child, &mask) != 0 && mask)
+		bwm_dropped_count(2);
 	/* In a PID namespace the child's number there is not known yet: no fork line. */
 #if BWM_EXITS && !BWM_PIDNS_INO
 	if (mask && bwm_is_enabled()) {
@@ -178,6 +188,21 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
  */
 BPF_F_TABLE("lru_hash", u32, u32, BWM_MAP_EXIT_STATUS, 10240, 0);
 
+static __always_inline u32 *bwm_exit_status_get(u32 *tgid)
+{
+	return bwm_exit_status.lookup(tgid);
+}
+
+static __always_inline void bwm_exit_status_set(u32 *tgid, u32 *status)
+{
+	bwm_exit_status.update(tgid, status);
+}
+
+static __always_inline void bwm_exit_status_del(u32 *tgid)
+{
+	bwm_exit_status.delete(tgid);
+}
+
 static __always_inline int bwm_note_exit(u64 code, int group)
 {
 	u64 id = bpf_get_current_pid_tgid();
@@ -185,9 +210,9 @@ static __always_inline int bwm_note_exit(u64 code, int group)
 
 	if (!bwm_mask_of(tgid))
 		return 0;
-	old = bwm_exit_status.lookup(&tgid);
+	old = bwm_exit_status_get(&tgid);
 	if (group || ((u32)id == tgid && !(old && (*old & 0x10000))))
-		bwm_exit_status.update(&tgid, &status);
+		bwm_exit_status_set(&tgid, &status);
 	return 0;
 }
 
@@ -244,11 +269,11 @@ static __always_inline int bwm_exit_traced(u32 tgid, int dead)
 	u32 *mask, traced;
 
 	bwm_adopt();	/* a child forked in a PID namespace, never seen before */
-	mask = bwm_monitored.lookup(&tgid);
+	mask = bwm_monitored_get(&tgid);
 	traced = mask && *mask;
 	if (!mask)
 		return 0;
-	if (dead && bwm_monitored.delete(&tgid) != 0)
+	if (dead && bwm_monitored_del(&tgid) != 0)
 		return 0;
 	return traced;
 #else
@@ -269,13 +294,13 @@ static __always_inline void bwm_exit_status_of(struct bwm_event *h, u32 tgid, in
 		h->flags = BWM_F_STATUS;
 	}
 #elif BWM_EXITS
-	u32 *status = bwm_exit_status.lookup(&tgid);
+	u32 *status = bwm_exit_status_get(&tgid);
 
 	if (status) {
 		h->total = *status & 0xffff;
 		h->flags = BWM_F_STATUS;
 		if (dead)
-			bwm_exit_status.delete(&tgid);
+			bwm_exit_status_del(&tgid);
 	}
 #endif
 }
@@ -301,7 +326,7 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
 	if (!bwm_exit_traced(tgid, dead))
 		return 0;
 #if BWM_ENTRY_EXIT
-	bwm_calls.delete(&tid);	/* a call the thread died in */
+	bwm_unstash(tid);	/* a call the thread died in */
 #endif
 	bwm_header(&h, id, dead ? BWM_EV_EXIT : BWM_EV_TASK_EXIT, 0, 0);
 	if (dead || BWM_EXIT_METHOD == BWM_EXIT_BY_PROC)

@@ -80,6 +80,13 @@ _Static_assert(__builtin_offsetof(struct bwm_scratch, data) ==
  */
 BPF_ARRAY(BWM_MAP_SCRATCH, struct bwm_scratch, BWM_NR_CPUS);
 
+static __always_inline struct bwm_scratch *bwm_scratch_get(void)
+{
+	u32 cpu = bpf_get_smp_processor_id();
+
+	return bwm_scratch.lookup(&cpu);
+}
+
 static __always_inline int bwm_fd_ok(u32 mask, u64 fd)
 {
 	return fd < 32 && (mask & (1u << fd));
@@ -109,13 +116,6 @@ static __always_inline int bwm_call(u64 id, long nr, long ret, int fd_arg, struc
 #endif
 	*fd = fd_arg == 1 ? a->arg1 : a->arg3;
 	return bwm_fd_ok(mask, *fd);
-}
-
-static __always_inline struct bwm_scratch *bwm_scratch_get(void)
-{
-	u32 cpu = bpf_get_smp_processor_id();
-
-	return bwm_scratch.lookup(&cpu);
 }
 
 static __always_inline u64 bwm_min(u64 a, u64 b)
@@ -385,13 +385,8 @@ static __always_inline int bwm_enter(const void *ctx)
 	if (!bwm_fd_ok(mask, a.nr == BWM_NR_SPLICE || a.nr == BWM_NR_COPY_FILE_RANGE ?
 		       a.arg3 : a.arg1))
 		return 0;
-	if (!bwm_stash((u32)id, &a)) {
-		int slot = 0;	/* the call cannot be captured: count it as a loss */
-		u64 *dropped = bwm_dropped.lookup(&slot);
-
-		if (dropped)
-			(*dropped)++;
-	}
+	if (!bwm_stash((u32)id, &a))
+		bwm_dropped_count(0);	/* the call cannot be captured: count it as a loss */
 	return 0;
 }
 
