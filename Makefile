@@ -49,7 +49,7 @@ CORE_SRCS := src/options.c src/sanitize.c src/lines.c src/format.c src/merge.c \
              src/feedback.c src/emit.c src/route.c src/target_pids.c src/target_cgroup.c \
              src/target_command.c
 TOOL_SRCS := $(CORE_SRCS) src/kbtf.c src/compile.c src/load.c src/buffers.c src/cache_load.c \
-             src/tree.c src/target.c src/readers.c src/run.c src/report.c src/main.c
+             src/tree.c src/target.c src/readers.c src/errout.c src/run.c src/report.c src/main.c
 BUILD     ?= build
 
 CORE_OBJS := $(CORE_SRCS:src/%.c=$(BUILD)/%.o)

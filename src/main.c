@@ -16,6 +16,7 @@
 
 #include "app.h"
 #include "cache_load.h"
+#include "errout.h"
 #include "host.h"
 #include "kbtf.h"
 #include "kfeat.h"
@@ -112,6 +113,10 @@ static int open_pipeline(struct app *app)
 	char err[2 * PATH_MAX + 256];
 
 	run_signals();
+	if (errout_install(run_stopping(), RUN_STOP_GRACE_NS)) {
+		fail("cannot set up stderr (out of memory?)");
+		return 1;
+	}
 	app->out_fd = cfg->output ? output_open(cfg->output, err, sizeof(err)) : STDOUT_FILENO;
 	if (app->out_fd < 0) {
 		fail(err);
@@ -212,7 +217,6 @@ static int teardown(struct app *app, int rc)
 		tracer_detach(app->tracer, 1);
 		if (app->buffers)
 			run_drain(app, true);
-		run_quiet();	/* the output is done with: no more ticks */
 		report_end(app);
 		buffers_free(app->buffers);
 		tracer_close(app->tracer);
@@ -237,6 +241,7 @@ static int teardown(struct app *app, int rc)
 		close(app->out_fd);
 	program_free(&app->prog);
 	probes_free(&app->tpl);
+	run_quiet();	/* the last word is written: no more stop ticks */
 	return rc;
 }
 

@@ -17,34 +17,50 @@
 #define MAX_FDS		1024
 
 static volatile sig_atomic_t exiting;		/* a stop signal not yet taken by run_loop() */
-static volatile sig_atomic_t stopping;		/* one came: the output's grace runs */
+static volatile sig_atomic_t stopping;		/* 1: one came (or --duration ended): the
+						   output's grace runs; 2: a second one came */
 static volatile sig_atomic_t from_terminal;	/* the kernel sent it: the whole process group */
 
 /*
- * A stop request (SIGINT, SIGTERM, SIGHUP): run_loop() takes it (and passes
- * it on to a command). From the first one on, the output has
- * RUN_STOP_GRACE_NS more to take what is left, and SIGALRM interrupts a
- * write the output blocks every RUN_STOP_TICK_US (no SA_RESTART), so that
- * the sink can give up in time.
+ * The stop tick: from the first stop on, SIGALRM interrupts a write the
+ * output (or stderr: errout.c) blocks every RUN_STOP_TICK_US (no
+ * SA_RESTART), so that they can give up in time. It runs until the tool
+ * has written its last word (run_quiet()).
  */
-static void on_signal(int sig, siginfo_t *info, void *uctx)
+static void start_tick(void)
 {
 	struct itimerval tick = {
 		.it_interval = { .tv_usec = RUN_STOP_TICK_US },
 		.it_value = { .tv_usec = RUN_STOP_TICK_US },
 	};
 
+	setitimer(ITIMER_REAL, &tick, NULL);
+}
+
+/*
+ * A stop request (SIGINT, SIGTERM, SIGHUP): run_loop() takes it (and passes
+ * it on to a command). From the first one on, the output has
+ * RUN_STOP_GRACE_NS more to take what is left; a second one ends the run at
+ * once, command or not, and the output and stderr give up at once.
+ */
+static void on_signal(int sig, siginfo_t *info, void *uctx)
+{
 	(void)uctx;
 	if (!stopping)
-		setitimer(ITIMER_REAL, &tick, NULL);
+		start_tick();
 	from_terminal = info && info->si_code == SI_KERNEL;
-	stopping = 1;
+	stopping = stopping ? 2 : 1;
 	exiting = sig;
 }
 
+/* The stop tick, or --duration's end (armed by run_loop()): a stop like a signal's. */
 static void on_alarm(int sig)
 {
 	(void)sig;
+	if (!stopping) {
+		stopping = 1;
+		start_tick();
+	}
 }
 
 void run_signals(void)
@@ -190,7 +206,16 @@ int run_loop(struct app *app)
 		return 1;
 	}
 	watch_fds(app, ep);
-	while (!app->sink.error && !app->req.stop) {
+	/*
+	 * --duration's end is a stop too: an alarm, so that it also comes while
+	 * a write to an unread output blocks (the loop would never see it).
+	 */
+	if (deadline != UINT64_MAX)
+		setitimer(ITIMER_REAL, &(struct itimerval){
+			.it_value = { .tv_sec = (time_t)app->cfg.duration,
+				      .tv_usec = (suseconds_t)((app->cfg.duration -
+						(time_t)app->cfg.duration) * 1e6) + 1 } }, NULL);
+	while (!app->sink.error && !app->req.stop && stopping < 2) {
 		struct epoll_event evs[16];
 		int sig = exiting;
 
@@ -204,8 +229,10 @@ int run_loop(struct app *app)
 		}
 		run_drain(app, false);
 		now = run_clock_ns(CLOCK_MONOTONIC);
-		if (now >= deadline)
+		if (now >= deadline) {
+			on_alarm(SIGALRM);
 			break;
+		}
 		if (target_done(&app->target, app->tracer, &app->cfg, now)) {
 			app->done = true;
 			break;

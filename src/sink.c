@@ -40,6 +40,8 @@ static bool out_of_time(struct sink *s)
 
 	if (!s->stop || !*s->stop)
 		return false;
+	if (*s->stop >= 2)		/* a second stop request: at once */
+		return s->gave_up = true;
 	now = now_ns();
 	if (!s->deadline)
 		s->deadline = now + s->grace_ns;

@@ -210,6 +210,82 @@ def test_sigterm_with_a_command_and_a_blocked_output_ends_both_in_time():
     check(_summary(r)[4] > 0, "unprinted bytes counted:\n" + r.stderr[-3000:])
 
 
+def _both_streams_blocked(*args, go=lambda: None):
+    """The tool with stdout and stderr on one pipe (`tool 2>&1 | stuck`): the pipe is read
+    up to the 'Tracing' line, then never again, while a 2 MB burst is traced. Returns the
+    tool's Popen and the pipe's read end once the tool is blocked writing."""
+    rd, wr = os.pipe()
+    p = register(subprocess.Popen([TOOL, *[str(a) for a in args]], stdin=subprocess.DEVNULL,
+                                  stdout=wr, stderr=wr))
+    os.close(wr)
+    seen = bytearray()
+    while b"Tracing " not in seen:
+        chunk = os.read(rd, 4096)
+        check(chunk, "the tool ended before its 'Tracing' line: %r" % bytes(seen))
+        seen.extend(chunk)
+    go()
+    wait_until(lambda: _blocked_on_pipe(p.pid), 30, "the tool to block on its output")
+    return p, rd
+
+
+def _ended(p, rd, sig_times):
+    t0 = time.monotonic()
+    for _ in range(sig_times):
+        p.send_signal(signal.SIGINT)
+    try:
+        rc = p.wait(timeout=ENDS_WITHIN)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("the tool did not end %.0f s after %d SIGINT with stdout and "
+                             "stderr blocked" % (ENDS_WITHIN, sig_times))
+    took = time.monotonic() - t0
+    os.close(rd)
+    return rc, took
+
+
+# Before the fix: the stop tick was cancelled before the summary went to stderr, and
+# that write blocked for ever (issue 19: SIGINT twice left it running 13 s later).
+def test_sigint_ends_the_tool_with_stdout_and_stderr_on_one_unread_pipe():
+    w = Writer("wait", "burst:1:20000:100")
+    p, rd = _both_streams_blocked("-p", w.pid, go=w.go)
+    w.wait()
+    rc, took = _ended(p, rd, 1)
+    expect_eq(rc, 0, "exit status")
+
+
+def test_duration_ends_the_tool_with_both_streams_blocked():
+    # --duration's end is a stop like SIGINT's: it comes while a write blocks, too.
+    w = Writer("wait", "burst:1:20000:100")
+    p, rd = _both_streams_blocked("-d", "3", "-p", w.pid, go=w.go)
+    w.wait()
+    try:
+        rc = p.wait(timeout=3 + ENDS_WITHIN)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("-d 3 with stdout and stderr blocked: the tool did not end")
+    os.close(rd)
+    expect_eq(rc, 0, "exit status")
+
+
+def _asleep_in_epoll(pid):
+    with open("/proc/%d/wchan" % pid) as f:
+        return "epoll" in f.read()
+
+
+def test_a_second_sigint_ends_the_tool_at_once_with_both_streams_blocked():
+    # A command that ignores SIGINT: the first SIGINT goes on to it and the tool, its output
+    # given up after the grace, waits for it in the loop; the second ends the tool all the
+    # same (the runner checks that no probe is left), and leaves the command running.
+    cmd = "trap '' INT; exec %s burst:1:20000:100 sleep:60000" % WRITER
+    p, rd = _both_streams_blocked("--", "sh", "-c", cmd)
+    child = int(open("/proc/%d/task/%d/children" % (p.pid, p.pid)).read().split()[0])
+    p.send_signal(signal.SIGINT)
+    wait_until(lambda: _asleep_in_epoll(p.pid), 30, "the tool to give its output up and wait")
+    check(p.poll() is None, "the tool ended at the first SIGINT: its command still runs")
+    rc, took = _ended(p, rd, 1)
+    expect_eq(rc, 0, "exit status (the command still runs)")
+    check(os.path.exists("/proc/%d" % child), "the command must be left running")
+    os.kill(child, signal.SIGKILL)
+
+
 # ---- faults of the target and of the tool -----------------------------------
 
 def test_target_killed_mid_line_leaves_its_partial_line_and_exit():
