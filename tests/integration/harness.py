@@ -66,6 +66,50 @@ class TestFailure(AssertionError):
     pass
 
 
+class TestSkipped(Exception):
+    """A test that could not run here; present: the machine has what it needs (so in CI,
+    where nothing the machine has may go untested, the skip is a failure)."""
+
+    def __init__(self, why, present):
+        super().__init__(why)
+        self.present = present
+
+
+def skip(why, present=False):
+    raise TestSkipped(why, present)
+
+
+def cgroup2_root():
+    """The cgroup2 mount where the tool looks for it (/sys/fs/cgroup, or
+    /sys/fs/cgroup/unified on a hybrid host); mounted there when the kernel has cgroup2
+    and nothing is mounted. None: the kernel has no cgroup2, or it could not be mounted."""
+    roots = ("/sys/fs/cgroup", "/sys/fs/cgroup/unified")
+
+    def fstype(d):
+        if not os.path.isdir(d):
+            return None
+        return subprocess.run(["stat", "-f", "-c", "%T", d], capture_output=True,
+                              text=True).stdout.strip()
+    for d in roots:
+        if fstype(d) == "cgroup2fs":
+            return d
+    if not cgroup2_in_kernel():
+        return None
+    top = fstype(roots[0])
+    where = roots[1] if top not in (None, "sysfs") else roots[0]
+    try:
+        os.makedirs(where, exist_ok=True)
+    except OSError:
+        return None
+    subprocess.run(["mount", "-t", "cgroup2", "cgroup2", where], capture_output=True)
+    return where if fstype(where) == "cgroup2fs" else None
+
+
+def cgroup2_in_kernel():
+    with open("/proc/filesystems") as f:
+        return any(line.split()[-1] == "cgroup2" for line in f if line.strip())
+
+
 def check(cond, msg):
     if not cond:
         raise TestFailure(msg)

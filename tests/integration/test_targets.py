@@ -9,8 +9,8 @@ import shutil
 import signal
 import subprocess
 
-from harness import (TOOL, WRITER, Monitor, Writer, check, error_line, expect_eq, register,
-                     run_tool, temp_dir, wait_until)
+from harness import (TOOL, WRITER, Monitor, Writer, cgroup2_in_kernel, cgroup2_root, check,
+                     error_line, expect_eq, register, run_tool, skip, temp_dir, wait_until)
 
 
 def _lines(path):
@@ -145,12 +145,7 @@ def test_bad_pid_lists():
 
 
 def _cgroup2_root():
-    for d in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
-        if os.path.isdir(d) and \
-                subprocess.run(["stat", "-f", "-c", "%T", d], capture_output=True,
-                               text=True).stdout.strip() == "cgroup2fs":
-            return d
-    return None
+    return cgroup2_root()
 
 
 class Cgroup:
@@ -202,8 +197,11 @@ def _rmdir(d):
 
 def _need_cgroup2():
     root = _cgroup2_root()
+    if not root and not cgroup2_in_kernel():
+        skip("this kernel has no cgroup2 (/proc/filesystems)")
     if not root:
-        print("skip: no cgroup2 mount at /sys/fs/cgroup or /sys/fs/cgroup/unified")
+        skip("cgroup2 is not mounted at /sys/fs/cgroup or /sys/fs/cgroup/unified and could "
+             "not be mounted there", present=True)
     return root
 
 

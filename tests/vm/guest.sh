@@ -87,7 +87,7 @@ main() {
 	python3 -u tests/integration/run.py "${want[@]}" 2>&1 | tee "$OUT/integration.log"
 	t1=$(now)
 	put suite_seconds "$(secs "$t0" "$t1")"
-	summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$OUT/integration.log" | tail -1)
+	summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$OUT/integration.log" | tail -1)
 	put passed "$(echo "$summary" | awk '{ print $1 }')"
 	put failed "$(echo "$summary" | awk '{ print $3 }')"
 	[ -n "$summary" ] && [ "$(echo "$summary" | awk '{ print $3 }')" = 0 ]
