@@ -75,7 +75,8 @@ dpkg-deb --field "$deb" Package Version Architecture Depends Recommends >&2
 
 # lintian: nothing at error or warning level; print the rest (info, pedantic).
 # It does not like to run as root: then it runs as nobody, on a copy that nobody can
-# read wherever this tree is (/root, say).
+# read wherever this tree is (/root, say), and from that copy's directory: nobody may
+# not enter the caller's (lintian would say "Can't cd to ...: Permission denied").
 lint=(lintian --info --pedantic --fail-on error,warning)
 if [ "$(id -u)" -eq 0 ]; then
 	lintdir=$(mktemp -d)
@@ -87,7 +88,7 @@ if [ "$(id -u)" -eq 0 ]; then
 else
 	lint+=("$deb")
 fi
-if ! "${lint[@]}" >&2; then
+if ! (cd "${lintdir:-.}" && "${lint[@]}") >&2; then
 	rm -f "$deb"
 	die "lintian reports errors or warnings (above): fix them; the package was removed"
 fi

@@ -8,7 +8,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from harness import ROOT, Monitor, Writer, check, expect_eq, run_tool
+from harness import ROOT, Monitor, Writer, check, expect_eq, run_tool, temp_dir
 
 PKG = "bpf-write-monitor"
 BIN = "/usr/sbin/bpf_write_monitor"
@@ -74,6 +74,29 @@ def _trace_with_the_installed_tool():
     expect_eq(r.stdout, ("{0} stdout: from the package\n{0} stderr: to stderr\n"
                          "{0} stdout: again\n").format(w.pid).encode())
     check("PID %d has exited" % w.pid in r.stderr, r.stderr)
+
+
+def test_make_deb_works_from_a_directory_only_root_may_enter():
+    # Before the fix lintian, run as nobody, could not enter the caller's directory
+    # (/root, a mktemp -d) and the package was removed. The tree is copied (with its
+    # build/deb, so that nothing is compiled again) into a 0700 directory and packaged.
+    tmp = temp_dir("bwm-deb-0700-")
+    os.chmod(tmp, 0o700)
+    tree = os.path.join(tmp, "tree")
+    files = _run(["git", "ls-files", "-z"], "git ls-files", cwd=ROOT).split("\0")
+    _run(["make", "-s", "deb"], "make deb", cwd=ROOT)
+    os.makedirs(tree)
+    subprocess.run(["cp", "-a", "--parents", *[f for f in files if f and os.path.exists(ROOT / f)],
+                    tree], cwd=ROOT, check=True)
+    subprocess.run(["cp", "-a", str(ROOT / "build" / "deb"), os.path.join(tree, "build")],
+                   check=True)
+    for p in Path(tree, "build", "deb").glob("pkg"):
+        subprocess.run(["rm", "-rf", str(p)], check=True)
+    r = subprocess.run(["make", "-s", "deb"], cwd=tree, capture_output=True, text=True)
+    out = r.stdout + r.stderr
+    check(r.returncode == 0 and "lintian: no errors, no warnings" in out,
+          "make deb from a 0700 directory (%d):\n%s" % (r.returncode, out[-3000:]))
+    check(Path(tree, "%s_%s_amd64.deb" % (PKG, _version())).is_file(), out)
 
 
 def test_debian_package_installs_traces_and_purges_cleanly():
