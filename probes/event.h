@@ -35,6 +35,14 @@
 #define BWM_MAP_NAME(m)		BWM_MAP_NAME_(m)
 #define BWM_MAP_NAME_(m)	#m
 
+/*
+ * bwm_monitored: a reader of the output is there with mask 0 (not traced),
+ * and beside it, under its tgid | BWM_READER_MARK (no PID reaches that bit),
+ * a mark that says its children are traced: a child of a reader reads the
+ * output only if the frontend's next scan finds it does.
+ */
+#define BWM_READER_MARK	0x80000000u
+
 /* Event types. */
 #define BWM_EV_WRITE	1	/* bytes a write-family call wrote (one chunk of them) */
 #define BWM_EV_XFER	2	/* splice/sendfile/copy_file_range: a byte count, no payload */

@@ -124,17 +124,23 @@ static __always_inline int bwm_forks_process(void)
 }
 #endif
 
-/* A traced process forked: its child is traced with the same fd mask. */
+/*
+ * A traced process forked: its child is traced with the same fd mask. A
+ * reader of the output (mask 0, marked: see BWM_READER_MARK) is not traced,
+ * but its children are, with the command line's fds.
+ */
 TRACEPOINT_PROBE(sched, sched_process_fork)
 {
 	u32 parent = bpf_get_current_pid_tgid() >> 32, child = args->child_pid, mask;
-	u32 *pmask;
+	u32 *pmask, mark = parent | BWM_READER_MARK;
 
 	bwm_adopt();
 	pmask = bwm_monitored_get(&parent);
 	if (!pmask || !bwm_forks_process())
 		return 0;
 	mask = *pmask;
+	if (!mask && bwm_monitored_get(&mark))
+		mask = BWM_FD_MASK;
 	/* Map full (or no memory): the child is not traced; count it (see BWM_MAP_DROPPED). */
 	if (bwm_track_child(&child, &mask) != 0 && mask)
 		bwm_dropped_count(2);

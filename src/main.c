@@ -124,7 +124,7 @@ static int open_pipeline(struct app *app)
 	}
 	sink_init(&app->sink, app->out_fd);
 	sink_set_stop(&app->sink, run_stopping(), RUN_STOP_GRACE_NS);
-	readers_init(&app->readers, cfg, NULL, app->out_fd, stderr);
+	readers_init(&app->readers, cfg, app->out_fd, stderr);
 	app->full = calloc(app->params.ncpus, sizeof(*app->full));
 	app->merger = merge_new(app->params.ncpus);
 	app->lines = lines_new(&(struct lines_opts){
@@ -171,11 +171,14 @@ static int load_and_attach(struct app *app)
 	if (!app->buffers ||
 	    tracer_attach(app->tracer, &app->prog, 1, cfg->verbose, err, sizeof(err)))
 		goto fail;
-	traced = target_register(&app->target, app->tracer, cfg, app->params.pid_max, err,
-				 sizeof(err));
+	readers_first(&app->readers);
+	traced = target_register(&app->target, app->tracer, cfg, app->readers.ex,
+				 app->readers.nex, app->params.pid_max, err, sizeof(err));
 	if (traced < 0)
 		goto fail;
-	readers_check(&app->readers, 0);	/* learns who reads already: registered above */
+	readers_check(&app->readers, 0);	/* says who reads already: registered above */
+	if (cfg->kind == TARGET_CGROUP)
+		readers_fixed(&app->readers, app->target.excluded_why, app->target.nexcluded);
 	if (tracer_set_enabled(app->tracer, true)) {
 		snprintf(err, sizeof(err), "cannot set the bwm_enabled flag (does common.bpf.h "
 			 "still define it?)");

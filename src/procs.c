@@ -155,7 +155,7 @@ int proc_online_cpus(bool *set, int n)
 }
 
 /* The numeric entries of a /proc directory, through fn; stops when fn returns non-zero. */
-static int each_number(const char *dir, int (*fn)(long n, void *arg), void *arg)
+int proc_each_number(const char *dir, int (*fn)(long n, void *arg), void *arg)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -205,7 +205,7 @@ static int add_entry(long pid, void *arg)
 ssize_t proc_list(struct proc_entry **out)
 {
 	struct list_build b = { 0 };
-	int rc = each_number("/proc", add_entry, &b);
+	int rc = proc_each_number("/proc", add_entry, &b);
 
 	if (rc) {
 		free(b.v);
@@ -262,178 +262,4 @@ size_t proc_descendants(const struct proc_entry *list, size_t n, struct pidset *
 		}
 	}
 	return found < max ? found : max;
-}
-
-/*
- * What readers of an output look for in each process's fds: the identities
- * (st_dev, st_ino) of what the output reaches, and pseudo-terminals by index.
- */
-struct ident {
-	dev_t dev;		/* 0: ino is a pseudo-terminal index */
-	ino_t ino;
-};
-
-struct output_scan {
-	struct ident *ids;	/* the output, and what its readers write to */
-	size_t nids, cap;
-	pid_t self;
-	pid_t *out;
-	size_t n, max;
-	bool added;
-};
-
-static bool has_ident(const struct output_scan *r, struct ident id)
-{
-	size_t i;
-
-	for (i = 0; i < r->nids; i++)
-		if (r->ids[i].dev == id.dev && r->ids[i].ino == id.ino)
-			return true;
-	return false;
-}
-
-static void add_ident(struct output_scan *r, struct ident id)
-{
-	if (has_ident(r, id))
-		return;
-	if (r->nids == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 16;
-		struct ident *p = realloc(r->ids, cap * sizeof(*p));
-
-		if (!p)
-			return;
-		r->ids = p;
-		r->cap = cap;
-	}
-	r->ids[r->nids++] = id;
-}
-
-/* Is /proc/PID/fd/FD open for reading (O_RDONLY or O_RDWR), per its fdinfo? */
-static bool fd_reads(pid_t pid, const char *fd)
-{
-	char path[320], buf[512], *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", pid, fd);
-	if (fileio_read_small(path, buf, sizeof(buf)) <= 0 || !(p = strstr(buf, "flags:")))
-		return true;	/* cannot tell: count it as a reader */
-	return (strtoul(p + 6, NULL, 8) & O_ACCMODE) != O_WRONLY;
-}
-
-/* The pseudo-terminal index of a /dev/pts/N, or -1. */
-static long pts_index(const struct stat *st)
-{
-	unsigned maj = major(st->st_rdev);
-
-	if (!S_ISCHR(st->st_mode) || maj < 136 || maj > 143)
-		return -1;
-	return (maj - 136) * 256L + minor(st->st_rdev);
-}
-
-/*
- * What an output reaches, as an identity: a pipe, FIFO or regular file
- * itself; a pseudo-terminal by index (its master side is the reader). Other
- * devices (/dev/null, ...) reach no process; a socket's reader holds its peer,
- * another inode (and processes that share one socket, always read-write, do
- * not read each other's writes): false.
- */
-static bool output_ident(const struct stat *st, struct ident *id)
-{
-	long pty = pts_index(st);
-
-	if (pty >= 0) {
-		*id = (struct ident){ 0, pty };
-		return true;
-	}
-	if (!S_ISFIFO(st->st_mode) && !S_ISREG(st->st_mode))
-		return false;
-	*id = (struct ident){ st->st_dev, st->st_ino };
-	return true;
-}
-
-/* Does /proc/PID/fd/FD (stat: st) read what the scan looks for? */
-static bool fd_is_reader(struct output_scan *r, pid_t pid, const char *fd, const struct stat *st)
-{
-	char path[320], buf[512], *p;
-
-	if (has_ident(r, (struct ident){ st->st_dev, st->st_ino }))
-		return fd_reads(pid, fd);	/* a pipe's write end has its inode too */
-	/* /dev/ptmx (5:2): the master side of the pseudo-terminal of its tty-index. */
-	if (!S_ISCHR(st->st_mode) || major(st->st_rdev) != 5 || minor(st->st_rdev) != 2)
-		return false;
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", pid, fd);
-	if (fileio_read_small(path, buf, sizeof(buf)) <= 0 || !(p = strstr(buf, "tty-index:")))
-		return false;
-	return has_ident(r, (struct ident){ 0, strtol(p + 10, NULL, 10) });
-}
-
-/* Follow what a reader writes on (its stdout and stderr): its readers read it too. */
-static void follow_outputs(struct output_scan *r, pid_t pid)
-{
-	static const char *const fds[] = { "1", "2" };
-	char path[64];
-	struct stat st;
-	struct ident id;
-	size_t i;
-
-	for (i = 0; i < 2; i++) {
-		snprintf(path, sizeof(path), "/proc/%d/fd/%s", pid, fds[i]);
-		if (stat(path, &st) == 0 && output_ident(&st, &id))
-			add_ident(r, id);
-	}
-}
-
-static int scan_output_holder(long pid, void *arg)
-{
-	struct output_scan *r = arg;
-	char dir[64];
-	struct dirent *e;
-	bool reads = false;
-	size_t i;
-	DIR *d;
-
-	if (pid == r->self)
-		return 0;
-	for (i = 0; i < r->n && i < r->max; i++)
-		if (r->out[i] == pid)
-			return 0;
-	snprintf(dir, sizeof(dir), "/proc/%ld/fd", pid);
-	d = opendir(dir);
-	if (!d)
-		return 0;
-	while (!reads && (e = readdir(d)) != NULL) {
-		struct stat st;
-
-		if (e->d_name[0] == '.' || fstatat(dirfd(d), e->d_name, &st, 0))
-			continue;
-		reads = fd_is_reader(r, pid, e->d_name, &st);
-	}
-	closedir(d);
-	if (!reads)
-		return 0;
-	if (r->n < r->max)
-		r->out[r->n++] = pid;
-	follow_outputs(r, pid);
-	r->added = true;
-	return 0;
-}
-
-size_t proc_output_readers(int fd, pid_t self, pid_t *out, size_t max)
-{
-	struct output_scan r = { .self = self, .out = out, .max = max };
-	struct ident id;
-	struct stat st;
-	int round;
-
-	if (fstat(fd, &st) || !output_ident(&st, &id))
-		return 0;
-	add_ident(&r, id);
-	/* Readers found in one round may lead to more: follow until none is new. */
-	for (round = 0; round < 8; round++) {
-		r.added = false;
-		each_number("/proc", scan_output_holder, &r);
-		if (!r.added)
-			break;
-	}
-	free(r.ids);
-	return r.n;
 }

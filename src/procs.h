@@ -67,18 +67,7 @@ void pidset_add(struct pidset *s, pid_t pid);
 size_t proc_descendants(const struct proc_entry *list, size_t n, struct pidset *set,
 			bool skip_kthreads, struct proc_entry *out, size_t max);
 
-/*
- * Processes that read what is written to fd, found by identity (st_dev and
- * st_ino of /proc/PID/fd/N, opened for reading per fdinfo), so that a named
- * FIFO, a pipe or a file counts the same: those holding its read
- * side; for a pseudo-terminal, those holding its master side (a terminal, a
- * multiplexer). Then, following their stdout and stderr, the readers of what
- * they write (tee, a pager, tail -f). Fills out (at most max, never self);
- * returns how many.
- */
-size_t proc_output_readers(int fd, pid_t self, pid_t *out, size_t max);
-
-/* Readers of the output the tool keeps track of, at most. */
-#define MAX_READERS	256
+/* The numeric entries of a /proc directory, through fn; stops when fn returns non-zero. */
+int proc_each_number(const char *dir, int (*fn)(long n, void *arg), void *arg);
 
 #endif /* BWM_PROCS_H */

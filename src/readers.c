@@ -1,72 +1,196 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * readers.c - the readers of the tool's output, and the processes that feed
- * it back: never traced.
+ * readers.c - the readers of the tool's output, the other runs of the tool,
+ * and the processes that feed the output back: not traced (see readers.h).
  */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "procs.h"
 #include "readers.h"
 
-void readers_init(struct readers *rd, const struct config *cfg, struct tracer *t, int out_fd,
-		  FILE *notices)
+void readers_init(struct readers *rd, const struct config *cfg, int out_fd, FILE *notices)
 {
+	memset(rd, 0, sizeof(*rd));
 	rd->cfg = cfg;
-	rd->tracer = t;
 	rd->out_fd = out_fd;
 	rd->notices = notices;
-	rd->n = 0;
-	rd->primed = false;
-	rd->next_scan = 0;
 }
 
-static bool known(const struct readers *rd, pid_t pid)
+void readers_first(struct readers *rd)
 {
-	size_t i;
-
-	for (i = 0; i < rd->n; i++)
-		if (rd->known[i] == pid)
-			return true;
-	return false;
+	rd->nex = readscan_all(rd->out_fd, getpid(), rd->ex, MAX_READERS);
 }
 
-/* Say that pid reads the output and is not traced from now on. */
-static void announce(const struct readers *rd, pid_t pid)
+/* pid's comm, safe to print (no terminal control from a comm). */
+static void comm_of(pid_t pid, char *comm, size_t size)
 {
 	struct proc_stat st = { 0 };
 	char *c;
 
 	proc_read_stat(pid, &st);
-	for (c = st.comm; *c; c++)
-		if (*c < ' ' || *c == 0x7f)
-			*c = '?';	/* no terminal control from a comm */
-	fprintf(rd->notices, "%s: PID %d (%s) reads this tool's output: not traced from now on "
-		"(it would feed the output back)\n", BWM_NAME, (int)pid, st.comm);
+	snprintf(comm, size, "%s", st.comm[0] ? st.comm : "?");
+	for (c = comm; *c; c++)
+		if ((unsigned char)*c < ' ' || *c == 0x7f)
+			*c = '?';
+}
+
+static void say(const struct readers *rd, pid_t pid, const char *what)
+{
+	char comm[32];
+
+	comm_of(pid, comm, sizeof(comm));
+	fprintf(rd->notices, "%s: PID %d (%s) %s\n", BWM_NAME, (int)pid, comm, what);
+}
+
+static const char *why(enum read_kind k)
+{
+	switch (k) {
+	case READ_FILE:
+		return "keeps this tool's output file open for reading: not traced while it does "
+		       "(it would feed the output back)";
+	case READ_RUN:
+		return "is another run of this tool: not traced (the two would feed each other)";
+	case READ_RUN_OUTPUT:
+		return "reads the output of another run of this tool: not traced while it does "
+		       "(the two would feed each other)";
+	default:
+		return "reads this tool's output: not traced while it does (it would feed the "
+		       "output back)";
+	}
+}
+
+static bool has_pid(const pid_t *v, size_t n, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == pid)
+			return true;
+	return false;
+}
+
+void readers_fixed(struct readers *rd, const struct reader *ex, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		say(rd, ex[i].pid, ex[i].kind == READ_RUN ?
+		    "is another run of this tool: not traced in this run" :
+		    ex[i].kind == READ_RUN_OUTPUT ?
+		    "reads the output of another run of this tool: not traced in this run" :
+		    "reads this tool's output: not traced in this run (it would feed the output "
+		    "back)");
+}
+
+/* Not traced from now on; its children are, from their fork (BWM_READER_MARK). */
+static void exclude(struct readers *rd, const struct reader *r)
+{
+	tracer_set_pid(rd->tracer, r->pid, 0, false);
+	tracer_set_pid(rd->tracer, (pid_t)((uint32_t)r->pid | BWM_READER_MARK), 0, false);
+	say(rd, r->pid, why(r->kind));
+}
+
+static void unmark(struct readers *rd, pid_t pid)
+{
+	tracer_forget_pid(rd->tracer, (pid_t)((uint32_t)pid | BWM_READER_MARK));
+}
+
+static bool alive(pid_t pid)
+{
+	return kill(pid, 0) == 0 || errno != ESRCH;
+}
+
+struct walk {
+	struct readers *rd;
+	pid_t self;
+	pid_t restore[MAX_READERS];
+	size_t n;
+};
+
+/* An untraced entry that is neither self, nor excluded, nor a cut loop (nor its child). */
+static int untraced_entry(pid_t pid, uint32_t mask, void *arg)
+{
+	struct walk *w = arg;
+	struct proc_stat st = { 0 };
+
+	if (mask || pid <= 0 || pid == w->self || readscan_find(w->rd->ex, w->rd->nex, pid) ||
+	    has_pid(w->rd->cut, w->rd->ncut, pid) || w->n == MAX_READERS)
+		return 0;
+	if (proc_read_stat(pid, &st) || has_pid(w->rd->cut, w->rd->ncut, st.ppid) ||
+	    st.ppid == w->self)
+		return 0;
+	w->restore[w->n++] = pid;
+	return 0;
+}
+
+/* Readers that no longer read (or are gone), and entries no one excludes: traced again. */
+static void include_again(struct readers *rd, const struct reader *found, size_t nfound)
+{
+	struct walk w = { .rd = rd, .self = getpid() };
+	size_t i, kept = 0;
+
+	for (i = 0; i < rd->nex; i++) {
+		pid_t pid = rd->ex[i].pid;
+
+		if (readscan_find(found, nfound, pid)) {
+			rd->ex[kept++] = rd->ex[i];
+			continue;
+		}
+		unmark(rd, pid);
+		if (alive(pid) && !has_pid(rd->cut, rd->ncut, pid)) {
+			tracer_set_pid(rd->tracer, pid, rd->cfg->fd_mask, false);
+			say(rd, pid, "no longer reads this tool's output: traced again");
+		}
+	}
+	rd->nex = kept;
+	tracer_each_pid(rd->tracer, untraced_entry, &w);
+	for (i = 0; i < w.n; i++) {
+		if (tracer_set_pid(rd->tracer, w.restore[i], rd->cfg->fd_mask, false) == 0)
+			say(rd, w.restore[i], "does not read this tool's output: traced");
+	}
 }
 
 void readers_check(struct readers *rd, uint64_t now)
 {
-	pid_t found[MAX_READERS];
-	size_t n, i;
+	struct reader found[MAX_READERS], files[MAX_READERS];
+	size_t n, i, nfiles = 0;
 
-	if (!rd->cfg->descendants || now < rd->next_scan)
+	if (!rd->tracer || !rd->cfg->descendants || now < rd->next_scan)
 		return;
 	rd->next_scan = now + READER_SCAN_NS;
-	n = proc_output_readers(rd->out_fd, getpid(), found, MAX_READERS);
-	n += proc_output_readers(STDERR_FILENO, getpid(), found + n, MAX_READERS - n);
-	for (i = 0; i < n; i++) {
-		if (known(rd, found[i]))
-			continue;
-		tracer_set_pid(rd->tracer, found[i], 0, false);
-		if (rd->primed)
-			announce(rd, found[i]);
-		if (rd->n < MAX_READERS)
-			rd->known[rd->n++] = found[i];
+	if (!rd->primed) {
+		/* The first scan's: registered with mask 0 already; marked and said here. */
+		rd->primed = true;
+		for (i = 0; i < rd->nex; i++)
+			exclude(rd, &rd->ex[i]);
+		return;
 	}
-	rd->primed = true;
+	n = readscan_all(rd->out_fd, getpid(), found, MAX_READERS);
+	for (i = 0; i < n; i++) {
+		const struct reader *r = &found[i];
+
+		if (readscan_find(rd->ex, rd->nex, r->pid) || has_pid(rd->cut, rd->ncut, r->pid))
+			continue;
+		/* A file's reader seen for the first time: excluded if the next scan sees it. */
+		if (r->kind == READ_FILE && !readscan_find(rd->files, rd->nfiles, r->pid)) {
+			files[nfiles++] = *r;
+			continue;
+		}
+		exclude(rd, r);
+		if (rd->nex < MAX_READERS)
+			rd->ex[rd->nex++] = *r;
+	}
+	memcpy(rd->files, files, nfiles * sizeof(*files));
+	rd->nfiles = nfiles;
+	include_again(rd, found, n);
 }
 
 bool readers_apply(struct readers *rd, const struct requests *req)
 {
+	struct proc_stat st;
 	size_t i;
 
 	if (req->rescan) {
@@ -82,6 +206,14 @@ bool readers_apply(struct readers *rd, const struct requests *req)
 		if (!rd->cfg->descendants)
 			return true;
 		tracer_set_pid(rd->tracer, c->pid, 0, false);
+		if (rd->ncut < MAX_READERS)
+			rd->cut[rd->ncut++] = c->pid;
+		/* A reader's child feeds it back: the reader's later children are not traced. */
+		if (proc_read_stat(c->pid, &st) == 0 && readscan_find(rd->ex, rd->nex, st.ppid)) {
+			unmark(rd, st.ppid);
+			if (rd->ncut < MAX_READERS)
+				rd->cut[rd->ncut++] = st.ppid;
+		}
 	}
 	return false;
 }

@@ -10,19 +10,24 @@
 
 #include "load.h"
 #include "options.h"
-#include "procs.h"
+#include "readscan.h"
 #include "requests.h"
 
 /*
  * Whoever reads the tool's output must not be traced: what it writes would
- * be captured, printed, read and written again (readers.c).
+ * be captured, printed, read and written again (readers.c). Nor another run
+ * of the tool, nor the readers of its output: the two would feed each other.
  *
- * With descendants: readers of the output (out_fd, and stderr) that appear
- * while tracing (a FIFO opened later, a tee started later) are found by a
- * rescan every READER_SCAN_NS and registered with mask 0, like those found
- * at the start (tree_register()), with a notice. The loop breaker's requests
- * (requests.h) are carried out here too: a rescan at once for a suspect, a
- * cut (or, without -f, the end) for a loop.
+ * With descendants: the first scan (readers_first()) finds them before the
+ * targets are registered (tree_register() gives them mask 0); from then on a
+ * rescan every READER_SCAN_NS excludes new ones and traces again those that
+ * no longer read, each with a notice. A reader's children are traced from
+ * their fork (BWM_READER_MARK) until a scan finds that they read too. A
+ * process that held the output's regular file open for reading is excluded
+ * only when a second scan finds it still does (tail -f, not a script that
+ * read the log once). The loop breaker's requests (requests.h) are carried
+ * out here too: a rescan at once for a suspect, a cut (or, without -f, the
+ * end) for a loop; a cut is for good.
  */
 #define READER_SCAN_NS	1000000000ull
 
@@ -31,16 +36,29 @@ struct readers {
 	struct tracer *tracer;
 	int out_fd;
 	FILE *notices;		/* stderr */
-	pid_t known[MAX_READERS];
-	size_t n;
-	bool primed;		/* the first scan only learns who reads already */
+	struct reader ex[MAX_READERS];		/* excluded now */
+	size_t nex;
+	struct reader files[MAX_READERS];	/* file readers seen once, not excluded yet */
+	size_t nfiles;
+	pid_t cut[MAX_READERS];			/* loops cut: for good */
+	size_t ncut;
+	bool primed;		/* the first scan's exclusions are in the map */
 	uint64_t next_scan;	/* CLOCK_MONOTONIC ns */
 };
 
-void readers_init(struct readers *rd, const struct config *cfg, struct tracer *t, int out_fd,
-		  FILE *notices);
+void readers_init(struct readers *rd, const struct config *cfg, int out_fd, FILE *notices);
 
-/* -f: rescan when due (now: CLOCK_MONOTONIC ns); new readers are excluded, with a notice. */
+/* The first scan: what must not be traced, before any target is registered. */
+void readers_first(struct readers *rd);
+
+/* --cgroup: say what the program excludes for the whole run (ex, n). */
+void readers_fixed(struct readers *rd, const struct reader *ex, size_t n);
+
+/*
+ * -f: from the first call on (after the targets are registered), the first
+ * scan's exclusions are said; then a rescan when due (now: CLOCK_MONOTONIC
+ * ns), each change with a notice.
+ */
 void readers_check(struct readers *rd, uint64_t now);
 
 /*

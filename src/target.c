@@ -129,7 +129,8 @@ int target_load_cgroup(const struct target *t, struct tracer *tr, char *err, siz
 }
 
 long target_register(struct target *t, struct tracer *tr, const struct config *cfg,
-		     long pid_max, char *err, size_t errlen)
+		     const struct reader *ex, size_t nex, long pid_max, char *err,
+		     size_t errlen)
 {
 	size_t i;
 
@@ -139,7 +140,7 @@ long target_register(struct target *t, struct tracer *tr, const struct config *c
 		t->pidfds[i] = -1;
 	if (t->kind == TARGET_CGROUP)
 		return 0;
-	return tree_register(tr, cfg, t->tgids, t->n, pid_max, err, errlen);
+	return tree_register(tr, cfg, t->tgids, t->n, ex, nex, pid_max, err, errlen);
 }
 
 void target_describe(const struct target *t, char *buf, size_t size)

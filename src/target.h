@@ -11,6 +11,7 @@
 #include "options.h"
 #include "program.h"
 #include "load.h"
+#include "readscan.h"
 #include "tree.h"
 
 /*
@@ -40,6 +41,7 @@ struct target {
 	uint64_t cgroup_id;	/* its inode number: the kernel's cgroup id */
 	int cgroup_level;	/* its depth below the cgroup2 mount */
 	pid_t excluded[BWM_MAX_PIDS];	/* cgroup: the readers of the tool's output */
+	struct reader excluded_why[BWM_MAX_PIDS];	/* the same, with why (readers.c says it) */
 	size_t nexcluded;
 	uint64_t pidns_dev;	/* the tool's PID namespace if not the initial one, else 0 */
 	uint64_t pidns_ino;
@@ -79,10 +81,12 @@ int target_load_cgroup(const struct target *t, struct tracer *tr, char *err, siz
 
 /*
  * Register the traced processes in the maps (see tree_register()) after the
- * lifecycle probes are attached; returns how many, or -1 with a message.
+ * lifecycle probes are attached, ex (nex) excluded; returns how many, or -1
+ * with a message.
  */
 long target_register(struct target *t, struct tracer *tr, const struct config *cfg,
-		     long pid_max, char *err, size_t errlen);
+		     const struct reader *ex, size_t nex, long pid_max, char *err,
+		     size_t errlen);
 
 /*
  * Everything is attached: let the command exec. 0, or the exit status to end

@@ -13,6 +13,7 @@
 
 #include "../probes/event.h"
 #include "procs.h"
+#include "readscan.h"
 #include "target.h"
 #include "target_kinds.h"
 
@@ -109,6 +110,22 @@ int target_cgroup_level(const char *dir)
 	return level;
 }
 
+/*
+ * Whoever reads the tool's output, and other runs of it, may be in the
+ * cgroup: not traced (no feedback). Baked into the program: for the whole
+ * run (readers_fixed() says so once the run is set up).
+ */
+static void exclude_readers(struct target *t)
+{
+	struct reader ex[MAX_READERS];
+	size_t n = readscan_all(STDOUT_FILENO, getpid(), ex, MAX_READERS), i;
+
+	for (i = 0; i < n && t->nexcluded < BWM_MAX_PIDS; i++) {
+		t->excluded_why[t->nexcluded] = ex[i];
+		t->excluded[t->nexcluded++] = ex[i].pid;
+	}
+}
+
 int target_resolve_cgroup(struct target *t, const struct config *cfg, char *err, size_t errlen)
 {
 	char real[PATH_MAX];
@@ -136,10 +153,7 @@ int target_resolve_cgroup(struct target *t, const struct config *cfg, char *err,
 		return 1;
 	}
 	snprintf(t->cgroup, sizeof(t->cgroup), "%s", real);
-	/* Whoever reads the tool's output may be in the cgroup: never traced (no feedback). */
-	t->nexcluded = proc_output_readers(STDOUT_FILENO, getpid(), t->excluded, BWM_MAX_PIDS);
-	t->nexcluded += proc_output_readers(STDERR_FILENO, getpid(), t->excluded + t->nexcluded,
-					    BWM_MAX_PIDS - t->nexcluded);
+	exclude_readers(t);
 	t->cgroup_id = st.st_ino;
 	t->cgroup_level = target_cgroup_level(real);
 	return 0;

@@ -12,24 +12,15 @@
 #include <unistd.h>
 
 #include "procs.h"
+#include "readscan.h"
 #include "tree.h"
 
 #define SCAN_ROUNDS	16		/* /proc rescans before giving up on a fork storm */
 #define WATCH_NS	200000000ull	/* how often a gone target's tree is checked */
 
-static bool in(const pid_t *v, size_t n, pid_t pid)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (v[i] == pid)
-			return true;
-	return false;
-}
-
 /* Register the descendants /proc shows now; how many were new, or -1. */
 static long register_scan(struct tracer *t, const struct config *cfg, struct pidset *seen,
-			  struct pidset *zero, const pid_t *readers, size_t nreaders)
+			  const struct reader *ex, size_t nex)
 {
 	struct proc_entry *list = NULL;
 	ssize_t n = proc_list(&list);
@@ -45,15 +36,17 @@ static long register_scan(struct tracer *t, const struct config *cfg, struct pid
 		return -1;
 	}
 	nfound = proc_descendants(list, n, seen, cfg->exclude_kernel, found, n);
-	/* Breadth first: a parent is decided before its children. */
+	/*
+	 * Each process for itself: a reader of the output (or another run) is
+	 * not traced, its children are, unless they read too. A fork probe may
+	 * have been first; its mask came from the same parent.
+	 */
 	for (i = 0; i < nfound; i++) {
-		pid_t pid = found[i].pid, ppid = found[i].ppid;
+		pid_t pid = found[i].pid;
+		bool zero = readscan_find(ex, nex, pid) || pid == getpid();
 
-		if (pidset_has(zero, ppid) || in(readers, nreaders, pid) || pid == getpid())
-			pidset_add(zero, pid);
-		/* A fork probe may have been first; its mask came from the same parent. */
-		if (tracer_set_pid(t, pid, pidset_has(zero, pid) ? 0 : cfg->fd_mask, true) == 0)
-			added += !pidset_has(zero, pid);
+		if (tracer_set_pid(t, pid, zero ? 0 : cfg->fd_mask, true) == 0)
+			added += !zero;
 	}
 	free(found);
 	free(list);
@@ -62,13 +55,21 @@ static long register_scan(struct tracer *t, const struct config *cfg, struct pid
 
 /* The targets, none of them a reader of the tool's output. 0, or -1 with a message. */
 static int register_targets(struct tracer *t, const struct config *cfg, const pid_t *targets,
-			    size_t n, const pid_t *readers, size_t nreaders, struct pidset *seen,
+			    size_t n, const struct reader *ex, size_t nex, struct pidset *seen,
 			    char *err, size_t errlen)
 {
+	const struct reader *r;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (in(readers, nreaders, targets[i])) {
+		r = readscan_find(ex, nex, targets[i]);
+		if (r && r->kind == READ_RUN) {
+			snprintf(err, errlen, "PID %d is another run of this tool: tracing it would "
+				 "feed the two outputs into each other (trace what it traces, or end "
+				 "it first)", (int)targets[i]);
+			return -1;
+		}
+		if (r) {
 			snprintf(err, errlen, "PID %d reads this tool's own output: tracing it would "
 				 "feed the output back into itself (send the output elsewhere, e.g. "
 				 "-o FILE or > FILE)", (int)targets[i]);
@@ -87,35 +88,30 @@ static int register_targets(struct tracer *t, const struct config *cfg, const pi
 }
 
 long tree_register(struct tracer *t, const struct config *cfg, const pid_t *targets, size_t n,
-		   long pid_max, char *err, size_t errlen)
+		   const struct reader *ex, size_t nex, long pid_max, char *err, size_t errlen)
 {
-	pid_t readers[MAX_READERS];
-	struct pidset seen = { 0 }, zero = { 0 };
-	size_t nreaders, i;
+	struct pidset seen = { 0 };
+	size_t i;
 	long total = n, added;
 	int round;
 
-	nreaders = proc_output_readers(STDOUT_FILENO, getpid(), readers, MAX_READERS);
-	nreaders += proc_output_readers(STDERR_FILENO, getpid(), readers + nreaders,
-					MAX_READERS - nreaders);
 	if (!cfg->descendants)
-		return register_targets(t, cfg, targets, n, readers, nreaders, NULL, err,
+		return register_targets(t, cfg, targets, n, ex, nex, NULL, err,
 					errlen) ? -1 : total;
-	if (pidset_init(&seen, pid_max + 1) || pidset_init(&zero, pid_max + 1)) {
-		pidset_free(&seen);
+	if (pidset_init(&seen, pid_max + 1)) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	/* The monitor itself, and whoever reads its output: never traced. */
+	/* The monitor itself, and whoever reads its output (readers.c): not traced. */
 	tracer_set_pid(t, getpid(), 0, false);
-	for (i = 0; i < nreaders; i++)
-		tracer_set_pid(t, readers[i], 0, false);
-	if (register_targets(t, cfg, targets, n, readers, nreaders, &seen, err, errlen)) {
+	for (i = 0; i < nex; i++)
+		tracer_set_pid(t, ex[i].pid, 0, false);
+	if (register_targets(t, cfg, targets, n, ex, nex, &seen, err, errlen)) {
 		total = -1;
 		goto out;
 	}
 	for (round = 0; round < SCAN_ROUNDS; round++) {
-		added = register_scan(t, cfg, &seen, &zero, readers, nreaders);
+		added = register_scan(t, cfg, &seen, ex, nex);
 		if (added < 0) {
 			snprintf(err, errlen, "cannot read /proc: %s", strerror(errno));
 			total = -1;
@@ -127,7 +123,6 @@ long tree_register(struct tracer *t, const struct config *cfg, const pid_t *targ
 	}
 out:
 	pidset_free(&seen);
-	pidset_free(&zero);
 	return total;
 }
 

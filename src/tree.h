@@ -9,19 +9,21 @@
 
 #include "options.h"
 #include "load.h"
+#include "readscan.h"
 
 /*
  * Register what is traced, after the lifecycle probes are attached and
  * before capture is enabled (the seed's order). With descendants: the
  * target, then every descendant /proc shows, scanning again until a scan
  * finds nothing new (a fork after a parent's registration is the fork
- * probe's). The readers of the tool's own output (and their children) are
- * registered with mask 0, so that tracing them cannot feed the output back
- * into itself; a target that reads it is refused.
+ * probe's). The tool itself and ex (the readers of its output, other runs:
+ * readers.c) are registered with mask 0, so that tracing them cannot feed
+ * the output back into itself (their children are traced); a target in ex
+ * is refused.
  * Returns the number of processes traced, or -1 with a message in err.
  */
 long tree_register(struct tracer *t, const struct config *cfg, const pid_t *targets, size_t n,
-		   long pid_max, char *err, size_t errlen);
+		   const struct reader *ex, size_t nex, long pid_max, char *err, size_t errlen);
 
 /* Tells when everything traced has exited. */
 struct tree_watch {
