@@ -14,29 +14,11 @@
 #include <bcc/libbpf.h>
 
 #include "cache_load.h"
+#include "verifier.h"
 
 static const char *const ph_names[CACHE_NPH] = { "BWM_TARGET_PID", "BWM_SELF_PID" };
 
-int cache_image_add_map(struct cache_image *img, const char *name, int fd)
-{
-	struct bpf_map_info info = { 0 };
-	uint32_t len = sizeof(info);
-	struct cache_map *m = &img->maps[img->nmaps];
-
-	if (img->nmaps >= CACHE_MAX_MAPS || bpf_obj_get_info(fd, &info, &len))
-		return -1;
-	snprintf(m->name, sizeof(m->name), "%s", name);
-	m->type = info.type;
-	m->key_size = info.key_size;
-	m->value_size = info.value_size;
-	m->max_entries = info.max_entries;
-	m->flags = info.map_flags;
-	m->fd = fd;
-	img->nmaps++;
-	return 0;
-}
-
-int cache_check(const struct cache_image *img, const bool required[CACHE_NPH], char *why,
+int cache_check(const struct image *img, const bool required[CACHE_NPH], char *why,
 		size_t whylen)
 {
 	int total[CACHE_NPH] = { 0 }, counts[CACHE_NPH], i, j, n;
@@ -68,11 +50,11 @@ int cache_check(const struct cache_image *img, const bool required[CACHE_NPH], c
 }
 
 struct load_job {
-	const struct cache_image *img;
+	const struct image *img;
 	const int32_t *values;
 	const int *map_fds;
-	int prog_fds[CACHE_MAX_PROGS];
-	int errs[CACHE_MAX_PROGS];
+	int prog_fds[IMAGE_MAX_PROGS];
+	int errs[IMAGE_MAX_PROGS];
 	int next;
 };
 
@@ -98,7 +80,7 @@ static void *load_worker(void *arg)
 	int i;
 
 	while ((i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED)) < j->img->nprogs) {
-		const struct cache_prog *p = &j->img->progs[i];
+		const struct image_prog *p = &j->img->progs[i];
 		struct bpf_insn *insns = malloc(sizeof(*insns) * p->ninsns);
 
 		j->prog_fds[i] = -1;
@@ -127,12 +109,12 @@ static void close_all(const int *fds, int n)
 			close(fds[i]);
 }
 
-static int create_maps(const struct cache_image *img, int *fds, char *err, size_t errlen)
+static int create_maps(const struct image *img, int *fds, char *err, size_t errlen)
 {
 	int i;
 
 	for (i = 0; i < img->nmaps; i++) {
-		const struct cache_map *m = &img->maps[i];
+		const struct image_map *m = &img->maps[i];
 
 		fds[i] = bcc_create_map(m->type, m->name, m->key_size, m->value_size,
 					m->max_entries, m->flags);
@@ -155,7 +137,7 @@ static int load_progs(struct load_job *j, char *err, size_t errlen)
 {
 	int i;
 
-	compile_in_parallel(load_worker, j, "bwm-cache-log", NULL);
+	verify_in_parallel(load_worker, j, "bwm-cache-log", NULL);
 	for (i = 0; i < j->img->nprogs; i++) {
 		if (j->prog_fds[i] < 0) {
 			snprintf(err, errlen, "the kernel refused cached program %s: %s",
@@ -167,12 +149,12 @@ static int load_progs(struct load_job *j, char *err, size_t errlen)
 	return 0;
 }
 
-int cache_load(const struct cache_image *img, const int32_t values[CACHE_NPH],
+int cache_load(const struct image *img, const int32_t values[CACHE_NPH],
 	       const bool required[CACHE_NPH], bool verbose, struct compiled *out, char *err,
 	       size_t errlen)
 {
 	static struct load_job job;
-	int map_fds[CACHE_MAX_MAPS], i;
+	int map_fds[IMAGE_MAX_MAPS], i;
 
 	if (cache_check(img, required, err, errlen) || create_maps(img, map_fds, err, errlen))
 		return -1;
@@ -278,7 +260,7 @@ static int compile_text(const struct config *cfg, const char *text, struct compi
 static int fill(struct lookup *l, const struct config *cfg, struct compiler **c,
 		struct compiled *out, char *err, size_t errlen)
 {
-	static struct cache_image img;
+	static struct image img;
 	char why[512];
 	int rc, pruned;
 
@@ -293,7 +275,7 @@ static int fill(struct lookup *l, const struct config *cfg, struct compiler **c,
 	memcpy(img.key, l->key, sizeof(img.key));
 	if (cache_check(&img, l->required, why, sizeof(why))) {
 		note(cfg, "this program cannot be cached (%s): compiling it as it is%s", why, "");
-		cache_image_free(&img);
+		image_free(&img);
 		return 1;
 	}
 	rc = cache_load(&img, l->values, l->required, cfg->verbose, out, why, sizeof(why));
@@ -308,7 +290,7 @@ static int fill(struct lookup *l, const struct config *cfg, struct compiler **c,
 		note(cfg, "removed %s old files (it keeps the %s most recently used entries)", why,
 		     CACHE_KEEP_STR);
 	}
-	cache_image_free(&img);
+	image_free(&img);
 	return rc ? 1 : 0;
 }
 
@@ -316,7 +298,7 @@ int cache_obtain(const struct config *cfg, const struct program_params *p,
 		 const struct templates *t, const char *text, struct compiler **c,
 		 struct compiled *out, char *err, size_t errlen)
 {
-	static struct cache_image img;
+	static struct image img;
 	struct lookup l = { .dirfd = -1 };
 	char why[1024];
 	int rc;
@@ -334,7 +316,7 @@ int cache_obtain(const struct config *cfg, const struct program_params *p,
 	if (rc == 0) {
 		note(cfg, "hit %s%s", l.path, "");
 		rc = cache_load(&img, l.values, l.required, cfg->verbose, out, why, sizeof(why));
-		cache_image_free(&img);
+		image_free(&img);
 		if (rc)
 			note(cfg, "the entry does not load (%s): compiling%s", why, "");
 	} else if (rc > 0) {

@@ -24,14 +24,14 @@
 #include <bcc/bcc_common.h>
 #include <bcc/libbpf.h>
 
-#include "cache_load.h"
 #include "compile.h"
+#include "image.h"
+#include "verifier.h"
 #include "options.h"
 
 #define LIBBCC			"libbcc.so.0"
 #define MAX_ITEMS		COMPILED_MAX
 #define VERIFIER_LOG_SIZE	(1 << 22)
-#define VERIFIER_TAIL_LINES	20
 #define MODE_LOAD		'L'	/* first byte of the text message: compile and load */
 #define MODE_IMAGE		'I'	/* compile and send the image back, load nothing */
 
@@ -99,59 +99,6 @@ static int bind_bcc(struct bcc_api *api, struct wire_reply *rep)
 	return 0;
 }
 
-/* What to do about the verifier's most common objections. */
-static const struct {
-	const char *needle;
-	const char *hint;
-} verifier_hints[] = {
-	{ "invalid access to map value", "an access past the end of a map value: bound the "
-	  "offset and size (see the masks in write.bpf.c)" },
-	{ "min value is negative", "a length may be negative: make it an unsigned u64, clamp "
-	  "it, then mask it (asm volatile) so the bound survives" },
-	{ "unbounded memory access", "a length has no upper bound: clamp and mask it" },
-	{ "invalid mem access", "a pointer may be NULL or is not a pointer: check map "
-	  "lookups for NULL and read kernel or user memory with bpf_probe_read_*()" },
-	{ "back-edge", "a loop the verifier cannot bound: give it a constant bound" },
-	{ "too large", "the program is too big or too complex: lower a loop bound" },
-	{ "stack", "the 512-byte stack is exceeded: keep big buffers in a per-CPU map" },
-};
-
-/*
- * Print the end of a verifier log, the part that says what went wrong, and
- * a hint. The "; ... @ file:line" annotations are dropped: their line
- * numbers count lines of libbcc's rewritten source, not of the template.
- */
-static void print_log_tail(const char *log)
-{
-	const char *p = log + strlen(log), *line, *hint = NULL;
-	int lines = 0;
-	size_t i;
-
-	while (p > log && (p[-1] == '\n' || p[-1] == ' '))
-		p--;
-	while (p > log && lines <= VERIFIER_TAIL_LINES) {
-		p--;
-		if (*p == '\n')
-			lines++;
-	}
-	if (*p == '\n')
-		p++;
-	fprintf(stderr, "%s: verifier log (last lines):\n%s", BWM_NAME, p > log ? "...\n" : "");
-	for (line = p; *line; ) {
-		const char *end = strchr(line, '\n');
-		size_t n = end ? (size_t)(end - line) : strlen(line);
-
-		if (!(line[0] == ';' && memmem(line, n, " @ ", 3)))
-			fprintf(stderr, "%.*s\n", (int)n, line);
-		line += n + (end != NULL);
-	}
-	for (i = 0; i < sizeof(verifier_hints) / sizeof(verifier_hints[0]) && !hint; i++)
-		if (strstr(p, verifier_hints[i].needle))
-			hint = verifier_hints[i].hint;
-	fprintf(stderr, "%s: hint: %s\n", BWM_NAME, hint ? hint : "the last lines above say "
-		"what the verifier objected to; --ebpf shows the whole program");
-}
-
 /* Loading (verifying) the programs, several at a time. */
 struct load_job {
 	const struct bcc_api *api;
@@ -193,79 +140,17 @@ static void *load_worker(void *arg)
 	return NULL;
 }
 
-/* Point stderr at a scratch file; returns the saved stderr, or -1 (nothing redirected). */
-static int stderr_to(int scratch)
-{
-	int saved = scratch >= 0 ? dup(STDERR_FILENO) : -1;
-
-	if (saved >= 0)
-		dup2(scratch, STDERR_FILENO);
-	return saved;
-}
-
-static void stderr_back(int saved)
-{
-	if (saved >= 0) {
-		dup2(saved, STDERR_FILENO);
-		close(saved);
-	}
-}
-
-/* Show the HINT lines (and libbcc's own one-line errors) that libbcc wrote to scratch. */
-static void replay_hints(int scratch)
-{
-	char line[512];
-	FILE *f;
-
-	if (scratch < 0 || (f = fdopen(dup(scratch), "r")) == NULL)
-		return;
-	rewind(f);
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "HINT:", 5) || !strncmp(line, "bpf:", 4))
-			fputs(line, stderr);
-	fclose(f);
-}
-
-/*
- * Load every function, in parallel (verifying the loops takes a while).
- * libbcc prints a refused program's whole verifier log; that goes to a
- * scratch file instead, and only its HINT lines and the log's end are shown.
- * Returns the index of a refused program, or -1.
- */
-void compile_in_parallel(void *(*worker)(void *), void *job, const char *scratch_name,
-			 int *scratch_out)
-{
-	int scratch = memfd_create(scratch_name, MFD_CLOEXEC), saved, started = 0, i;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int nth = ncpu < 1 ? 1 : ncpu > 4 ? 4 : ncpu;
-	pthread_t th[4];
-
-	fflush(stderr);
-	saved = stderr_to(scratch);
-	for (i = 0; i < nth; i++)
-		started += pthread_create(&th[started], NULL, worker, job) == 0;
-	if (!started)
-		worker(job);
-	for (i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
-	stderr_back(saved);
-	if (scratch_out)
-		*scratch_out = scratch;
-	else if (scratch >= 0)
-		close(scratch);
-}
-
 static int load_all(struct load_job *j)
 {
 	int scratch, i, refused = -1;
 
-	compile_in_parallel(load_worker, j, "bwm-bcc-log", &scratch);
+	verify_in_parallel(load_worker, j, "bwm-bcc-log", &scratch);
 	for (i = 0; i < j->n && refused < 0; i++)
 		if (j->fds[i] < 0)
 			refused = i;
 	if (refused >= 0) {
-		print_log_tail(j->failed_log[refused] ? j->failed_log[refused] : "");
-		replay_hints(scratch);
+		verifier_print_log_tail(j->failed_log[refused] ? j->failed_log[refused] : "");
+		verifier_replay_hints(scratch);
 	}
 	if (scratch >= 0)
 		close(scratch);
@@ -328,14 +213,34 @@ static char *receive_text(int sock)
 	return text;
 }
 
+/* Add the map name (fd here) to img, its definition read from the kernel. */
+static int image_add_map(struct image *img, const char *name, int fd)
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info);
+	struct image_map *m = &img->maps[img->nmaps];
+
+	if (img->nmaps >= IMAGE_MAX_MAPS || bpf_obj_get_info(fd, &info, &len))
+		return -1;
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	m->type = info.type;
+	m->key_size = info.key_size;
+	m->value_size = info.value_size;
+	m->max_entries = info.max_entries;
+	m->flags = info.map_flags;
+	m->fd = fd;
+	img->nmaps++;
+	return 0;
+}
+
 /*
- * For the compile cache: the compiled instructions of every tracepoint
+ * MODE_IMAGE: the compiled instructions of every tracepoint
  * function and the definitions of the maps they reference (by their fds
  * here), serialized into a memfd that goes back as the only item.
  */
 static void send_image(int sock, const struct bcc_api *api, void *mod, struct wire_reply *rep)
 {
-	static struct cache_image img;
+	static struct image img;
 	size_t k, n = api->num_functions(mod), len = 0;
 	uint8_t *buf = NULL;
 	int fd = memfd_create("bwm-image", MFD_CLOEXEC), ok = fd >= 0;
@@ -346,14 +251,14 @@ static void send_image(int sock, const struct bcc_api *api, void *mod, struct wi
 		const char *name = api->function_name(mod, k);
 
 		if (!strncmp(name, "tracepoint__", 12))
-			ok = !cache_image_add_prog(&img, name, api->function_start(mod, name),
+			ok = !image_add_prog(&img, name, api->function_start(mod, name),
 						   api->function_size(mod, name));
 	}
 	n = api->num_tables(mod);
 	for (k = 0; k < n && ok; k++)
-		ok = !cache_image_add_map(&img, api->table_name(mod, k), api->table_fd_id(mod, k));
+		ok = !image_add_map(&img, api->table_name(mod, k), api->table_fd_id(mod, k));
 	if (ok)
-		buf = cache_serialize(&img, &len);
+		buf = image_serialize(&img, &len);
 	if (!buf || write(fd, buf, len) != (ssize_t)len) {
 		snprintf(rep->msg, sizeof(rep->msg), "cannot describe the compiled program for "
 			 "the cache (too many programs or maps?)");
@@ -565,7 +470,7 @@ int compiler_finish(struct compiler *c, const char *text, struct compiled *out, 
 	return exchange(c, MODE_LOAD, text, out, err, errlen);
 }
 
-int compiler_image(struct compiler *c, const char *text, struct cache_image *img, char *err,
+int compiler_image(struct compiler *c, const char *text, struct image *img, char *err,
 		   size_t errlen)
 {
 	static struct compiled out;
@@ -578,7 +483,7 @@ int compiler_image(struct compiler *c, const char *text, struct cache_image *img
 	fd = out.items[0].fd;
 	if (out.n == 1 && !strcmp(out.items[0].name, "image") && fstat(fd, &st) == 0 &&
 	    (buf = malloc(st.st_size + 1)) != NULL && pread(fd, buf, st.st_size, 0) == st.st_size)
-		rc = cache_parse(buf, st.st_size, img, err, errlen);
+		rc = image_parse(buf, st.st_size, img, err, errlen);
 	else
 		snprintf(err, errlen, "the BPF compiler sent no usable image");
 	free(buf);

@@ -45,23 +45,14 @@ void compiler_cancel(struct compiler *c);
 int compiler_finish(struct compiler *c, const char *text, struct compiled *out, char *err,
 		    size_t errlen);
 
-struct cache_image;
+struct image;
 
 /*
  * For the compile cache: compile text in the child and get back its image
  * (instructions and map definitions), loading nothing; c is freed. 0, or -1
  * and a one-line summary in err.
  */
-int compiler_image(struct compiler *c, const char *text, struct cache_image *img, char *err,
+int compiler_image(struct compiler *c, const char *text, struct image *img, char *err,
 		   size_t errlen);
-
-/*
- * Run worker(job) on up to four threads at once (loading verifies programs
- * one by one, slowly), with stderr pointed at a scratch memfd meanwhile
- * (libbcc prints whole verifier logs there): its fd goes to *scratch_out
- * (the caller closes it), or it is closed when scratch_out is NULL.
- */
-void compile_in_parallel(void *(*worker)(void *), void *job, const char *scratch_name,
-			 int *scratch_out);
 
 #endif /* BWM_COMPILE_H */
