@@ -41,14 +41,14 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 
 TOOL      := bpf_write_monitor
 PROBES    := $(wildcard probes/*)
-# CORE_SRCS need no libbcc (the unit tests link them); compile.c, verifier.c, cache_load.c,
-# load.c and buffers.c are the only files that talk to libbcc.
+# CORE_SRCS need no libbcc (the unit tests link them); compile_child.c, verifier.c,
+# cache_load.c, load.c and buffers.c are the only files that talk to libbcc.
 CORE_SRCS := src/options.c src/sanitize.c src/lines.c src/format.c src/merge.c \
              src/ledger.c src/fileio.c src/procs.c src/probes.c src/program.c src/sink.c \
              src/host.c src/kfeat.c src/exits.c src/cache.c src/cache_store.c src/image.c \
              src/sha256.c src/output.c src/feedback.c src/emit.c src/route.c \
              src/target_pids.c src/target_cgroup.c src/target_command.c
-TOOL_SRCS := $(CORE_SRCS) src/kbtf.c src/compile.c src/verifier.c src/load.c src/buffers.c \
+TOOL_SRCS := $(CORE_SRCS) src/kbtf.c src/compile.c src/compile_child.c src/verifier.c src/load.c src/buffers.c \
              src/cache_load.c src/tree.c src/target.c src/readers.c src/run.c src/report.c \
              src/main.c
 BUILD     ?= build

@@ -6,8 +6,8 @@
 #include <stddef.h>
 
 /*
- * The compiler child (compile.c), one of the three files that talk to
- * libbcc. It dlopen()s libbcc (clang and LLVM, ~120 MB) in a short-lived
+ * The compiler child (compile.c, its parent's side; compile_child.c, the
+ * child). It dlopen()s libbcc (clang and LLVM, ~120 MB) in a short-lived
  * child process, compiles the program text, loads every tracepoint function
  * and hands the program and map fds back; the tracer itself never links the
  * compiler.
@@ -48,11 +48,18 @@ int compiler_finish(struct compiler *c, const char *text, struct compiled *out, 
 struct image;
 
 /*
- * For the compile cache: compile text in the child and get back its image
+ * Compile text in the child and get back its image
  * (instructions and map definitions), loading nothing; c is freed. 0, or -1
  * and a one-line summary in err.
  */
 int compiler_image(struct compiler *c, const char *text, struct image *img, char *err,
 		   size_t errlen);
+
+/*
+ * compiler_image() in two halves, so that several children compile at once:
+ * hand text over (c is freed on failure), later take the image (c is freed).
+ */
+int compiler_image_send(struct compiler *c, const char *text, char *err, size_t errlen);
+int compiler_image_take(struct compiler *c, struct image *img, char *err, size_t errlen);
 
 #endif /* BWM_COMPILE_H */
