@@ -48,9 +48,9 @@ CORE_SRCS := src/options.c src/sanitize.c src/lines.c src/format.c src/merge.c \
              src/host.c src/kfeat.c src/exits.c src/cache.c src/cache_store.c src/image.c \
              src/sha256.c src/output.c src/feedback.c src/emit.c src/route.c \
              src/target_pids.c src/target_cgroup.c src/target_command.c
-TOOL_SRCS := $(CORE_SRCS) src/kbtf.c src/compile.c src/compile_child.c src/verifier.c src/load.c src/buffers.c \
-             src/cache_load.c src/tree.c src/target.c src/readers.c src/run.c src/report.c \
-             src/main.c
+TOOL_SRCS := $(CORE_SRCS) src/kbtf.c src/compile.c src/compile_child.c src/verifier.c \
+             src/load.c src/buffers.c src/cache_load.c src/tree.c src/target.c src/readers.c \
+             src/run.c src/report.c src/main.c
 BUILD     ?= build
 
 CORE_OBJS := $(CORE_SRCS:src/%.c=$(BUILD)/%.o)
