@@ -276,3 +276,42 @@ int cache_same_code(const struct image *ph, const struct image *real,
 	}
 	return rc;
 }
+
+int cache_proof(const struct image *img, const int32_t values[CACHE_NPH],
+		uint8_t digest[SHA256_LEN], char *why, size_t whylen)
+{
+	int by_index[IMAGE_MAX_MAPS], i, rc = 0;
+	struct sha256 s;
+
+	for (i = 0; i < IMAGE_MAX_MAPS; i++)
+		by_index[i] = i;	/* a map is named by its place in maps[], not its fd */
+	sha256_init(&s);
+	for (i = 0; i < img->nprogs && !rc; i++) {
+		const struct image_prog *p = &img->progs[i];
+		struct bpf_insn *patched = malloc(sizeof(*patched) * p->ninsns);
+
+		if (!patched) {
+			snprintf(why, whylen, "out of memory");
+			return -1;
+		}
+		rc = cache_patch(img, p, values, by_index, patched, why, whylen);
+		sha256_update(&s, p->name, strlen(p->name) + 1);
+		sha256_update(&s, patched, sizeof(*patched) * p->ninsns);
+		free(patched);
+	}
+	sha256_final(&s, digest);
+	return rc;
+}
+
+int cache_proven(const struct image *img, char *why, size_t whylen)
+{
+	uint8_t digest[SHA256_LEN];
+
+	if (cache_proof(img, img->values, digest, why, whylen))
+		return -1;
+	if (memcmp(digest, img->proof, SHA256_LEN)) {
+		snprintf(why, whylen, "its code differs from its proof");
+		return -1;
+	}
+	return 0;
+}

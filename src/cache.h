@@ -43,6 +43,8 @@ enum cache_ph {
 #define CACHE_PH_TARGET_VALUE	0x6b3c9d5b
 #define CACHE_PH_SELF_VALUE	0x5d2e4fa7
 
+_Static_assert(CACHE_NPH <= IMAGE_MAX_VALUES, "an entry keeps every placeholder's value");
+
 /* Where a placeholder or a map is referenced in an instruction. */
 struct cache_site {
 	uint32_t insn;		/* index of the instruction whose imm is patched */
@@ -86,6 +88,18 @@ int cache_same_code(const struct image *ph, const struct image *real,
 		    const int32_t values[CACHE_NPH], char *why, size_t whylen);
 
 /*
+ * The proof of an entry: the SHA-256 of img's code patched with values (map
+ * references by their place in maps[]). Stored once the placeholder compile,
+ * patched, was found equal to the compile with those values
+ * (cache_same_code), it is the digest of that compile's code. 0, or -1 (why).
+ */
+int cache_proof(const struct image *img, const int32_t values[CACHE_NPH],
+		uint8_t digest[SHA256_LEN], char *why, size_t whylen);
+
+/* Is img's code still what its proof says (img->values, img->proof)? 0, or -1 (why). */
+int cache_proven(const struct image *img, char *why, size_t whylen);
+
+/*
  * What identifies the compiler's output on this host besides the text:
  * kernel release and build, the kernel headers libbcc compiles against,
  * libbcc's and LLVM's files, the environment libbcc reads. Into out.
@@ -101,7 +115,7 @@ int cache_dir_open(char *path, size_t pathlen, char *why, size_t whylen);
 
 /*
  * Read the entry of key: a regular file owned by root, mode 0600, whose
- * checksum and key are right. 0; 1 when there is none; -1 (refused, why).
+ * checksum and key are right and whose code is that of its proof. 0; 1 when there is none; -1 (refused, why).
  */
 int cache_read(int dirfd, const uint8_t key[SHA256_LEN], struct image *img, char *why,
 	       size_t whylen);

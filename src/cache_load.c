@@ -196,6 +196,7 @@ struct lookup {
 	uint8_t key[SHA256_LEN];
 	int32_t values[CACHE_NPH];
 	bool required[CACHE_NPH];
+	bool edited;			/* the templates are not the embedded ones */
 };
 
 static void note(const struct config *cfg, const char *fmt, const char *a, const char *b)
@@ -234,6 +235,14 @@ static int prepare(struct lookup *l, const struct config *cfg, const struct prog
 	prog.text = NULL;
 	program_free(&prog);
 	cache_host_ident(ident, sizeof(ident));
+	/*
+	 * The embedded templates' shapes are proven for every value by the tests
+	 * (tests/prove); edited ones only for the values of the run that stored them.
+	 */
+	l->edited = !probes_embedded(t);
+	if (l->edited)
+		snprintf(ident + strlen(ident), sizeof(ident) - strlen(ident),
+			 "edited templates, proven for %d %d\n", p->target, p->self);
 	cache_key(l->text, ident, l->key);
 	cache_key_hex(l->key, hex);
 	l->dirfd = cache_dir_open(l->dir, sizeof(l->dir), err, errlen);
@@ -256,41 +265,100 @@ static int compile_text(const struct config *cfg, const char *text, struct compi
 	return rc;
 }
 
-/* A miss: compile with placeholders, load patched, store. 1: not cacheable, compile text. */
-static int fill(struct lookup *l, const struct config *cfg, struct compiler **c,
-		struct compiled *out, char *err, size_t errlen)
+/*
+ * The placeholder text in *c (or a child started here) and the real text in
+ * a second child, compiled at the same time: both images, or -1 (err).
+ */
+static int compile_both(const struct lookup *l, const struct config *cfg, const char *text,
+			struct compiler **c, struct image *ph, struct image *real, char *err,
+			size_t errlen)
 {
-	static struct image img;
-	char why[512];
-	int rc, pruned;
+	struct compiler *b = NULL;
+	int rc;
 
 	if (!*c)
 		*c = compiler_start(cfg->verbose, err, errlen);
-	if (!*c)
+	if (*c)
+		b = compiler_start(cfg->verbose, err, errlen);
+	if (!b || compiler_image_send(*c, l->text, err, errlen)) {
+		compiler_cancel(b ? NULL : *c);		/* a failed send freed *c */
+		compiler_cancel(b);
+		*c = NULL;
 		return -1;
-	rc = compiler_image(*c, l->text, &img, err, errlen);
-	*c = NULL;
-	if (rc)
-		return -1;
-	memcpy(img.key, l->key, sizeof(img.key));
-	if (cache_check(&img, l->required, why, sizeof(why))) {
-		note(cfg, "this program cannot be cached (%s): compiling it as it is%s", why, "");
-		image_free(&img);
-		return 1;
 	}
-	rc = cache_load(&img, l->values, l->required, cfg->verbose, out, why, sizeof(why));
-	if (rc)
-		note(cfg, "not stored: %s: compiling the program as it is%s", why, "");
-	else if (cache_write(l->dirfd, &img, why, sizeof(why)))
+	if (compiler_image_send(b, text, err, errlen)) {
+		compiler_cancel(*c);
+		*c = NULL;
+		return -1;
+	}
+	rc = compiler_image_take(*c, ph, err, errlen);
+	*c = NULL;
+	if (compiler_image_take(b, real, rc ? NULL : err, rc ? 0 : errlen) && !rc) {
+		image_free(ph);
+		rc = -1;
+	} else if (rc) {
+		image_free(real);
+	}
+	return rc;
+}
+
+/* Keep the proven img in the directory, and prune it. */
+static void store(struct lookup *l, const struct config *cfg, struct image *img)
+{
+	char why[512];
+	int pruned;
+
+	if (cache_write(l->dirfd, img, why, sizeof(why)))
 		note(cfg, "not stored: %s%s", why, "");
 	else
 		note(cfg, "stored %s%s", l->path, "");
-	if (!rc && (pruned = cache_prune(l->dirfd, CACHE_KEEP, time(NULL))) > 0) {
+	if ((pruned = cache_prune(l->dirfd, CACHE_KEEP, time(NULL))) > 0) {
 		snprintf(why, sizeof(why), "%d", pruned);
 		note(cfg, "removed %s old files (it keeps the %s most recently used entries)", why,
 		     CACHE_KEEP_STR);
 	}
+}
+
+/*
+ * A miss: compile the placeholder text and the real one side by side; when
+ * the first, patched, is the second (cache_same_code), load it and store it
+ * with its proof; else load the real compile. 1: compile text the usual way.
+ */
+static int fill(struct lookup *l, const struct config *cfg, const char *text,
+		struct compiler **c, struct compiled *out, char *err, size_t errlen)
+{
+	static struct image img, real;
+	static const bool none[CACHE_NPH];
+	char why[512];
+	int rc;
+
+	if (compile_both(l, cfg, text, c, &img, &real, err, errlen))
+		return -1;
+	memcpy(img.key, l->key, sizeof(img.key));
+	memcpy(img.values, l->values, sizeof(l->values));
+	if (cache_check(&img, l->required, why, sizeof(why))) {
+		note(cfg, "this program cannot be cached (%s): using the compile with the real "
+		     "values%s", why, "");
+	} else if (cache_same_code(&img, &real, l->values, why, sizeof(why))) {
+		note(cfg, "not stored: the compile with placeholders differs from the one with "
+		     "the real values (%s): using the latter%s", why, "");
+	} else if (cache_proof(&img, l->values, img.proof, why, sizeof(why)) ||
+		   cache_load(&img, l->values, l->required, cfg->verbose, out, why, sizeof(why))) {
+		note(cfg, "not stored: %s: compiling the program as it is%s", why, "");
+		image_free(&img);
+		image_free(&real);
+		return 1;
+	} else {
+		store(l, cfg, &img);
+		image_free(&img);
+		image_free(&real);
+		return 0;
+	}
+	rc = cache_load(&real, l->values, none, cfg->verbose, out, why, sizeof(why));
+	if (rc)
+		note(cfg, "the real compile does not load (%s): compiling it again%s", why, "");
 	image_free(&img);
+	image_free(&real);
 	return rc ? 1 : 0;
 }
 
@@ -325,7 +393,7 @@ int cache_obtain(const struct config *cfg, const struct program_params *p,
 		note(cfg, "miss: refusing entry %s (%s): rebuilding it", l.path, why);
 	}
 	if (rc)
-		rc = fill(&l, cfg, c, out, err, errlen);
+		rc = fill(&l, cfg, text, c, out, err, errlen);
 	if (rc > 0)
 		rc = compile_text(cfg, text, c, out, err, errlen);
 	close(l.dirfd);

@@ -175,6 +175,9 @@ int cache_read(int dirfd, const uint8_t key[SHA256_LEN], struct image *img, char
 		snprintf(why, whylen, "it holds another key");
 		image_free(img);
 		rc = -1;
+	} else if (!rc && cache_proven(img, why, whylen)) {
+		image_free(img);
+		rc = -1;
 	}
 	return rc;
 }

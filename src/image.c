@@ -22,6 +22,8 @@ struct disk_header {
 	uint32_t kern_version;
 	uint8_t key[SHA256_LEN];
 	char license[64];
+	int32_t values[IMAGE_MAX_VALUES];
+	uint8_t proof[SHA256_LEN];
 };
 
 struct disk_prog {
@@ -73,6 +75,8 @@ uint8_t *image_serialize(const struct image *img, size_t *len)
 	memcpy(h.magic, IMAGE_MAGIC, sizeof(h.magic));
 	memcpy(h.key, img->key, sizeof(h.key));
 	snprintf(h.license, sizeof(h.license), "%s", img->license);
+	memcpy(h.values, img->values, sizeof(h.values));
+	memcpy(h.proof, img->proof, sizeof(h.proof));
 	memcpy(buf, &h, sizeof(h));
 	off = sizeof(h);
 	memcpy(buf + off, img->maps, sizeof(img->maps[0]) * img->nmaps);
@@ -150,6 +154,8 @@ int image_parse(const uint8_t *buf, size_t len, struct image *img, char *why,
 	h.license[sizeof(h.license) - 1] = '\0';
 	snprintf(img->license, sizeof(img->license), "%s", h.license);
 	img->kern_version = h.kern_version;
+	memcpy(img->values, h.values, sizeof(img->values));
+	memcpy(img->proof, h.proof, sizeof(img->proof));
 	img->nmaps = h.nmaps;
 	off = sizeof(h);
 	memcpy(img->maps, buf + off, sizeof(img->maps[0]) * h.nmaps);

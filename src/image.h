@@ -18,7 +18,8 @@
 #define IMAGE_MAX_PROGS		32
 #define IMAGE_MAX_INSNS		(1 << 20)
 #define IMAGE_NAME_LEN		128
-#define IMAGE_FORMAT		1	/* of the bytes; also in the cache key */
+#define IMAGE_FORMAT		2	/* of the bytes; also in the cache key */
+#define IMAGE_MAX_VALUES	4
 
 /* A map as the compiler created it. */
 struct image_map {
@@ -39,6 +40,12 @@ struct image_prog {
 
 struct image {
 	uint8_t key[SHA256_LEN];	/* the cache key it is stored under (zero otherwise) */
+	/*
+	 * A cache entry's proof: the values it was compiled with as well, and the
+	 * SHA-256 of its code patched with them, which was the code of that compile.
+	 */
+	int32_t values[IMAGE_MAX_VALUES];
+	uint8_t proof[SHA256_LEN];
 	char license[64];
 	uint32_t kern_version;
 	int nmaps;

@@ -214,6 +214,43 @@ static void test_same_code_compares_patched_placeholders_with_a_real_compile(voi
 	image_free(&ph);
 }
 
+static void test_proof_holds_for_the_code_it_was_made_of_and_survives_the_bytes(void **state)
+{
+	const int32_t values[CACHE_NPH] = { [CACHE_PH_TARGET] = 1234, [CACHE_PH_SELF] = 77 };
+	struct image img, back;
+	uint8_t *buf;
+	size_t len;
+	char why[256] = "";
+
+	(void)state;
+	image(&img, good, sizeof(good) / sizeof(good[0]));
+	memcpy(img.values, values, sizeof(values));
+	assert_int_equal(cache_proof(&img, values, img.proof, why, sizeof(why)), 0);
+	assert_int_equal(cache_proven(&img, why, sizeof(why)), 0);
+	buf = image_serialize(&img, &len);
+	assert_non_null(buf);
+	assert_int_equal(image_parse(buf, len, &back, why, sizeof(why)), 0);
+	assert_int_equal(cache_proven(&back, why, sizeof(why)), 0);
+	assert_memory_equal(back.values, values, sizeof(values));
+	free(buf);
+	/* Any instruction changed, or other values, or no proof at all: refused. */
+	back.progs[0].insns[8].imm = 6;
+	assert_int_equal(cache_proven(&back, why, sizeof(why)), -1);
+	assert_string_equal(why, "its code differs from its proof");
+	back.progs[0].insns[8].imm = 5;
+	back.values[CACHE_PH_SELF] = 78;
+	assert_int_equal(cache_proven(&back, why, sizeof(why)), -1);
+	back.values[CACHE_PH_SELF] = 77;
+	memset(back.proof, 0, sizeof(back.proof));
+	assert_int_equal(cache_proven(&back, why, sizeof(why)), -1);
+	/* The map references count by their place, not by the fds of the compile. */
+	img.maps[0].fd = 70;
+	img.progs[0].insns[3].imm = 70;
+	assert_int_equal(cache_proven(&img, why, sizeof(why)), 0);
+	image_free(&back);
+	image_free(&img);
+}
+
 static void test_entry_round_trips_and_any_flipped_byte_is_refused(void **state)
 {
 	struct image img, back;
@@ -316,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_a_placeholder_split_into_pieces_is_refused),
 		cmocka_unit_test(test_patch_puts_values_and_new_map_fds),
 		cmocka_unit_test(test_same_code_compares_patched_placeholders_with_a_real_compile),
+		cmocka_unit_test(test_proof_holds_for_the_code_it_was_made_of_and_survives_the_bytes),
 		cmocka_unit_test(test_entry_round_trips_and_any_flipped_byte_is_refused),
 		cmocka_unit_test(test_prune_keeps_the_most_recently_used_and_clears_stale_temporaries),
 	};
