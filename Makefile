@@ -110,7 +110,13 @@ $(BUILD)/helpers/%: tests/helpers/%.c tests/helpers/helpers.h | $(BUILD)/helpers
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -pthread -o $@ $<
 
-helpers: $(HELPERS)
+# The compile cache's proof for every shape the tool can emit on this kernel (issue 20),
+# run by tests/integration/test_cache.py: the tool's objects less main.o.
+$(BUILD)/prove_cache: tests/prove/prove_cache.c $(filter-out $(BUILD)/main.o,$(TOOL_OBJS))
+	@echo "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -Isrc -I$(BUILD) $(BCC_CFLAGS) -o $@ $^ $(LDLIBS_TOOL)
+
+helpers: $(HELPERS) $(BUILD)/prove_cache
 
 # ---- fuzzing (tests/fuzz) ----------------------------------------------------
 # `make fuzz`: each libFuzzer target for FUZZ_SECONDS, from its seed corpus; any

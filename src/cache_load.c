@@ -212,28 +212,38 @@ static void note(const struct config *cfg, const char *fmt, const char *a, const
  * The text with placeholders, its key and the directory. 0, or -1 when the
  * cache cannot be used at all (why in err).
  */
-static int prepare(struct lookup *l, const struct config *cfg, const struct program_params *p,
-		   const struct templates *t, char *err, size_t errlen)
+int cache_placeholders(const struct config *cfg, const struct program_params *p,
+		       const struct templates *t, char **text, int32_t values[CACHE_NPH],
+		       bool required[CACHE_NPH], char *err, size_t errlen)
 {
 	struct program_params ph = *p;
 	struct program prog;
-	char ident[8192], hex[2 * SHA256_LEN + 1];
 
-	l->values[CACHE_PH_TARGET] = p->target;
-	l->values[CACHE_PH_SELF] = p->self;
+	values[CACHE_PH_TARGET] = p->target;
+	values[CACHE_PH_SELF] = p->self;
 	/*
 	 * The filter compares with the target, or (with descendants) excludes the monitor;
 	 * a cgroup's has no target (its id and the filter method are shape, in the text).
 	 */
-	l->required[CACHE_PH_TARGET] = !cfg->descendants && !p->cgroup_id;
-	l->required[CACHE_PH_SELF] = cfg->descendants;
+	required[CACHE_PH_TARGET] = !cfg->descendants && !p->cgroup_id;
+	required[CACHE_PH_SELF] = cfg->descendants;
 	ph.target = CACHE_PH_TARGET_VALUE;
 	ph.self = CACHE_PH_SELF_VALUE;
 	if (program_build(&ph, t, &prog, err, errlen))
 		return -1;
-	l->text = prog.text;
+	*text = prog.text;
 	prog.text = NULL;
 	program_free(&prog);
+	return 0;
+}
+
+static int prepare(struct lookup *l, const struct config *cfg, const struct program_params *p,
+		   const struct templates *t, char *err, size_t errlen)
+{
+	char ident[8192], hex[2 * SHA256_LEN + 1];
+
+	if (cache_placeholders(cfg, p, t, &l->text, l->values, l->required, err, errlen))
+		return -1;
 	cache_host_ident(ident, sizeof(ident));
 	/*
 	 * The embedded templates' shapes are proven for every value by the tests

@@ -25,6 +25,15 @@ int cache_check(const struct image *img, const bool required[CACHE_NPH], char *w
 		size_t whylen);
 
 /*
+ * The program text of p with placeholders for the values (malloc()ed, in
+ * *text), the run's values, and which placeholders must occur in its
+ * compile. 0, or -1 (err).
+ */
+int cache_placeholders(const struct config *cfg, const struct program_params *p,
+		       const struct templates *t, char **text, int32_t values[CACHE_NPH],
+		       bool required[CACHE_NPH], char *err, size_t errlen);
+
+/*
  * The programs of this run, loaded: from the cache entry of the program's
  * shape when there is a good one; else compiled with placeholder values in
  * a compiler child (started here), loaded patched, and stored; with
