@@ -124,11 +124,12 @@ helpers: $(HELPERS) $(BUILD)/prove_cache
 # add it to tests/fuzz/corpus/NAME/). `make fuzz-replay` (part of check) runs
 # every corpus through the same targets built with ASan and UBSan, no libFuzzer.
 FUZZ_SECONDS ?= 60
-FUZZ_NAMES   := sanitize_lines format merge options templates
+FUZZ_NAMES   := sanitize_lines format merge options templates image
 FUZZ_SRCS_sanitize_lines := src/lines.c src/sanitize.c
 FUZZ_SRCS_format    := src/format.c src/sanitize.c
 FUZZ_SRCS_merge     := src/merge.c
 FUZZ_SRCS_options   := src/options.c
+FUZZ_SRCS_image     := src/image.c src/cache.c src/sha256.c
 FUZZ_SRCS_templates := src/probes.c src/fileio.c src/program.c src/format.c src/sanitize.c src/options.c \
                        $(BUILD)/embedded.o
 FUZZ_FLAGS   := -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -I$(BUILD) $(SAN_FLAGS)
