@@ -41,15 +41,16 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 
 TOOL      := bpf_write_monitor
 PROBES    := $(wildcard probes/*)
-# CORE_SRCS need no libbcc (the unit tests link them); compile.c, load.c and buffers.c
-# are the only files that talk to libbcc.
+# CORE_SRCS need no libbcc (the unit tests link them); compile_child.c, verifier.c,
+# cache_load.c, load.c and buffers.c are the only files that talk to libbcc.
 CORE_SRCS := src/options.c src/sanitize.c src/lines.c src/format.c src/merge.c \
              src/ledger.c src/fileio.c src/procs.c src/probes.c src/program.c src/sink.c \
-             src/host.c src/kfeat.c src/exits.c src/cache.c src/sha256.c src/output.c \
-             src/feedback.c src/emit.c src/route.c src/target_pids.c src/target_cgroup.c \
-             src/target_command.c src/readscan.c
-TOOL_SRCS := $(CORE_SRCS) src/kbtf.c src/compile.c src/load.c src/buffers.c src/cache_load.c \
-             src/tree.c src/target.c src/readers.c src/errout.c src/run.c src/report.c src/main.c
+             src/host.c src/kfeat.c src/exits.c src/cache.c src/cache_store.c src/image.c \
+             src/sha256.c src/output.c src/feedback.c src/emit.c src/route.c \
+             src/target_pids.c src/target_cgroup.c src/target_command.c src/readscan.c
+TOOL_SRCS := $(CORE_SRCS) src/kbtf.c src/compile.c src/compile_child.c src/verifier.c \
+             src/load.c src/buffers.c src/cache_load.c src/tree.c src/target.c src/readers.c \
+             src/errout.c src/run.c src/report.c src/main.c
 BUILD     ?= build
 
 CORE_OBJS := $(CORE_SRCS:src/%.c=$(BUILD)/%.o)
@@ -109,7 +110,13 @@ $(BUILD)/helpers/%: tests/helpers/%.c tests/helpers/helpers.h | $(BUILD)/helpers
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -pthread -o $@ $<
 
-helpers: $(HELPERS)
+# The compile cache's proof for every shape the tool can emit on this kernel (issue 20),
+# run by tests/integration/test_cache.py: the tool's objects less main.o.
+$(BUILD)/prove_cache: tests/prove/prove_cache.c $(filter-out $(BUILD)/main.o,$(TOOL_OBJS))
+	@echo "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -Isrc -I$(BUILD) $(BCC_CFLAGS) -o $@ $^ $(LDLIBS_TOOL)
+
+helpers: $(HELPERS) $(BUILD)/prove_cache
 
 # ---- fuzzing (tests/fuzz) ----------------------------------------------------
 # `make fuzz`: each libFuzzer target for FUZZ_SECONDS, from its seed corpus; any
@@ -117,11 +124,12 @@ helpers: $(HELPERS)
 # add it to tests/fuzz/corpus/NAME/). `make fuzz-replay` (part of check) runs
 # every corpus through the same targets built with ASan and UBSan, no libFuzzer.
 FUZZ_SECONDS ?= 60
-FUZZ_NAMES   := sanitize_lines format merge options templates
+FUZZ_NAMES   := sanitize_lines format merge options templates image
 FUZZ_SRCS_sanitize_lines := src/lines.c src/sanitize.c
 FUZZ_SRCS_format    := src/format.c src/sanitize.c
 FUZZ_SRCS_merge     := src/merge.c
 FUZZ_SRCS_options   := src/options.c
+FUZZ_SRCS_image     := src/image.c src/cache.c src/sha256.c
 FUZZ_SRCS_templates := src/probes.c src/fileio.c src/program.c src/format.c src/sanitize.c src/options.c \
                        $(BUILD)/embedded.o
 FUZZ_FLAGS   := -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -I$(BUILD) $(SAN_FLAGS)

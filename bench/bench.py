@@ -482,8 +482,9 @@ def bystander_section(bystand):
 
 def startup():
     """Launch to attached, the tools taking turns: bpf_write_monitor with a cold compile
-    cache (an empty BWM_CACHE_DIR each time: it compiles and stores) and a warm one (the
-    entry of its shape stored: no compiler runs), for the default and the -f -x shape."""
+    cache (an empty BWM_CACHE_DIR each time: it compiles the placeholder text and the real
+    text side by side, the proof, and stores) and a warm one (the entry of its shape
+    stored: no compiler runs), for the default and the -f -x shape."""
     import tempfile
     import shutil
     idle = spawn(["sleep", "3600"])

@@ -222,7 +222,12 @@ static __always_inline int bwm_track_child(u32 *child, u32 *mask)
 /*
  * A copy of v the compiler knows nothing about. The filter compares copies, so
  * that clang cannot fold a compared PID into the records it writes (the
- * compile cache patches the PID constants in the compares only).
+ * compile cache patches the PID constants in the compares only), and each
+ * compare with a patched constant (BWM_SELF_PID, BWM_TARGET_PID) gets a copy
+ * of its own, so that clang cannot merge it with the others: the value
+ * decides how (0 or 2 and the monitor's PID 2 make one masked compare), so a
+ * compile with placeholders would not be the compile with the values
+ * (tests/prove/prove_cache.c proves every shape).
  */
 static __always_inline u32 bwm_opaque(u32 v)
 {
@@ -234,7 +239,7 @@ static __always_inline u32 bwm_mask_of(u32 id)
 {
 	u32 tgid = bwm_opaque(id);
 
-	if (!tgid || tgid == BWM_SELF_PID || BWM_IS_EXCLUDED(tgid))
+	if (!tgid || bwm_opaque(tgid) == BWM_SELF_PID || BWM_IS_EXCLUDED(tgid))
 		return 0;
 #if BWM_CGROUP_ID && BWM_CGROUP_UNDER
 	return bwm_cgroup_has_current() ? BWM_CAPTURE(BWM_FD_MASK) : 0;
@@ -244,7 +249,7 @@ static __always_inline u32 bwm_mask_of(u32 id)
 #elif BWM_DESCENDANTS
 	u32 *mask = bwm_monitored_get(&tgid);
 
-	if (!mask && BWM_PIDNS_INO) {
+	if (!mask && BWM_PIDNS_INO != 0) {
 		bwm_adopt();
 		mask = bwm_monitored_get(&tgid);
 	}

@@ -2,12 +2,12 @@
 #ifndef BWM_CACHE_H
 #define BWM_CACHE_H
 
-#include <linux/bpf.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
+#include "image.h"
 #include "sha256.h"
 
 /*
@@ -21,8 +21,9 @@
  * (every template byte and every shape constant is in it) and of the host's
  * identity (kernel, headers, libbcc and LLVM files, the tool's version).
  *
- * This file is pure apart from cache_dir_open(), cache_read(), cache_write(),
- * cache_prune() and cache_host_ident(): no libbcc.
+ * cache.c (placeholders, patching, proof) is pure; cache_store.c (keys, the
+ * host's identity, the directory, entries, pruning) touches files; neither
+ * uses libbcc.
  */
 
 /* The per-run constants ("values"): everything else in the text is shape. */
@@ -42,38 +43,7 @@ enum cache_ph {
 #define CACHE_PH_TARGET_VALUE	0x6b3c9d5b
 #define CACHE_PH_SELF_VALUE	0x5d2e4fa7
 
-#define CACHE_MAX_MAPS		16
-#define CACHE_MAX_PROGS		32
-#define CACHE_MAX_INSNS		(1 << 20)
-#define CACHE_NAME_LEN		128
-
-/* A map as the compiler created it. */
-struct cache_map {
-	char name[64];
-	uint32_t type;
-	uint32_t key_size;
-	uint32_t value_size;
-	uint32_t max_entries;
-	uint32_t flags;
-	int32_t fd;		/* its fd in the compiler: what the instructions reference */
-};
-
-struct cache_prog {
-	char name[CACHE_NAME_LEN];	/* tracepoint__<cat>__<ev> */
-	uint32_t ninsns;
-	struct bpf_insn *insns;
-};
-
-/* A compiled program: what a cache entry holds. */
-struct cache_image {
-	uint8_t key[SHA256_LEN];
-	char license[64];
-	uint32_t kern_version;
-	int nmaps;
-	struct cache_map maps[CACHE_MAX_MAPS];
-	int nprogs;
-	struct cache_prog progs[CACHE_MAX_PROGS];
-};
+_Static_assert(CACHE_NPH <= IMAGE_MAX_VALUES, "an entry keeps every placeholder's value");
 
 /* Where a placeholder or a map is referenced in an instruction. */
 struct cache_site {
@@ -81,11 +51,6 @@ struct cache_site {
 	int ph;			/* enum cache_ph, or -1 for a map reference */
 	int map;		/* index in maps[] of a map reference */
 };
-
-/* Add a program (insns copied); 0, or -1 when full or out of memory. */
-int cache_image_add_prog(struct cache_image *img, const char *name, const void *insns,
-			 size_t bytes);
-void cache_image_free(struct cache_image *img);
 
 /* The key of a placeholder program text on a host of identity ident. */
 void cache_key(const char *text, const char *ident, uint8_t key[SHA256_LEN]);
@@ -101,7 +66,7 @@ void cache_key_hex(const uint8_t key[SHA256_LEN], char *out);
  * 64-bit immediate) or a reference kind cannot be patched. sites gets at
  * most max entries; returns how many, counts[] how often each placeholder.
  */
-int cache_find_sites(const struct cache_image *img, const struct cache_prog *prog,
+int cache_find_sites(const struct image *img, const struct image_prog *prog,
 		     struct cache_site *sites, int max, int counts[CACHE_NPH],
 		     char *why, size_t whylen);
 
@@ -109,7 +74,7 @@ int cache_find_sites(const struct cache_image *img, const struct cache_prog *pro
  * Copy prog's instructions into out, patched: placeholders with values[],
  * map references with map_fds[] (indexed like img->maps). 0, or -1 (why).
  */
-int cache_patch(const struct cache_image *img, const struct cache_prog *prog,
+int cache_patch(const struct image *img, const struct image_prog *prog,
 		const int32_t values[CACHE_NPH], const int *map_fds, struct bpf_insn *out,
 		char *why, size_t whylen);
 
@@ -119,19 +84,20 @@ int cache_patch(const struct cache_image *img, const struct cache_prog *prog,
  * what makes a shape cacheable: the compiler used no placeholder's value
  * to shape the code. 0 if so, -1 and why in why.
  */
-int cache_same_code(const struct cache_image *ph, const struct cache_image *real,
+int cache_same_code(const struct image *ph, const struct image *real,
 		    const int32_t values[CACHE_NPH], char *why, size_t whylen);
 
 /*
- * The entry's bytes: a header, the maps, the programs, and a SHA-256 of all
- * that. Returns a malloc()ed buffer (its length in *len), NULL when out of
- * memory.
+ * The proof of an entry: the SHA-256 of img's code patched with values (map
+ * references by their place in maps[]). Stored once the placeholder compile,
+ * patched, was found equal to the compile with those values
+ * (cache_same_code), it is the digest of that compile's code. 0, or -1 (why).
  */
-uint8_t *cache_serialize(const struct cache_image *img, size_t *len);
+int cache_proof(const struct image *img, const int32_t values[CACHE_NPH],
+		uint8_t digest[SHA256_LEN], char *why, size_t whylen);
 
-/* Parse and verify (checksum, bounds) an entry; 0, or -1 and why. */
-int cache_parse(const uint8_t *buf, size_t len, struct cache_image *img, char *why,
-		size_t whylen);
+/* Is img's code still what its proof says (img->values, img->proof)? 0, or -1 (why). */
+int cache_proven(const struct image *img, char *why, size_t whylen);
 
 /*
  * What identifies the compiler's output on this host besides the text:
@@ -149,13 +115,13 @@ int cache_dir_open(char *path, size_t pathlen, char *why, size_t whylen);
 
 /*
  * Read the entry of key: a regular file owned by root, mode 0600, whose
- * checksum and key are right. 0; 1 when there is none; -1 (refused, why).
+ * checksum and key are right and whose code is that of its proof. 0; 1 when there is none; -1 (refused, why).
  */
-int cache_read(int dirfd, const uint8_t key[SHA256_LEN], struct cache_image *img, char *why,
+int cache_read(int dirfd, const uint8_t key[SHA256_LEN], struct image *img, char *why,
 	       size_t whylen);
 
 /* Write img's entry atomically (a temporary file renamed over it); 0 or -1 (why). */
-int cache_write(int dirfd, const struct cache_image *img, char *why, size_t whylen);
+int cache_write(int dirfd, const struct image *img, char *why, size_t whylen);
 
 /*
  * Keep the keep most recently used entries of the cache directory (an entry's

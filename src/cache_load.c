@@ -14,29 +14,11 @@
 #include <bcc/libbpf.h>
 
 #include "cache_load.h"
+#include "verifier.h"
 
 static const char *const ph_names[CACHE_NPH] = { "BWM_TARGET_PID", "BWM_SELF_PID" };
 
-int cache_image_add_map(struct cache_image *img, const char *name, int fd)
-{
-	struct bpf_map_info info = { 0 };
-	uint32_t len = sizeof(info);
-	struct cache_map *m = &img->maps[img->nmaps];
-
-	if (img->nmaps >= CACHE_MAX_MAPS || bpf_obj_get_info(fd, &info, &len))
-		return -1;
-	snprintf(m->name, sizeof(m->name), "%s", name);
-	m->type = info.type;
-	m->key_size = info.key_size;
-	m->value_size = info.value_size;
-	m->max_entries = info.max_entries;
-	m->flags = info.map_flags;
-	m->fd = fd;
-	img->nmaps++;
-	return 0;
-}
-
-int cache_check(const struct cache_image *img, const bool required[CACHE_NPH], char *why,
+int cache_check(const struct image *img, const bool required[CACHE_NPH], char *why,
 		size_t whylen)
 {
 	int total[CACHE_NPH] = { 0 }, counts[CACHE_NPH], i, j, n;
@@ -68,11 +50,11 @@ int cache_check(const struct cache_image *img, const bool required[CACHE_NPH], c
 }
 
 struct load_job {
-	const struct cache_image *img;
+	const struct image *img;
 	const int32_t *values;
 	const int *map_fds;
-	int prog_fds[CACHE_MAX_PROGS];
-	int errs[CACHE_MAX_PROGS];
+	int prog_fds[IMAGE_MAX_PROGS];
+	int errs[IMAGE_MAX_PROGS];
 	int next;
 };
 
@@ -98,7 +80,7 @@ static void *load_worker(void *arg)
 	int i;
 
 	while ((i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED)) < j->img->nprogs) {
-		const struct cache_prog *p = &j->img->progs[i];
+		const struct image_prog *p = &j->img->progs[i];
 		struct bpf_insn *insns = malloc(sizeof(*insns) * p->ninsns);
 
 		j->prog_fds[i] = -1;
@@ -127,12 +109,12 @@ static void close_all(const int *fds, int n)
 			close(fds[i]);
 }
 
-static int create_maps(const struct cache_image *img, int *fds, char *err, size_t errlen)
+static int create_maps(const struct image *img, int *fds, char *err, size_t errlen)
 {
 	int i;
 
 	for (i = 0; i < img->nmaps; i++) {
-		const struct cache_map *m = &img->maps[i];
+		const struct image_map *m = &img->maps[i];
 
 		fds[i] = bcc_create_map(m->type, m->name, m->key_size, m->value_size,
 					m->max_entries, m->flags);
@@ -155,7 +137,7 @@ static int load_progs(struct load_job *j, char *err, size_t errlen)
 {
 	int i;
 
-	compile_in_parallel(load_worker, j, "bwm-cache-log", NULL);
+	verify_in_parallel(load_worker, j, "bwm-cache-log", NULL);
 	for (i = 0; i < j->img->nprogs; i++) {
 		if (j->prog_fds[i] < 0) {
 			snprintf(err, errlen, "the kernel refused cached program %s: %s",
@@ -167,12 +149,12 @@ static int load_progs(struct load_job *j, char *err, size_t errlen)
 	return 0;
 }
 
-int cache_load(const struct cache_image *img, const int32_t values[CACHE_NPH],
+int cache_load(const struct image *img, const int32_t values[CACHE_NPH],
 	       const bool required[CACHE_NPH], bool verbose, struct compiled *out, char *err,
 	       size_t errlen)
 {
 	static struct load_job job;
-	int map_fds[CACHE_MAX_MAPS], i;
+	int map_fds[IMAGE_MAX_MAPS], i;
 
 	if (cache_check(img, required, err, errlen) || create_maps(img, map_fds, err, errlen))
 		return -1;
@@ -214,6 +196,7 @@ struct lookup {
 	uint8_t key[SHA256_LEN];
 	int32_t values[CACHE_NPH];
 	bool required[CACHE_NPH];
+	bool edited;			/* the templates are not the embedded ones */
 };
 
 static void note(const struct config *cfg, const char *fmt, const char *a, const char *b)
@@ -229,29 +212,47 @@ static void note(const struct config *cfg, const char *fmt, const char *a, const
  * The text with placeholders, its key and the directory. 0, or -1 when the
  * cache cannot be used at all (why in err).
  */
-static int prepare(struct lookup *l, const struct config *cfg, const struct program_params *p,
-		   const struct templates *t, char *err, size_t errlen)
+int cache_placeholders(const struct config *cfg, const struct program_params *p,
+		       const struct templates *t, char **text, int32_t values[CACHE_NPH],
+		       bool required[CACHE_NPH], char *err, size_t errlen)
 {
 	struct program_params ph = *p;
 	struct program prog;
-	char ident[8192], hex[2 * SHA256_LEN + 1];
 
-	l->values[CACHE_PH_TARGET] = p->target;
-	l->values[CACHE_PH_SELF] = p->self;
+	values[CACHE_PH_TARGET] = p->target;
+	values[CACHE_PH_SELF] = p->self;
 	/*
 	 * The filter compares with the target, or (with descendants) excludes the monitor;
 	 * a cgroup's has no target (its id and the filter method are shape, in the text).
 	 */
-	l->required[CACHE_PH_TARGET] = !cfg->descendants && !p->cgroup_id;
-	l->required[CACHE_PH_SELF] = cfg->descendants;
+	required[CACHE_PH_TARGET] = !cfg->descendants && !p->cgroup_id;
+	required[CACHE_PH_SELF] = cfg->descendants;
 	ph.target = CACHE_PH_TARGET_VALUE;
 	ph.self = CACHE_PH_SELF_VALUE;
 	if (program_build(&ph, t, &prog, err, errlen))
 		return -1;
-	l->text = prog.text;
+	*text = prog.text;
 	prog.text = NULL;
 	program_free(&prog);
+	return 0;
+}
+
+static int prepare(struct lookup *l, const struct config *cfg, const struct program_params *p,
+		   const struct templates *t, char *err, size_t errlen)
+{
+	char ident[8192], hex[2 * SHA256_LEN + 1];
+
+	if (cache_placeholders(cfg, p, t, &l->text, l->values, l->required, err, errlen))
+		return -1;
 	cache_host_ident(ident, sizeof(ident));
+	/*
+	 * The embedded templates' shapes are proven for every value by the tests
+	 * (tests/prove); edited ones only for the values of the run that stored them.
+	 */
+	l->edited = !probes_embedded(t);
+	if (l->edited)
+		snprintf(ident + strlen(ident), sizeof(ident) - strlen(ident),
+			 "edited templates, proven for %d %d\n", p->target, p->self);
 	cache_key(l->text, ident, l->key);
 	cache_key_hex(l->key, hex);
 	l->dirfd = cache_dir_open(l->dir, sizeof(l->dir), err, errlen);
@@ -274,41 +275,100 @@ static int compile_text(const struct config *cfg, const char *text, struct compi
 	return rc;
 }
 
-/* A miss: compile with placeholders, load patched, store. 1: not cacheable, compile text. */
-static int fill(struct lookup *l, const struct config *cfg, struct compiler **c,
-		struct compiled *out, char *err, size_t errlen)
+/*
+ * The placeholder text in *c (or a child started here) and the real text in
+ * a second child, compiled at the same time: both images, or -1 (err).
+ */
+static int compile_both(const struct lookup *l, const struct config *cfg, const char *text,
+			struct compiler **c, struct image *ph, struct image *real, char *err,
+			size_t errlen)
 {
-	static struct cache_image img;
-	char why[512];
-	int rc, pruned;
+	struct compiler *b = NULL;
+	int rc;
 
 	if (!*c)
 		*c = compiler_start(cfg->verbose, err, errlen);
-	if (!*c)
+	if (*c)
+		b = compiler_start(cfg->verbose, err, errlen);
+	if (!b || compiler_image_send(*c, l->text, err, errlen)) {
+		compiler_cancel(b ? NULL : *c);		/* a failed send freed *c */
+		compiler_cancel(b);
+		*c = NULL;
 		return -1;
-	rc = compiler_image(*c, l->text, &img, err, errlen);
-	*c = NULL;
-	if (rc)
-		return -1;
-	memcpy(img.key, l->key, sizeof(img.key));
-	if (cache_check(&img, l->required, why, sizeof(why))) {
-		note(cfg, "this program cannot be cached (%s): compiling it as it is%s", why, "");
-		cache_image_free(&img);
-		return 1;
 	}
-	rc = cache_load(&img, l->values, l->required, cfg->verbose, out, why, sizeof(why));
-	if (rc)
-		note(cfg, "not stored: %s: compiling the program as it is%s", why, "");
-	else if (cache_write(l->dirfd, &img, why, sizeof(why)))
+	if (compiler_image_send(b, text, err, errlen)) {
+		compiler_cancel(*c);
+		*c = NULL;
+		return -1;
+	}
+	rc = compiler_image_take(*c, ph, err, errlen);
+	*c = NULL;
+	if (compiler_image_take(b, real, rc ? NULL : err, rc ? 0 : errlen) && !rc) {
+		image_free(ph);
+		rc = -1;
+	} else if (rc) {
+		image_free(real);
+	}
+	return rc;
+}
+
+/* Keep the proven img in the directory, and prune it. */
+static void store(struct lookup *l, const struct config *cfg, struct image *img)
+{
+	char why[512];
+	int pruned;
+
+	if (cache_write(l->dirfd, img, why, sizeof(why)))
 		note(cfg, "not stored: %s%s", why, "");
 	else
 		note(cfg, "stored %s%s", l->path, "");
-	if (!rc && (pruned = cache_prune(l->dirfd, CACHE_KEEP, time(NULL))) > 0) {
+	if ((pruned = cache_prune(l->dirfd, CACHE_KEEP, time(NULL))) > 0) {
 		snprintf(why, sizeof(why), "%d", pruned);
 		note(cfg, "removed %s old files (it keeps the %s most recently used entries)", why,
 		     CACHE_KEEP_STR);
 	}
-	cache_image_free(&img);
+}
+
+/*
+ * A miss: compile the placeholder text and the real one side by side; when
+ * the first, patched, is the second (cache_same_code), load it and store it
+ * with its proof; else load the real compile. 1: compile text the usual way.
+ */
+static int fill(struct lookup *l, const struct config *cfg, const char *text,
+		struct compiler **c, struct compiled *out, char *err, size_t errlen)
+{
+	static struct image img, real;
+	static const bool none[CACHE_NPH];
+	char why[512];
+	int rc;
+
+	if (compile_both(l, cfg, text, c, &img, &real, err, errlen))
+		return -1;
+	memcpy(img.key, l->key, sizeof(img.key));
+	memcpy(img.values, l->values, sizeof(l->values));
+	if (cache_check(&img, l->required, why, sizeof(why))) {
+		note(cfg, "this program cannot be cached (%s): using the compile with the real "
+		     "values%s", why, "");
+	} else if (cache_same_code(&img, &real, l->values, why, sizeof(why))) {
+		note(cfg, "not stored: the compile with placeholders differs from the one with "
+		     "the real values (%s): using the latter%s", why, "");
+	} else if (cache_proof(&img, l->values, img.proof, why, sizeof(why)) ||
+		   cache_load(&img, l->values, l->required, cfg->verbose, out, why, sizeof(why))) {
+		note(cfg, "not stored: %s: compiling the program as it is%s", why, "");
+		image_free(&img);
+		image_free(&real);
+		return 1;
+	} else {
+		store(l, cfg, &img);
+		image_free(&img);
+		image_free(&real);
+		return 0;
+	}
+	rc = cache_load(&real, l->values, none, cfg->verbose, out, why, sizeof(why));
+	if (rc)
+		note(cfg, "the real compile does not load (%s): compiling it again%s", why, "");
+	image_free(&img);
+	image_free(&real);
 	return rc ? 1 : 0;
 }
 
@@ -316,7 +376,7 @@ int cache_obtain(const struct config *cfg, const struct program_params *p,
 		 const struct templates *t, const char *text, struct compiler **c,
 		 struct compiled *out, char *err, size_t errlen)
 {
-	static struct cache_image img;
+	static struct image img;
 	struct lookup l = { .dirfd = -1 };
 	char why[1024];
 	int rc;
@@ -334,7 +394,7 @@ int cache_obtain(const struct config *cfg, const struct program_params *p,
 	if (rc == 0) {
 		note(cfg, "hit %s%s", l.path, "");
 		rc = cache_load(&img, l.values, l.required, cfg->verbose, out, why, sizeof(why));
-		cache_image_free(&img);
+		image_free(&img);
 		if (rc)
 			note(cfg, "the entry does not load (%s): compiling%s", why, "");
 	} else if (rc > 0) {
@@ -343,7 +403,7 @@ int cache_obtain(const struct config *cfg, const struct program_params *p,
 		note(cfg, "miss: refusing entry %s (%s): rebuilding it", l.path, why);
 	}
 	if (rc)
-		rc = fill(&l, cfg, c, out, err, errlen);
+		rc = fill(&l, cfg, text, c, out, err, errlen);
 	if (rc > 0)
 		rc = compile_text(cfg, text, c, out, err, errlen);
 	close(l.dirfd);

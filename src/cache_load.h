@@ -10,22 +10,28 @@
 #include "options.h"
 #include "program.h"
 
-/* Add the map name (fd in the compiler) to img, its definition read from the kernel. */
-int cache_image_add_map(struct cache_image *img, const char *name, int fd);
-
 /*
  * Create img's maps, patch its programs (placeholders with values, map
  * references with the new maps) and load them: no compiler involved.
  * required[]: placeholders that must occur. 0 and the fds in out (as the
  * compiler child hands them back), or -1 and err.
  */
-int cache_load(const struct cache_image *img, const int32_t values[CACHE_NPH],
+int cache_load(const struct image *img, const int32_t values[CACHE_NPH],
 	       const bool required[CACHE_NPH], bool verbose, struct compiled *out, char *err,
 	       size_t errlen);
 
 /* Is img loadable with patched values: sites found, required placeholders there? */
-int cache_check(const struct cache_image *img, const bool required[CACHE_NPH], char *why,
+int cache_check(const struct image *img, const bool required[CACHE_NPH], char *why,
 		size_t whylen);
+
+/*
+ * The program text of p with placeholders for the values (malloc()ed, in
+ * *text), the run's values, and which placeholders must occur in its
+ * compile. 0, or -1 (err).
+ */
+int cache_placeholders(const struct config *cfg, const struct program_params *p,
+		       const struct templates *t, char **text, int32_t values[CACHE_NPH],
+		       bool required[CACHE_NPH], char *err, size_t errlen);
 
 /*
  * The programs of this run, loaded: from the cache entry of the program's

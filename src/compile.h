@@ -6,8 +6,8 @@
 #include <stddef.h>
 
 /*
- * The compiler child (compile.c), one of the three files that talk to
- * libbcc. It dlopen()s libbcc (clang and LLVM, ~120 MB) in a short-lived
+ * The compiler child (compile.c, its parent's side; compile_child.c, the
+ * child). It dlopen()s libbcc (clang and LLVM, ~120 MB) in a short-lived
  * child process, compiles the program text, loads every tracepoint function
  * and hands the program and map fds back; the tracer itself never links the
  * compiler.
@@ -45,23 +45,21 @@ void compiler_cancel(struct compiler *c);
 int compiler_finish(struct compiler *c, const char *text, struct compiled *out, char *err,
 		    size_t errlen);
 
-struct cache_image;
+struct image;
 
 /*
- * For the compile cache: compile text in the child and get back its image
+ * Compile text in the child and get back its image
  * (instructions and map definitions), loading nothing; c is freed. 0, or -1
  * and a one-line summary in err.
  */
-int compiler_image(struct compiler *c, const char *text, struct cache_image *img, char *err,
+int compiler_image(struct compiler *c, const char *text, struct image *img, char *err,
 		   size_t errlen);
 
 /*
- * Run worker(job) on up to four threads at once (loading verifies programs
- * one by one, slowly), with stderr pointed at a scratch memfd meanwhile
- * (libbcc prints whole verifier logs there): its fd goes to *scratch_out
- * (the caller closes it), or it is closed when scratch_out is NULL.
+ * compiler_image() in two halves, so that several children compile at once:
+ * hand text over (c is freed on failure), later take the image (c is freed).
  */
-void compile_in_parallel(void *(*worker)(void *), void *job, const char *scratch_name,
-			 int *scratch_out);
+int compiler_image_send(struct compiler *c, const char *text, char *err, size_t errlen);
+int compiler_image_take(struct compiler *c, struct image *img, char *err, size_t errlen);
 
 #endif /* BWM_COMPILE_H */

@@ -205,3 +205,16 @@ void probes_free(struct templates *t)
 		t->t[i].text = NULL;
 	}
 }
+
+bool probes_embedded(const struct templates *t)
+{
+	int i;
+
+	for (i = 0; i < TPL_COUNT; i++) {
+		size_t n = known[i].end - known[i].start;
+
+		if (!t->t[i].text || t->t[i].len != n || memcmp(t->t[i].text, known[i].start, n))
+			return false;
+	}
+	return true;
+}

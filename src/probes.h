@@ -3,6 +3,7 @@
 #define BWM_PROBES_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* The templates, in the order they go into the program text. */
@@ -37,5 +38,8 @@ struct templates {
  */
 int probes_load(const char *dir, struct templates *t, char *err, size_t errlen);
 void probes_free(struct templates *t);
+
+/* Are these the templates embedded in the binary, byte for byte (wherever they were read)? */
+bool probes_embedded(const struct templates *t);
 
 #endif /* BWM_PROBES_H */

@@ -134,8 +134,11 @@ static void put_target(struct outbuf *ob, const struct program_params *p)
 	unsigned i, n = p->targets ? p->ntargets : 1;
 
 	ob_printf(ob, "#define BWM_TARGET_PID %d\n", (int)p->target);
-	/* The first is BWM_TARGET_PID itself: the compile cache patches that one value. */
-	ob_printf(ob, "#define BWM_IS_TARGET(t) ((t) == BWM_TARGET_PID");
+	/*
+	 * The first is BWM_TARGET_PID itself: the compile cache patches that one value,
+	 * compared on a copy of its own (bwm_opaque() in common.bpf.h says why).
+	 */
+	ob_printf(ob, "#define BWM_IS_TARGET(t) (bwm_opaque(t) == BWM_TARGET_PID");
 	for (i = 1; i < n; i++)
 		ob_printf(ob, " || (t) == %d", (int)p->targets[i]);
 	ob_printf(ob, ")\n");

@@ -41,3 +41,19 @@ w('templates','real_templates', b'\x23' + b'\n%%\n'.join(parts))
 w('templates','hostile_probes', b'\x40' + b'\n%%\n'.join([b'', b'TRACEPOINT_PROBE(', b'TRACEPOINT_PROBE(syscalls, sys_enter_write)\nBWM_ALSO(a,b,c)\nBWM_ALSO(' + b'x'*100 + b',y,z)', b'"\\\x00\xff#line 1 "x"\nTRACEPOINT_PROBE( sched , sched_process_exit )']))
 w('templates','symlinked_write', bytes([0x18]) + b'\n%%\n'.join(parts[:3] + [b'', b'']))
 w('templates','group_writable', bytes([0x0c]) + b'a\n%%\nb\n%%\nc\n%%\nd\n%%\ne')
+# image: a compile cache entry (src/image.c); fuzz_image puts the right checksum over the last 32 bytes.
+def image(maps, progs, license=b'GPL', values=(0x6b3c9d5b, 0x5d2e4fa7, 0, 0), fmt=2):
+    h = b'BWMCACH1' + struct.pack('<IIII', fmt, len(maps), len(progs), 0x60c00) + b'\x11' * 32 + license.ljust(64, b'\0')
+    h += struct.pack('<4i', *values) + b'\x22' * 32
+    for name, typ, fd in maps:
+        h += name.ljust(64, b'\0') + struct.pack('<6i', typ, 4, 4, 1, 0, fd)
+    for name, insns in progs:
+        h += name.ljust(128, b'\0') + struct.pack('<II', len(insns), 0)
+        for code, regs, off, imm in insns:
+            h += struct.pack('<BBhi', code, regs, off, imm)
+    return h + b'\0' * 32
+mov = lambda imm: (0xb7, 0x01, 0, imm)
+ld64 = lambda lo, src: [(0x18, src << 4 | 1, 0, lo), (0, 0, 0, 0)]
+w('image', 'placeholders_and_a_map', image([(b'bwm_events', 4, 7)], [(b'tracepoint__syscalls__sys_exit_write', [mov(0x6b3c9d5b)] + ld64(7, 1) + [(0x55, 1, 1, 0x5d2e4fa7), (0x95, 0, 0, 0)])]))
+w('image', 'derived_and_unknown_map', image([(b'bwm_enabled', 2, 9)], [(b'tracepoint__sched__sched_process_exit', [mov(0x6b3c9d5c)] + ld64(8, 1) + [(0x95, 0, 0, 0)])]))
+w('image', 'counts_out_of_range', image([], [], fmt=2)[:12] + struct.pack('<II', 99, 1 << 30) + image([], [])[20:])

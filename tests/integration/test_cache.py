@@ -1,4 +1,5 @@
 """The compile cache: a cold run stores, a warm run loads patched instructions, no compiler."""
+import hashlib
 import os
 import re
 import subprocess
@@ -31,6 +32,16 @@ def verdict(stderr):
 
 def entries(d):
     return sorted(f for f in os.listdir(d) if f.endswith(".img"))
+
+
+# An entry's header (src/image.c): magic, format, counts, kernel version, key, license,
+# then the values it was proven with (4 x s32) and its proof (SHA-256): 112 + 16 + 32.
+HEADER = 168
+
+
+def code_of(entry):
+    """An entry's bytes less what depends on the run that stored it (values, proof, sum)."""
+    return entry[:112] + entry[HEADER:-32]
 
 
 ACTIONS = ["out:first line\\n", "err:on stderr\\n", "out:last line\\n"]
@@ -123,7 +134,7 @@ def test_tampered_entries_are_refused_and_rebuilt():
     check(re.match(r"miss: refusing entry \S+ \(checksum mismatch\): rebuilding it",
                    verdict(r.stderr)), r.stderr)
     expect_eq(r.stdout, b"after tamper\n", "output")
-    expect_eq(open(path, "rb").read(), good, "the rebuilt entry")
+    check(code_of(open(path, "rb").read()) == code_of(good), "the rebuilt entry differs")
     # Group-readable, then owned by someone else: refused, rebuilt (0600, root).
     for change in (lambda: os.chmod(path, 0o640), lambda: os.chown(path, 65534, 0)):
         change()
@@ -131,6 +142,26 @@ def test_tampered_entries_are_refused_and_rebuilt():
         check("owned by root with mode 0600" in verdict(r.stderr), r.stderr)
         st = os.stat(path)
         expect_eq((st.st_uid, oct(st.st_mode & 0o7777)), (0, "0o600"), "rebuilt entry")
+    r = traced(["out:z\\n"], env=env)
+    check(verdict(r.stderr).startswith("hit "), r.stderr)
+
+
+def test_an_entry_whose_code_differs_from_its_proof_is_refused():
+    # An instruction changed and the checksum made right again: the entry is whole
+    # but its code is not what its proof compiled, so it is never loaded.
+    d, env = cache_env()
+    traced(["out:x\\n"], env=env)
+    path = os.path.join(d, entries(d)[0])
+    good = open(path, "rb").read()
+    bad = bytearray(good[:-32])
+    bad[HEADER + (len(bad) - HEADER) // 2 // 8 * 8 + 4] ^= 0x01   # an immediate's low bit
+    bad += hashlib.sha256(bad).digest()
+    open(path, "wb").write(bytes(bad))
+    r = traced(["out:after the change\\n"], env=env)
+    expect_eq(verdict(r.stderr), "miss: refusing entry %s (its code differs from its proof): "
+              "rebuilding it" % path, "verdict")
+    expect_eq(r.stdout, b"after the change\n", "output")
+    check(code_of(open(path, "rb").read()) == code_of(good), "the rebuilt entry differs")
     r = traced(["out:z\\n"], env=env)
     check(verdict(r.stderr).startswith("hit "), r.stderr)
 
@@ -144,13 +175,77 @@ def test_a_cache_directory_others_can_enter_is_not_used():
     expect_eq(entries(d), [], "entries")
 
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def placeholders():
+    """The placeholder values the code uses now, read from src/cache.h."""
+    text = open(os.path.join(ROOT, "src", "cache.h")).read()
+    found = dict(re.findall(r"#define (CACHE_PH_\w+_VALUE)\s+(0x[0-9a-fA-F]+)", text))
+    expect_eq(sorted(found), ["CACHE_PH_SELF_VALUE", "CACHE_PH_TARGET_VALUE"], "placeholders")
+    return {k: int(v, 16) for k, v in found.items()}
+
+
+def test_every_shape_compiles_the_same_with_placeholders_patched_as_with_the_values():
+    # build/prove_cache: every shape the tool can emit on this kernel (target kinds, -f,
+    # -x, streams, -K, -C/-j, --max-bytes classes, PID lists, PID namespaces, capture
+    # paths, exit methods), compiled with placeholders and with real values (PID 1, a
+    # small PID, pid_max - 1, the monitor next to the target): the same instructions
+    # and maps. In an emulated guest (a compile takes 10 s there) the smaller set, -q.
+    prover = os.path.join(ROOT, "build", "prove_cache")
+    check(os.access(prover, os.X_OK), "build it first: make helpers")
+    quick = ["-q"] if os.environ.get("BWM_VM_OUT") else []
+    r = subprocess.run([prover, *quick], capture_output=True, text=True, timeout=900)
+    failed = [l for l in r.stdout.splitlines() if l.startswith("FAIL")]
+    check(not failed and r.returncode == 0,
+          "shapes that the cache must not store:\n%s\n%s" % ("\n".join(failed), r.stderr[-2000:]))
+    m = re.search(r"prove_cache: (\d+) shapes proven, 0 failed", r.stdout)
+    check(m, r.stdout[-2000:])
+    # Every target kind on each capture path and exit method the kernel offers, or
+    # (-q) the kernel's own; with BWM_CAPTURE_PATH (make check-fallback) that path's.
+    least = 6 if quick else 27 if os.environ.get("BWM_CAPTURE_PATH") else 45
+    check(int(m.group(1)) >= least, "only %s shapes proven:\n%s" % (m.group(1), r.stdout))
+
+
 def test_ebpf_prints_the_real_values_not_placeholders():
     d, env = cache_env()
     r = subprocess.run(["./bpf_write_monitor", "-p", "4242", "--ebpf"], env=env,
-                       capture_output=True, cwd=os.path.dirname(os.path.dirname(
-                           os.path.dirname(os.path.abspath(__file__)))))
+                       capture_output=True, cwd=ROOT)
     check(b"#define BWM_TARGET_PID 4242\n" in r.stdout, r.stdout[:400])
-    check(b"#define BWM_SELF_PID %d\n" % 0x5d2e4f03 not in r.stdout, "placeholder")
+    for name, value in placeholders().items():
+        check(b"%d" % value not in r.stdout, "placeholder %s in --ebpf's text" % name)
+
+
+def test_a_template_edit_that_compares_the_target_pid_captures_cold_and_warm():
+    # The field hack of issue 20: a line at the top of bwm_call() that depends on the
+    # traced PID. A compile with placeholder values folds the compare the other way;
+    # the cache must not store that, on the first run nor the next.
+    d, env = cache_env()
+    probes = probes_copy("bwm-cache-hack-")
+    env["BPF_WRITE_MONITOR_PROBES"] = str(probes)
+    runs = ("first", "next", "no-cache")
+    w = Writer(*[a for run in runs for a in ("wait", "out:%s run\\n" % run)])
+    path = probes / "write.bpf.c"
+    text, n = re.subn(r"(static __always_inline int bwm_call\([^{]*\{\n)",
+                      lambda m: m.group(1) + "\tif (BWM_TARGET_PID != %d) return 0;\n" % w.pid,
+                      open(path).read(), count=1)
+    expect_eq(n, 1, "the edit")
+    open(path, "w").write(text)
+    for run in runs:
+        m = Monitor("-p", w.pid, "-v", *(["--no-cache"] if run == "no-cache" else []), env=env)
+        w.go()
+        want = b"%s run\n" % run.encode()
+        try:
+            m.wait_stdout(want, timeout=10)
+        finally:
+            r = m.stop()
+        expect_eq(r.stdout, want, "the %s run's output" % run)
+        if run != "no-cache":   # -v says which program differed, and why
+            check(re.search(r"cache: not stored: the compile with placeholders differs from "
+                            r"the one with the real values \(tracepoint__syscalls__sys_exit_\w+: "
+                            r"compiled differently with placeholder values", r.stderr), r.stderr)
+    expect_eq(entries(d), [], "entries")
+    expect_eq(w.wait(), 0, "writer status")
 
 
 def test_concurrent_cold_runs_leave_one_good_entry():

@@ -23,16 +23,16 @@
 #define JNE(imm_)	{ .code = BPF_JMP | BPF_JNE | BPF_K, .dst_reg = 1, .off = 1, .imm = (imm_) }
 #define EXIT		{ .code = BPF_JMP | BPF_EXIT }
 
-static void image(struct cache_image *img, const struct bpf_insn *insns, size_t n)
+static void image(struct image *img, const struct bpf_insn *insns, size_t n)
 {
 	memset(img, 0, sizeof(*img));
 	snprintf(img->license, sizeof(img->license), "GPL");
-	img->maps[0] = (struct cache_map){ .name = "bwm_events", .type = 4, .key_size = 4,
+	img->maps[0] = (struct image_map){ .name = "bwm_events", .type = 4, .key_size = 4,
 					   .value_size = 4, .max_entries = 2, .fd = 7 };
-	img->maps[1] = (struct cache_map){ .name = "bwm_enabled", .type = 2, .key_size = 4,
+	img->maps[1] = (struct image_map){ .name = "bwm_enabled", .type = 2, .key_size = 4,
 					   .value_size = 4, .max_entries = 1, .fd = 9 };
 	img->nmaps = 2;
-	assert_int_equal(cache_image_add_prog(img, "tracepoint__syscalls__sys_exit_write", insns,
+	assert_int_equal(image_add_prog(img, "tracepoint__syscalls__sys_exit_write", insns,
 					      n * sizeof(*insns)), 0);
 }
 
@@ -85,7 +85,7 @@ static void test_key_changes_with_any_byte_of_text_or_host(void **state)
 static void test_sites_are_exact_immediates_and_map_references(void **state)
 {
 	struct cache_site sites[16];
-	struct cache_image img;
+	struct image img;
 	int counts[CACHE_NPH], n;
 	char why[256] = "";
 
@@ -100,13 +100,13 @@ static void test_sites_are_exact_immediates_and_map_references(void **state)
 	assert_int_equal(sites[2].ph, -1);
 	assert_int_equal(sites[2].map, 0);
 	assert_int_equal(sites[4].map, 1);
-	cache_image_free(&img);
+	image_free(&img);
 }
 
 static void refused(const struct bpf_insn *insns, size_t n, const char *needle)
 {
 	struct cache_site sites[16];
-	struct cache_image img;
+	struct image img;
 	int counts[CACHE_NPH];
 	char why[256] = "";
 
@@ -115,7 +115,7 @@ static void refused(const struct bpf_insn *insns, size_t n, const char *needle)
 					  sizeof(why)), -1);
 	if (!strstr(why, needle))
 		fail_msg("why: %s (expected %s)", why, needle);
-	cache_image_free(&img);
+	image_free(&img);
 }
 
 static void test_derived_forms_and_unknown_references_are_refused(void **state)
@@ -164,7 +164,7 @@ static void test_patch_puts_values_and_new_map_fds(void **state)
 	const int32_t values[CACHE_NPH] = { [CACHE_PH_TARGET] = 1234, [CACHE_PH_SELF] = 77 };
 	const int fds[2] = { 40, 41 };
 	struct bpf_insn out[sizeof(good) / sizeof(good[0])];
-	struct cache_image img;
+	struct image img;
 	char why[256];
 
 	(void)state;
@@ -181,7 +181,7 @@ static void test_patch_puts_values_and_new_map_fds(void **state)
 	assert_int_equal(out[9].code, BPF_JMP | BPF_EXIT);
 	/* The image itself is left as it was. */
 	assert_int_equal(img.progs[0].insns[0].imm, CACHE_PH_TARGET_VALUE);
-	cache_image_free(&img);
+	image_free(&img);
 }
 
 static void test_same_code_compares_patched_placeholders_with_a_real_compile(void **state)
@@ -192,7 +192,7 @@ static void test_same_code_compares_patched_placeholders_with_a_real_compile(voi
 		LD64(4, BPF_PSEUDO_MAP_FD), HI(0), MOV(5), EXIT,
 	};
 	struct bpf_insn folded[10];
-	struct cache_image ph, r;
+	struct image ph, r;
 	char why[256] = "";
 
 	(void)state;
@@ -201,7 +201,7 @@ static void test_same_code_compares_patched_placeholders_with_a_real_compile(voi
 	r.maps[0].fd = 3;	/* the other compiler's fds */
 	r.maps[1].fd = 4;
 	assert_int_equal(cache_same_code(&ph, &r, values, why, sizeof(why)), 0);
-	cache_image_free(&r);
+	image_free(&r);
 	/* The compiler used the value: a compare that a real value folds away. */
 	memcpy(folded, real, sizeof(folded));
 	folded[5] = (struct bpf_insn)MOV(0);
@@ -210,13 +210,50 @@ static void test_same_code_compares_patched_placeholders_with_a_real_compile(voi
 	r.maps[1].fd = 4;
 	assert_int_equal(cache_same_code(&ph, &r, values, why, sizeof(why)), -1);
 	assert_non_null(strstr(why, "compiled differently"));
-	cache_image_free(&r);
-	cache_image_free(&ph);
+	image_free(&r);
+	image_free(&ph);
+}
+
+static void test_proof_holds_for_the_code_it_was_made_of_and_survives_the_bytes(void **state)
+{
+	const int32_t values[CACHE_NPH] = { [CACHE_PH_TARGET] = 1234, [CACHE_PH_SELF] = 77 };
+	struct image img, back;
+	uint8_t *buf;
+	size_t len;
+	char why[256] = "";
+
+	(void)state;
+	image(&img, good, sizeof(good) / sizeof(good[0]));
+	memcpy(img.values, values, sizeof(values));
+	assert_int_equal(cache_proof(&img, values, img.proof, why, sizeof(why)), 0);
+	assert_int_equal(cache_proven(&img, why, sizeof(why)), 0);
+	buf = image_serialize(&img, &len);
+	assert_non_null(buf);
+	assert_int_equal(image_parse(buf, len, &back, why, sizeof(why)), 0);
+	assert_int_equal(cache_proven(&back, why, sizeof(why)), 0);
+	assert_memory_equal(back.values, values, sizeof(values));
+	free(buf);
+	/* Any instruction changed, or other values, or no proof at all: refused. */
+	back.progs[0].insns[8].imm = 6;
+	assert_int_equal(cache_proven(&back, why, sizeof(why)), -1);
+	assert_string_equal(why, "its code differs from its proof");
+	back.progs[0].insns[8].imm = 5;
+	back.values[CACHE_PH_SELF] = 78;
+	assert_int_equal(cache_proven(&back, why, sizeof(why)), -1);
+	back.values[CACHE_PH_SELF] = 77;
+	memset(back.proof, 0, sizeof(back.proof));
+	assert_int_equal(cache_proven(&back, why, sizeof(why)), -1);
+	/* The map references count by their place, not by the fds of the compile. */
+	img.maps[0].fd = 70;
+	img.progs[0].insns[3].imm = 70;
+	assert_int_equal(cache_proven(&img, why, sizeof(why)), 0);
+	image_free(&back);
+	image_free(&img);
 }
 
 static void test_entry_round_trips_and_any_flipped_byte_is_refused(void **state)
 {
-	struct cache_image img, back;
+	struct image img, back;
 	uint8_t *buf;
 	size_t len, i;
 	char why[256];
@@ -225,9 +262,9 @@ static void test_entry_round_trips_and_any_flipped_byte_is_refused(void **state)
 	image(&img, good, sizeof(good) / sizeof(good[0]));
 	memset(img.key, 0xab, sizeof(img.key));
 	img.kern_version = 0x61200;
-	buf = cache_serialize(&img, &len);
+	buf = image_serialize(&img, &len);
 	assert_non_null(buf);
-	assert_int_equal(cache_parse(buf, len, &back, why, sizeof(why)), 0);
+	assert_int_equal(image_parse(buf, len, &back, why, sizeof(why)), 0);
 	assert_memory_equal(back.key, img.key, SHA256_LEN);
 	assert_string_equal(back.license, "GPL");
 	assert_int_equal(back.kern_version, 0x61200);
@@ -237,16 +274,16 @@ static void test_entry_round_trips_and_any_flipped_byte_is_refused(void **state)
 	assert_int_equal(back.nprogs, 1);
 	assert_int_equal(back.progs[0].ninsns, sizeof(good) / sizeof(good[0]));
 	assert_memory_equal(back.progs[0].insns, good, sizeof(good));
-	cache_image_free(&back);
+	image_free(&back);
 	for (i = 0; i < len; i += 7) {
 		buf[i] ^= 0x10;
-		assert_int_equal(cache_parse(buf, len, &back, why, sizeof(why)), -1);
+		assert_int_equal(image_parse(buf, len, &back, why, sizeof(why)), -1);
 		buf[i] ^= 0x10;
 	}
-	assert_int_equal(cache_parse(buf, len - 1, &back, why, sizeof(why)), -1);
-	assert_int_equal(cache_parse(buf, 10, &back, why, sizeof(why)), -1);
+	assert_int_equal(image_parse(buf, len - 1, &back, why, sizeof(why)), -1);
+	assert_int_equal(image_parse(buf, 10, &back, why, sizeof(why)), -1);
 	free(buf);
-	cache_image_free(&img);
+	image_free(&img);
 }
 
 /* Files in a fresh directory, each with its own mtime (seconds ago). */
@@ -316,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_a_placeholder_split_into_pieces_is_refused),
 		cmocka_unit_test(test_patch_puts_values_and_new_map_fds),
 		cmocka_unit_test(test_same_code_compares_patched_placeholders_with_a_real_compile),
+		cmocka_unit_test(test_proof_holds_for_the_code_it_was_made_of_and_survives_the_bytes),
 		cmocka_unit_test(test_entry_round_trips_and_any_flipped_byte_is_refused),
 		cmocka_unit_test(test_prune_keeps_the_most_recently_used_and_clears_stale_temporaries),
 	};

@@ -97,7 +97,7 @@ static void target_constants(void **state)
 	assert_int_equal(program_build(&p, &t, &prog, err, sizeof(err)), 0);
 	assert_non_null(strstr(prog.text, "\n#define BWM_TARGET_PID 12\n"));
 	assert_non_null(strstr(prog.text,
-			       "\n#define BWM_IS_TARGET(t) ((t) == BWM_TARGET_PID || (t) == 34)\n"));
+			       "\n#define BWM_IS_TARGET(t) (bwm_opaque(t) == BWM_TARGET_PID || (t) == 34)\n"));
 	assert_non_null(strstr(prog.text, "\n#define BWM_IS_EXCLUDED(t) (0)\n"));
 	assert_non_null(strstr(prog.text, "\n#define BWM_CGROUP_ID 0ull\n"));
 	assert_non_null(strstr(prog.text, "\n#define BWM_PIDNS_INO 0ull\n"));
