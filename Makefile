@@ -43,7 +43,7 @@ TOOL      := bpf_write_monitor
 PROBES    := $(wildcard probes/*)
 # CORE_SRCS need no libbcc (the unit tests link them); compile.c, load.c and buffers.c
 # are the only files that talk to libbcc.
-CORE_SRCS := src/options.c src/sanitize.c src/lines.c src/format.c src/merge.c \
+CORE_SRCS := src/options.c src/sanitize.c src/lines.c src/format.c src/merge.c src/balance.c \
              src/ledger.c src/fileio.c src/procs.c src/probes.c src/program.c src/sink.c \
              src/host.c src/kfeat.c src/exits.c src/cache.c src/sha256.c src/output.c \
              src/feedback.c src/emit.c src/route.c src/target_pids.c src/target_cgroup.c \
@@ -120,7 +120,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_NAMES   := sanitize_lines format merge options templates
 FUZZ_SRCS_sanitize_lines := src/lines.c src/sanitize.c
 FUZZ_SRCS_format    := src/format.c src/sanitize.c
-FUZZ_SRCS_merge     := src/merge.c
+FUZZ_SRCS_merge     := src/merge.c src/balance.c
 FUZZ_SRCS_options   := src/options.c
 FUZZ_SRCS_templates := src/probes.c src/fileio.c src/program.c src/format.c src/sanitize.c src/options.c \
                        $(BUILD)/embedded.o

@@ -95,7 +95,10 @@ static void note_losses(struct app *app)
 {
 	uint64_t other = tracer_dropped(app->tracer, app->full, app->params.ncpus);
 	uint64_t no_memory = merge_no_memory(app->merger);
-	uint64_t untracked = tracer_untracked(app->tracer);
+	uint64_t untracked = tracer_dropped_slot(app->tracer, BWM_DROP_UNTRACKED);
+	uint64_t unstashed = tracer_dropped_slot(app->tracer, BWM_DROP_UNSTASHED);
+	uint64_t lost_bytes = tracer_dropped_slot(app->tracer, BWM_DROP_BYTES) +
+			      merge_no_memory_bytes(app->merger);
 	struct ledger *l = &app->ledger;
 	int cpu;
 
@@ -106,11 +109,15 @@ static void note_losses(struct app *app)
 		ledger_add(l, LOSS_NO_MEMORY, no_memory - l->n[LOSS_NO_MEMORY]);
 	if (untracked > l->n[LOSS_UNTRACKED])
 		ledger_add(l, LOSS_UNTRACKED, untracked - l->n[LOSS_UNTRACKED]);
+	if (unstashed > l->n[LOSS_UNSTASHED_CALLS])
+		ledger_add(l, LOSS_UNSTASHED_CALLS, unstashed - l->n[LOSS_UNSTASHED_CALLS]);
 	for (cpu = 0; cpu < app->params.ncpus; cpu++) {
 		uint64_t lost = merge_lost_on(app->merger, cpu);
 
 		ledger_cpu_full(l, cpu, app->full[cpu] > lost ? app->full[cpu] : lost);
 	}
+	if (lost_bytes > l->n[LOSS_LOST_BYTES])
+		ledger_add(l, LOSS_LOST_BYTES, lost_bytes - l->n[LOSS_LOST_BYTES]);
 }
 
 /* What the drain asked of the maps: exited processes forgotten, loops cut. */
