@@ -135,7 +135,10 @@ def test_json_summary_record_counts_what_was_lost():
     lines = len([x for x in rows if "line" in x])
     exits = len([x for x in rows if x.get("event") == "exit"])
     check(summary["events_lost"] > 0, "losses expected: %r" % summary)
+    check(lines > 0, "some of the burst must get through: %r" % summary)
     expect_eq(lines + exits + summary["events_lost"], n + 1, "lines + exit + events lost")
+    expect_eq(summary["bytes"] + summary["lost_bytes"], n * 100, "bytes captured + lost")
+    expect_eq(summary["bytes"], lines * 100, "bytes captured")
     expect_eq(summary["buffer_full_events"], summary["events_lost"], "all to a full buffer")
     expect_eq(summary["lines"], lines + exits, "lines in the summary record")
 
