@@ -223,11 +223,13 @@ install: $(TOOL)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/probes $(DESTDIR)$(MANDIR)
 	install -m 0755 $(TOOL) $(DESTDIR)$(SBINDIR)/$(TOOL)
 	install -m 0644 $(PROBES) $(DESTDIR)$(DATADIR)/probes/
+	install -m 0644 doc/records.schema.json $(DESTDIR)$(DATADIR)/records.schema.json
 	install -m 0644 man/man8/$(TOOL).8 $(DESTDIR)$(MANDIR)/$(TOOL).8
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/$(TOOL) $(DESTDIR)$(MANDIR)/$(TOOL).8
 	rm -f $(addprefix $(DESTDIR)$(DATADIR)/probes/,$(notdir $(PROBES)))
+	rm -f $(DESTDIR)$(DATADIR)/records.schema.json
 	-rmdir $(DESTDIR)$(DATADIR)/probes $(DESTDIR)$(DATADIR) 2>/dev/null
 
 # ---- Debian package ----------------------------------------------------------

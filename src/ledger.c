@@ -156,7 +156,7 @@ void ledger_summary_json(const struct ledger *l, struct outbuf *ob, uint64_t lin
 	char secs[32];
 	int k;
 
-	ob_puts(ob, "{\"event\":\"summary\",\"lines\":");
+	ob_puts(ob, "{\"type\":\"summary\",\"lines\":");
 	ob_putu(ob, lines);
 	ob_puts(ob, ",\"bytes\":");
 	ob_putu(ob, bytes);

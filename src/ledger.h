@@ -70,7 +70,7 @@ void ledger_summary(const struct ledger *l, uint64_t lines, uint64_t bytes, doub
 
 /*
  * The same figures as the last --json record, with every kind of loss:
- * {"event":"summary","lines":N,"bytes":N,"events_lost":N,"uncaptured_bytes":N,...,"seconds":S}
+ * {"type":"summary","lines":N,"bytes":N,"events_lost":N,"uncaptured_bytes":N,...,"seconds":S}
  */
 struct outbuf;
 void ledger_summary_json(const struct ledger *l, struct outbuf *ob, uint64_t lines,

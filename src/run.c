@@ -100,6 +100,7 @@ static void note_losses(struct app *app)
 	uint64_t lost_bytes = tracer_dropped_slot(app->tracer, BWM_DROP_BYTES) +
 			      merge_no_memory_bytes(app->merger);
 	struct ledger *l = &app->ledger;
+	uint64_t events_before = ledger_events_lost(l), bytes_before = l->n[LOSS_LOST_BYTES];
 	int cpu;
 
 	/* Both are running totals: the ledger takes what is new. */
@@ -118,6 +119,9 @@ static void note_losses(struct app *app)
 	}
 	if (lost_bytes > l->n[LOSS_LOST_BYTES])
 		ledger_add(l, LOSS_LOST_BYTES, lost_bytes - l->n[LOSS_LOST_BYTES]);
+	if (ledger_events_lost(l) > events_before || l->n[LOSS_LOST_BYTES] > bytes_before)
+		emit_lost(&app->emit, run_clock_ns(CLOCK_MONOTONIC), ledger_events_lost(l) -
+			  events_before, l->n[LOSS_LOST_BYTES] - bytes_before);
 }
 
 /* What the drain asked of the maps: exited processes forgotten, loops cut. */
