@@ -155,6 +155,10 @@ def test_balance_with_losses_json():
     lines = [x for x in rows if "line" in x]
     check(lines and summary["bytes"] > 0, "some lines must get through: %r" % summary)
     expect_eq(summary["bytes"], 64 * len(lines), "bytes captured: whole 64-byte lines")
+    # Said when it happens: the "lost" records add up to the summary's figures.
+    lost = [x for x in rows if x["type"] == "lost"]
+    expect_eq((sum(x["events"] for x in lost), sum(x["bytes"] for x in lost)),
+              (summary["events_lost"], summary["lost_bytes"]), "the lost records")
 
 
 def test_balance_with_losses_text_and_raw():
