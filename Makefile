@@ -43,7 +43,7 @@ TOOL      := bpf_write_monitor
 PROBES    := $(wildcard probes/*)
 # CORE_SRCS need no libbcc (the unit tests link them); compile_child.c, verifier.c,
 # cache_load.c, load.c and buffers.c are the only files that talk to libbcc.
-CORE_SRCS := src/options.c src/sanitize.c src/lines.c src/format.c src/merge.c \
+CORE_SRCS := src/options.c src/sanitize.c src/lines.c src/format.c src/merge.c src/balance.c \
              src/ledger.c src/fileio.c src/procs.c src/probes.c src/program.c src/sink.c \
              src/host.c src/kfeat.c src/exits.c src/cache.c src/cache_store.c src/image.c \
              src/sha256.c src/output.c src/feedback.c src/emit.c src/route.c \
@@ -127,7 +127,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_NAMES   := sanitize_lines format merge options templates image
 FUZZ_SRCS_sanitize_lines := src/lines.c src/sanitize.c
 FUZZ_SRCS_format    := src/format.c src/sanitize.c
-FUZZ_SRCS_merge     := src/merge.c
+FUZZ_SRCS_merge     := src/merge.c src/balance.c
 FUZZ_SRCS_options   := src/options.c
 FUZZ_SRCS_image     := src/image.c src/cache.c src/sha256.c
 FUZZ_SRCS_templates := src/probes.c src/fileio.c src/program.c src/format.c src/sanitize.c src/options.c \
@@ -231,11 +231,13 @@ install: $(TOOL)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/probes $(DESTDIR)$(MANDIR)
 	install -m 0755 $(TOOL) $(DESTDIR)$(SBINDIR)/$(TOOL)
 	install -m 0644 $(PROBES) $(DESTDIR)$(DATADIR)/probes/
+	install -m 0644 doc/records.schema.json $(DESTDIR)$(DATADIR)/records.schema.json
 	install -m 0644 man/man8/$(TOOL).8 $(DESTDIR)$(MANDIR)/$(TOOL).8
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/$(TOOL) $(DESTDIR)$(MANDIR)/$(TOOL).8
 	rm -f $(addprefix $(DESTDIR)$(DATADIR)/probes/,$(notdir $(PROBES)))
+	rm -f $(DESTDIR)$(DATADIR)/records.schema.json
 	-rmdir $(DESTDIR)$(DATADIR)/probes $(DESTDIR)$(DATADIR) 2>/dev/null
 
 # ---- Debian package ----------------------------------------------------------

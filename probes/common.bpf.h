@@ -100,19 +100,20 @@ static __always_inline int bwm_is_enabled(void)
 	return on && *on;
 }
 
-/*
- * Per CPU: records the probes could not queue, [0] with no buffer yet (a CPU brought online),
- * [1] with the buffer full (it counts those too, but tells only with its next record); [2]
- * children the fork probe could not add to the monitored map (full), who are not traced.
- */
-BPF_PERCPU_ARRAY(BWM_MAP_DROPPED, u64, 3);
+/* Per CPU: what the probes could not send, by slot (BWM_DROP_* in event.h). */
+BPF_PERCPU_ARRAY(BWM_MAP_DROPPED, u64, BWM_DROP_SLOTS);
+
+static __always_inline void bwm_dropped_add(int slot, u64 n)
+{
+	u64 *c = bwm_dropped.lookup(&slot);
+
+	if (c)
+		*c += n;
+}
 
 static __always_inline void bwm_dropped_count(int slot)
 {
-	u64 *n = bwm_dropped.lookup(&slot);
-
-	if (n)
-		(*n)++;
+	bwm_dropped_add(slot, 1);
 }
 
 #if BWM_CGROUP_ID && BWM_CGROUP_UNDER
@@ -263,14 +264,19 @@ static __always_inline u32 bwm_mask_of(u32 id)
  * Queue a record for user space; count a failure in bwm_dropped. A full
  * buffer counts its losses too, but reports them only with its next record,
  * which may never come (a burst that ends while the reader is behind): the
- * frontend takes the larger of the two counts.
+ * frontend takes the larger of the two counts. Returns 1 when the record was
+ * refused, 0 when queued, with no branch (so that a loop of submits stays
+ * cheap to verify): the caller adds the bytes written that refused records
+ * stood for to BWM_DROP_BYTES once.
  */
-static __always_inline void bwm_submit(void *ctx, void *data, u32 size)
+static __always_inline u64 bwm_submit(void *ctx, void *data, u32 size)
 {
 	int rc = bwm_events_submit(ctx, data, size);
+	u64 r = (u64)(s64)rc;
 
 	if (rc != 0)
-		bwm_dropped_count(rc == -BWM_ENOSPC);
+		bwm_dropped_count(rc == -BWM_ENOSPC ? BWM_DROP_FULL : BWM_DROP_NO_BUFFER);
+	return (r | -r) >> 63;
 }
 
 /* Fill a record header; for writes, total is the bytes the call wrote. */

@@ -54,8 +54,22 @@
 /* Flags of a BWM_EV_WRITE chunk. */
 #define BWM_F_FIRST	0x1	/* first chunk of one call (or one sendmmsg message) */
 #define BWM_F_LAST	0x2	/* last chunk: total - (offset + len) bytes were not captured */
-#define BWM_F_MSGS_SKIPPED 0x4	/* no data: offset sendmmsg messages were not walked */
+#define BWM_F_MSGS_SKIPPED 0x4	/* no data: offset sendmmsg messages, of total bytes, were
+				 * not walked */
 #define BWM_F_STATUS	0x8	/* EXIT (TASK_EXIT): total holds the (process's) wait status */
+#define BWM_F_UNWALKED	0x10	/* the iovec walk stopped at its limit with bytes left */
+#define BWM_F_MMSG	0x20	/* one sendmmsg message: its walk is capped at 32 KiB */
+
+/*
+ * Slots of BWM_MAP_DROPPED (per CPU): what the probes could not send.
+ */
+#define BWM_DROP_NO_BUFFER	0	/* records: no buffer on this CPU yet (brought online) */
+#define BWM_DROP_FULL		1	/* records: the buffer was full */
+#define BWM_DROP_UNTRACKED	2	/* children not added to bwm_monitored (full) */
+#define BWM_DROP_UNSTASHED	3	/* entry+exit path: calls whose arguments bwm_calls had
+					 * no room for (not captured, bytes unknown) */
+#define BWM_DROP_BYTES		4	/* bytes written that refused records stood for */
+#define BWM_DROP_SLOTS		5
 
 /*
  * A record on the perf buffer: this header, then len bytes of data. Only the

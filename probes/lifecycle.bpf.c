@@ -143,7 +143,7 @@ TRACEPOINT_PROBE(sched, sched_process_fork)
 		mask = BWM_FD_MASK;
 	/* Map full (or no memory): the child is not traced; count it (see BWM_MAP_DROPPED). */
 	if (bwm_track_child(&child, &mask) != 0 && mask)
-		bwm_dropped_count(2);
+		bwm_dropped_count(BWM_DROP_UNTRACKED);
 	/* In a PID namespace the child's number there is not known yet: no fork line. */
 #if BWM_EXITS && !BWM_PIDNS_INO
 	if (mask && bwm_is_enabled()) {

@@ -63,8 +63,8 @@ struct bwm_mmsghdr {
 struct bwm_scratch {
 	u64 pos;	/* bytes gathered */
 	u64 cap;	/* bytes that may be gathered */
-	u64 err;	/* non-zero: a read failed */
-	u64 pad;
+	u64 err;	/* non-zero: a read failed (bwm_send(): flags of a refused record) */
+	u64 sum;	/* bytes: of messages beyond the walk; of refused records */
 	struct bwm_event ev;
 	char data[2 * BWM_CAP];
 };
@@ -141,15 +141,31 @@ static __always_inline u64 bwm_gather(struct bwm_scratch *s, u64 pos, u64 src, u
 }
 
 /*
+ * Loop state kept in the scratch map and accessed through volatile, so that
+ * clang reloads it and the verifier, which does not track map values, sees
+ * every path through a loop body reach the next iteration in the same state.
+ * Without this, per-path copies of the state defeat pruning and a 1024-step
+ * loop costs the verifier a million instructions.
+ */
+#define BWM_GET(field)		(*(volatile u64 *)&(field))
+#define BWM_SET(field, v)	(*(volatile u64 *)&(field) = (v))
+
+/*
  * Send the n gathered bytes as records of up to BWM_CHUNK bytes (at most
  * max records), each its header followed by its bytes. The header is built
  * in s->ev, right before s->data: the first record is sent where it lies,
  * with no copy (the common case: one short write); a later one's header is
- * copied just before its bytes, over bytes already sent.
+ * copied just before its bytes, over bytes already sent. The flags the
+ * caller set in s->ev (BWM_F_UNWALKED, BWM_F_MMSG) go with every record. A
+ * record refused counts its bytes (the last also the call's uncaptured rest).
  */
 static __always_inline void bwm_send(void *ctx, struct bwm_scratch *s, u64 n, int max)
 {
+	u8 keep = s->ev.flags & (BWM_F_UNWALKED | BWM_F_MMSG);
 	int c;
+
+	BWM_SET(s->sum, 0);	/* payload of refused records (in the map: see BWM_GET) */
+	BWM_SET(s->err, 0);	/* flags of the last one refused */
 
 	for (c = 0; c < max; c++) {
 		u64 off = (u64)c * BWM_CHUNK, len;
@@ -167,26 +183,26 @@ static __always_inline void bwm_send(void *ctx, struct bwm_scratch *s, u64 n, in
 			*rec = s->ev;
 		rec->len = len;
 		rec->offset = off;
-		rec->flags = (c == 0 ? BWM_F_FIRST : 0) | (off + len >= n ? BWM_F_LAST : 0);
-		bwm_submit(ctx, rec, sizeof(*rec) + len);
+		rec->flags = keep | (c == 0 ? BWM_F_FIRST : 0) | (off + len >= n ? BWM_F_LAST : 0);
+		/* refused: its bytes, and the last one also the call's rest */
+		if (bwm_submit(ctx, rec, sizeof(*rec) + len)) {
+			/* in the map, and no compare with n: the verifier's paths stay few */
+			BWM_SET(s->sum, BWM_GET(s->sum) + len);
+			BWM_SET(s->err, *(volatile u8 *)&rec->flags);
+		}
 	}
+	if (BWM_GET(s->sum))	/* the last record refused also stood for the call's rest */
+		bwm_dropped_add(BWM_DROP_BYTES, BWM_GET(s->sum) + (BWM_GET(s->err) & BWM_F_LAST &&
+				s->ev.total > n ? s->ev.total - n : 0));
 }
-
-/*
- * Loop state kept in the scratch map and accessed through volatile, so that
- * clang reloads it and the verifier, which does not track map values, sees
- * every path through a loop body reach the next iteration in the same state.
- * Without this, per-path copies of the state defeat pruning and a 1024-step
- * loop costs the verifier a million instructions.
- */
-#define BWM_GET(field)		(*(volatile u64 *)&(field))
-#define BWM_SET(field, v)	(*(volatile u64 *)&(field) = (v))
 
 /*
  * Gather an iovec array (at most max entries) up to cap bytes; returns the
  * bytes gathered, or 0 when a buffer could not be read (the call is then
  * reported as not captured rather than shown with holes). Kept nearly free
  * of branches: each one multiplies the paths the verifier walks per step.
+ * When iovecs are left past max with room left, s->ev gets BWM_F_UNWALKED:
+ * the bytes the walk did not reach are then told apart from --max-bytes.
  */
 static __always_inline u64 bwm_gather_iov(struct bwm_scratch *s, u64 iov, u64 vlen, u64 cap,
 					  int max)
@@ -215,6 +231,8 @@ static __always_inline u64 bwm_gather_iov(struct bwm_scratch *s, u64 iov, u64 vl
 		BWM_SET(s->err, BWM_GET(s->err) | rc);
 		BWM_SET(s->pos, pos + n);
 	}
+	if (vlen > max && BWM_GET(s->pos) < BWM_GET(s->cap))
+		s->ev.flags |= BWM_F_UNWALKED;
 	return BWM_GET(s->err) ? 0 : BWM_GET(s->pos);
 }
 
@@ -261,7 +279,8 @@ static __always_inline int bwm_transfer(void *ctx, long nr, long ret, int fd_arg
 		return 0;
 	bwm_header(&h, id, BWM_EV_XFER, fd, ret);
 	h.flags = BWM_F_FIRST | BWM_F_LAST;
-	bwm_submit(ctx, &h, sizeof(h));
+	if (bwm_submit(ctx, &h, sizeof(h)))
+		bwm_dropped_add(BWM_DROP_BYTES, ret);
 	return 0;
 }
 
@@ -308,9 +327,33 @@ BWM_ALSO(syscalls, sys_exit_writev, sys_exit_sendmsg)
 
 #if BWM_TP(syscalls, sys_exit_sendmmsg)
 /*
+ * The bytes of messages from..to-1 of a sendmmsg() vector (their msg_len),
+ * at most BWM_MAX_IOV (UIO_MAXIOV: the kernel sends no more per call). The
+ * sum lives in the scratch map, as the iovec walk's state does.
+ */
+static __always_inline u64 bwm_msgs_bytes(struct bwm_scratch *s, u64 vec, u64 to)
+{
+	int i;
+
+	BWM_SET(s->sum, 0);
+#pragma clang loop unroll(disable)
+	for (i = BWM_MAX_MSGS; i < BWM_MAX_IOV; i++) {
+		u32 len = 0;
+
+		if (i >= to)
+			break;
+		bpf_probe_read_user(&len, sizeof(len), (void *)(vec + i * sizeof(struct bwm_mmsghdr) +
+				    __builtin_offsetof(struct bwm_mmsghdr, len)));
+		BWM_SET(s->sum, BWM_GET(s->sum) + len);
+	}
+	return BWM_GET(s->sum);
+}
+
+/*
  * sendmmsg(fd, msgvec, vlen, flags) returns how many messages were sent; the
  * kernel stored each one's byte count in its msg_len. Each message is a
- * write of its own.
+ * write of its own; messages past BWM_MAX_MSGS are one record, their count
+ * and bytes.
  */
 TRACEPOINT_PROBE(syscalls, sys_exit_sendmmsg)
 {
@@ -331,15 +374,17 @@ TRACEPOINT_PROBE(syscalls, sys_exit_sendmmsg)
 		    bpf_probe_read_user(&m, sizeof(m), (void *)(vec + i * sizeof(m))) != 0)
 			break;
 		bwm_header(&s->ev, id, BWM_EV_WRITE, fd, m.len);
+		s->ev.flags = BWM_F_MMSG;
 		n = bwm_gather_iov(s, m.hdr.iov, m.hdr.iovlen, bwm_min(m.len, BWM_MSG_MAX),
 				   BWM_MSG_IOV);
 		bwm_send(args, s, n, 1);
 	}
 	if (args->ret > BWM_MAX_MSGS) {
-		bwm_header(&h, id, BWM_EV_WRITE, fd, 0);
+		bwm_header(&h, id, BWM_EV_WRITE, fd, bwm_msgs_bytes(s, vec, args->ret));
 		h.offset = args->ret - BWM_MAX_MSGS;
 		h.flags = BWM_F_FIRST | BWM_F_LAST | BWM_F_MSGS_SKIPPED;
-		bwm_submit(args, &h, sizeof(h));
+		if (bwm_submit(args, &h, sizeof(h)))
+			bwm_dropped_add(BWM_DROP_BYTES, h.total);
 	}
 	return 0;
 }
@@ -386,7 +431,7 @@ static __always_inline int bwm_enter(const void *ctx)
 		       a.arg3 : a.arg1))
 		return 0;
 	if (!bwm_stash((u32)id, &a))
-		bwm_dropped_count(0);	/* the call cannot be captured: count it as a loss */
+		bwm_dropped_count(BWM_DROP_UNSTASHED);	/* not captured: its bytes are unknown */
 	return 0;
 }
 

@@ -102,6 +102,12 @@ void emit_transfer(struct emit *e, const struct line_meta *m, uint64_t bytes)
 	e->lines_out++;
 }
 
+void emit_lost(struct emit *e, uint64_t ts, uint64_t events, uint64_t bytes)
+{
+	if (e->cfg->json)	/* text mode says it on stderr (the ledger) */
+		format_lost(&e->fmt, &e->sink->ob, ts + e->wall_offset, events, bytes);
+}
+
 void emit_note(struct emit *e, const struct line_meta *m, const char *note)
 {
 	format_note(&e->fmt, &e->sink->ob, m, m->ts + e->wall_offset, note);

@@ -45,6 +45,13 @@ void emit_transfer(struct emit *e, const struct line_meta *m, uint64_t bytes);
 /* A note in a writer's stream, e.g. "[... 3 more messages not captured]". */
 void emit_note(struct emit *e, const struct line_meta *m, const char *note);
 
+/*
+ * --json: a "lost" record, where in the stream the loss was noticed (ts:
+ * CLOCK_MONOTONIC): records lost and the bytes written they stood for. Not
+ * counted as a line.
+ */
+void emit_lost(struct emit *e, uint64_t ts, uint64_t events, uint64_t bytes);
+
 /* -x: a fork (parent), exec (path) or exit (status) record. */
 void emit_lifecycle(struct emit *e, const struct bwm_event *ev, const struct line_meta *m);
 

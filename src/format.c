@@ -205,19 +205,32 @@ static void put_json_text(struct formatter *f, struct outbuf *ob, const char *te
 	free(tmp);
 }
 
-/* {"time":"...","pid":N,"tid":N,"comm":"..." -- the caller adds fields and "}\n". */
-static void put_json_head(struct formatter *f, struct outbuf *ob, const struct line_meta *m,
-			  int64_t wall_ns)
+/* {"type":"...","time":"..." -- the caller adds fields and "}\n". */
+static void put_json_type_time(struct formatter *f, struct outbuf *ob, const char *type,
+			       int64_t wall_ns)
 {
 	char frac[8];
 
 	cache_time(f, wall_ns / 1000000000);
 	snprintf(frac, sizeof(frac), ".%06u", (unsigned)(wall_ns % 1000000000 / 1000));
-	ob_puts(ob, "{\"time\":\"");
+	ob_puts(ob, "{\"type\":\"");
+	ob_puts(ob, type);
+	ob_puts(ob, "\",\"time\":\"");
 	ob_put(ob, f->cached_date, 19);
 	ob_puts(ob, frac);
 	ob_puts(ob, f->cached_date + 19);
-	ob_puts(ob, "\",\"pid\":");
+	ob_puts(ob, "\"");
+}
+
+/*
+ * {"type":"...","time":"...","pid":N,"tid":N,"comm":"..." -- the caller adds
+ * fields and "}\n". The types are those of doc/records.schema.json.
+ */
+static void put_json_head(struct formatter *f, struct outbuf *ob, const struct line_meta *m,
+			  int64_t wall_ns, const char *type)
+{
+	put_json_type_time(f, ob, type, wall_ns);
+	ob_puts(ob, ",\"pid\":");
 	ob_putu(ob, m->tgid);
 	ob_puts(ob, ",\"tid\":");
 	ob_putu(ob, m->tid);
@@ -238,7 +251,7 @@ static void put_json_stream(struct outbuf *ob, const struct line_meta *m)
 static void put_json_line(struct formatter *f, struct outbuf *ob, const struct line_meta *m,
 			  int64_t wall_ns, const char *text, size_t len, uint64_t missing)
 {
-	put_json_head(f, ob, m, wall_ns);
+	put_json_head(f, ob, m, wall_ns, "line");
 	put_json_stream(ob, m);
 	ob_puts(ob, ",\"line\":");
 	put_json_text(f, ob, text, len);
@@ -276,7 +289,7 @@ void format_transfer(struct formatter *f, struct outbuf *ob, const struct line_m
 		     int64_t wall_ns, uint64_t bytes)
 {
 	if (f->o.json) {
-		put_json_head(f, ob, m, wall_ns);
+		put_json_head(f, ob, m, wall_ns, "transfer");
 		put_json_stream(ob, m);
 		ob_puts(ob, ",\"kernel_transfer_bytes\":");
 		ob_putu(ob, bytes);
@@ -293,7 +306,7 @@ void format_note(struct formatter *f, struct outbuf *ob, const struct line_meta 
 		 int64_t wall_ns, const char *note)
 {
 	if (f->o.json) {
-		put_json_head(f, ob, m, wall_ns);
+		put_json_head(f, ob, m, wall_ns, "note");
 		put_json_stream(ob, m);
 		ob_puts(ob, ",\"note\":");
 		format_json_string(ob, note, strlen(note));
@@ -320,8 +333,8 @@ void format_fork(struct formatter *f, struct outbuf *ob, const struct line_meta 
 	char text[64];
 
 	if (f->o.json) {
-		put_json_head(f, ob, m, wall_ns);
-		ob_puts(ob, ",\"event\":\"fork\",\"parent\":");
+		put_json_head(f, ob, m, wall_ns, "fork");
+		ob_puts(ob, ",\"parent\":");
 		ob_putu(ob, parent);
 		ob_puts(ob, "}\n");
 		return;
@@ -337,8 +350,8 @@ void format_exec(struct formatter *f, struct outbuf *ob, const struct line_meta 
 	int n;
 
 	if (f->o.json) {
-		put_json_head(f, ob, m, wall_ns);
-		ob_puts(ob, ",\"event\":\"exec\",\"path\":");
+		put_json_head(f, ob, m, wall_ns, "exec");
+		ob_puts(ob, ",\"path\":");
 		put_json_text(f, ob, path, len);
 		ob_puts(ob, "}\n");
 		return;
@@ -354,8 +367,7 @@ void format_exit(struct formatter *f, struct outbuf *ob, const struct line_meta 
 	char text[96], how[64];
 
 	if (f->o.json) {
-		put_json_head(f, ob, m, wall_ns);
-		ob_puts(ob, ",\"event\":\"exit\"");
+		put_json_head(f, ob, m, wall_ns, "exit");
 		if (known && !(status & 0x7f)) {
 			ob_puts(ob, ",\"exit_status\":");
 			ob_putu(ob, (status >> 8) & 0xff);
@@ -375,6 +387,17 @@ void format_exit(struct formatter *f, struct outbuf *ob, const struct line_meta 
 	format_status(how, sizeof(how), status, known);
 	snprintf(text, sizeof(text), "%u %s", m->tgid, how);
 	put_event(f, ob, m, wall_ns, "exit", text, strlen(text));
+}
+
+void format_lost(struct formatter *f, struct outbuf *ob, int64_t wall_ns, uint64_t events,
+		 uint64_t bytes)
+{
+	put_json_type_time(f, ob, "lost", wall_ns);
+	ob_puts(ob, ",\"events\":");
+	ob_putu(ob, events);
+	ob_puts(ob, ",\"bytes\":");
+	ob_putu(ob, bytes);
+	ob_puts(ob, "}\n");
 }
 
 void format_status(char *buf, size_t size, unsigned status, bool known)

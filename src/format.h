@@ -49,7 +49,7 @@ const char *format_stream(uint8_t fd, char *buf, size_t size);
  * Render one captured line: prefixes, the sanitized text, a note when bytes
  * were not captured or the line was cut by a cap ("[... continued]": the rest
  * is the writer's next line), and a newline; or, with json, one JSON object:
- *   {"time":"2026-03-02T14:32:01.042000+01:00","pid":1847,"tid":1847,
+ *   {"type":"line","time":"2026-03-02T14:32:01.042000+01:00","pid":1847,"tid":1847,
  *    "comm":"nginx","stream":"stdout","line":"...","writes":1,
  *    "continued":false,"truncated":false}
  * wall_ns: the write's time since the epoch.
@@ -72,6 +72,10 @@ void format_exec(struct formatter *f, struct outbuf *ob, const struct line_meta 
 		 int64_t wall_ns, const char *path, size_t len);
 void format_exit(struct formatter *f, struct outbuf *ob, const struct line_meta *m,
 		 int64_t wall_ns, unsigned status, bool known);
+
+/* --json: records lost, and the bytes written they stood for, when noticed. */
+void format_lost(struct formatter *f, struct outbuf *ob, int64_t wall_ns, uint64_t events,
+		 uint64_t bytes);
 
 /* "exited with status 3", "killed by SIGTERM", ... of a wait(2) status. */
 void format_status(char *buf, size_t size, unsigned status, bool known);

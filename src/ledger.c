@@ -37,6 +37,12 @@ void ledger_add(struct ledger *l, enum loss_kind k, uint64_t n)
 	else if (k == LOSS_UNTRACKED)
 		fprintf(l->out, "%s: %llu new child processes are not traced: bwm_monitored is "
 			"full\n", BWM_NAME, (unsigned long long)n);
+	else if (k == LOSS_UNSTASHED_CALLS)
+		fprintf(l->out, "%s: %llu write calls not captured: more calls were in flight at "
+			"once than bwm_calls holds\n", BWM_NAME, (unsigned long long)n);
+	else if (k == LOSS_LOST_BYTES)
+		fprintf(l->out, "%s: %llu bytes written are in lost events\n", BWM_NAME,
+			(unsigned long long)n);
 }
 
 void ledger_cpu_full(struct ledger *l, int cpu, uint64_t total)
@@ -54,6 +60,30 @@ uint64_t ledger_events_lost(const struct ledger *l)
 	return l->n[LOSS_BUFFER_FULL] + l->n[LOSS_NO_BUFFER] + l->n[LOSS_NO_MEMORY];
 }
 
+/* The byte reasons, as the summary line names them. */
+static const struct {
+	enum loss_kind k;
+	const char *name;
+} byte_reasons[] = {
+	{ LOSS_NOT_CAPTURED, "past --max-bytes" },
+	{ LOSS_UNWALKED_BYTES, "not walked" },
+	{ LOSS_UNREADABLE_BYTES, "unreadable" },
+	{ LOSS_TRANSFERRED_BYTES, "moved by splice/sendfile" },
+	{ LOSS_LOST_BYTES, "in lost events" },
+};
+
+#define NREASONS	(sizeof(byte_reasons) / sizeof(byte_reasons[0]))
+
+uint64_t ledger_bytes_uncaptured(const struct ledger *l)
+{
+	uint64_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < NREASONS; i++)
+		sum += l->n[byte_reasons[i].k];
+	return sum;
+}
+
 void ledger_report(const struct ledger *l)
 {
 	uint64_t lost = ledger_events_lost(l);
@@ -65,9 +95,9 @@ void ledger_report(const struct ledger *l)
 	if (l->n[LOSS_NO_MEMORY])
 		fprintf(l->out, "%s: %llu of them for want of memory\n", BWM_NAME,
 			(unsigned long long)l->n[LOSS_NO_MEMORY]);
-	if (l->n[LOSS_NOT_CAPTURED])
-		fprintf(l->out, "%s: %llu bytes written are not in the copy (see above)\n",
-			BWM_NAME, (unsigned long long)l->n[LOSS_NOT_CAPTURED]);
+	if (l->n[LOSS_UNWALKED_MESSAGES])
+		fprintf(l->out, "%s: %llu sendmmsg messages were not walked (see above)\n",
+			BWM_NAME, (unsigned long long)l->n[LOSS_UNWALKED_MESSAGES]);
 	if (l->n[LOSS_MALFORMED])
 		fprintf(l->out, "%s: dropped %llu malformed records\n", BWM_NAME,
 			(unsigned long long)l->n[LOSS_MALFORMED]);
@@ -79,16 +109,27 @@ void ledger_report(const struct ledger *l)
 
 void ledger_summary(const struct ledger *l, uint64_t lines, uint64_t bytes, double seconds)
 {
-	char unprinted[160] = "";
+	char unprinted[160] = "", reasons[320] = "", uncaptured[400] = "";
+	size_t i;
+	int n = 0;
 
+	for (i = 0; i < NREASONS && n >= 0 && (size_t)n < sizeof(reasons); i++) {
+		if (!l->n[byte_reasons[i].k])
+			continue;
+		n += snprintf(reasons + n, sizeof(reasons) - n, "%s%llu %s", n ? ", " : "",
+			      (unsigned long long)l->n[byte_reasons[i].k], byte_reasons[i].name);
+	}
 	if (l->n[LOSS_UNPRINTED_BYTES])
 		snprintf(unprinted, sizeof(unprinted), ", %llu lines (%llu bytes) not printed "
 			 "(the output stopped taking them)",
 			 (unsigned long long)l->n[LOSS_UNPRINTED_LINES],
 			 (unsigned long long)l->n[LOSS_UNPRINTED_BYTES]);
-	fprintf(l->out, "%s: %llu lines, %llu bytes captured, %llu events lost%s, %.1f s\n",
+	if (*reasons)
+		snprintf(uncaptured, sizeof(uncaptured), ", %llu bytes not captured (%s)",
+			 (unsigned long long)ledger_bytes_uncaptured(l), reasons);
+	fprintf(l->out, "%s: %llu lines, %llu bytes captured, %llu events lost%s%s, %.1f s\n",
 		BWM_NAME, (unsigned long long)lines, (unsigned long long)bytes,
-		(unsigned long long)ledger_events_lost(l), unprinted, seconds);
+		(unsigned long long)ledger_events_lost(l), uncaptured, unprinted, seconds);
 }
 
 /* The JSON names of the kinds, as the summary record gives them. */
@@ -101,6 +142,12 @@ static const char *const json_names[LOSS_KINDS] = {
 	[LOSS_UNPRINTED_LINES] = "unprinted_lines",
 	[LOSS_UNPRINTED_BYTES] = "unprinted_bytes",
 	[LOSS_UNTRACKED] = "untracked_children",
+	[LOSS_UNWALKED_BYTES] = "unwalked_bytes",
+	[LOSS_UNWALKED_MESSAGES] = "unwalked_messages",
+	[LOSS_UNREADABLE_BYTES] = "unreadable_bytes",
+	[LOSS_TRANSFERRED_BYTES] = "transferred_bytes",
+	[LOSS_LOST_BYTES] = "lost_bytes",
+	[LOSS_UNSTASHED_CALLS] = "unstashed_calls",
 };
 
 void ledger_summary_json(const struct ledger *l, struct outbuf *ob, uint64_t lines,
@@ -109,12 +156,14 @@ void ledger_summary_json(const struct ledger *l, struct outbuf *ob, uint64_t lin
 	char secs[32];
 	int k;
 
-	ob_puts(ob, "{\"event\":\"summary\",\"lines\":");
+	ob_puts(ob, "{\"type\":\"summary\",\"lines\":");
 	ob_putu(ob, lines);
 	ob_puts(ob, ",\"bytes\":");
 	ob_putu(ob, bytes);
 	ob_puts(ob, ",\"events_lost\":");
 	ob_putu(ob, ledger_events_lost(l));
+	ob_puts(ob, ",\"uncaptured_bytes\":");
+	ob_putu(ob, ledger_bytes_uncaptured(l));
 	for (k = 0; k < LOSS_KINDS; k++) {
 		ob_puts(ob, ",\"");
 		ob_puts(ob, json_names[k]);

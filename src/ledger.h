@@ -16,10 +16,16 @@ enum loss_kind {
 	LOSS_NO_BUFFER,		/* records submitted on a CPU that had no buffer yet */
 	LOSS_MALFORMED,		/* records that did not parse */
 	LOSS_NO_MEMORY,		/* records the merger had no memory to queue */
-	LOSS_NOT_CAPTURED,	/* --raw: bytes written that are not in the copy */
+	LOSS_NOT_CAPTURED,	/* bytes written past --max-bytes */
 	LOSS_UNPRINTED_LINES,	/* lines the output did not take before the stop deadline */
 	LOSS_UNPRINTED_BYTES,	/* their bytes */
 	LOSS_UNTRACKED,		/* children the fork probe could not add to bwm_monitored */
+	LOSS_UNWALKED_BYTES,	/* bytes in iovecs/messages past the probes' walk limits */
+	LOSS_UNWALKED_MESSAGES,	/* sendmmsg messages past the walk limit (bytes above) */
+	LOSS_UNREADABLE_BYTES,	/* bytes in user buffers the probe could not read */
+	LOSS_TRANSFERRED_BYTES,	/* bytes moved inside the kernel (splice, sendfile) */
+	LOSS_LOST_BYTES,	/* bytes written that lost records stood for */
+	LOSS_UNSTASHED_CALLS,	/* entry+exit path: calls not captured (argument stash full) */
 	LOSS_KINDS,
 };
 
@@ -45,19 +51,26 @@ void ledger_cpu_full(struct ledger *l, int cpu, uint64_t total);
 /* Records lost: refused by a full buffer, with no buffer to go to, or no memory. */
 uint64_t ledger_events_lost(const struct ledger *l);
 
+/*
+ * Bytes written that were not captured, all reasons: bytes written = bytes
+ * captured + this (when no call went unstashed and no record was malformed).
+ */
+uint64_t ledger_bytes_uncaptured(const struct ledger *l);
+
 /* The closing loss lines: what was lost in total, by kind (nothing if nothing was). */
 void ledger_report(const struct ledger *l);
 
 /*
  * The summary line: "N lines, N bytes captured, N events lost, S s", with
- * ", N lines (N bytes) not printed (...)" before the time when the output
- * stopped taking them.
+ * "; N bytes not captured (N past --max-bytes, ...)" by reason when some were,
+ * and ", N lines (N bytes) not printed (...)" when the output stopped taking
+ * them, before the time.
  */
 void ledger_summary(const struct ledger *l, uint64_t lines, uint64_t bytes, double seconds);
 
 /*
  * The same figures as the last --json record, with every kind of loss:
- * {"event":"summary","lines":N,"bytes":N,"events_lost":N,...,"seconds":S}
+ * {"type":"summary","lines":N,"bytes":N,"events_lost":N,"uncaptured_bytes":N,...,"seconds":S}
  */
 struct outbuf;
 void ledger_summary_json(const struct ledger *l, struct outbuf *ob, uint64_t lines,

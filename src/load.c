@@ -222,7 +222,7 @@ void tracer_detach(struct tracer *t, int stage)
 
 uint64_t tracer_dropped(const struct tracer *t, uint64_t *full, int ncpu)
 {
-	int fd = tracer_map_fd(t, BWM_MAP_NAME(BWM_MAP_DROPPED)), other = 0, when_full = 1, i;
+	int fd = tracer_map_fd(t, BWM_MAP_NAME(BWM_MAP_DROPPED)), other = BWM_DROP_NO_BUFFER, when_full = BWM_DROP_FULL, i;
 	uint64_t sum = 0;
 
 	if (fd < 0)
@@ -236,9 +236,9 @@ uint64_t tracer_dropped(const struct tracer *t, uint64_t *full, int ncpu)
 	return sum;
 }
 
-uint64_t tracer_untracked(const struct tracer *t)
+uint64_t tracer_dropped_slot(const struct tracer *t, int slot)
 {
-	int fd = tracer_map_fd(t, BWM_MAP_NAME(BWM_MAP_DROPPED)), slot = 2, i;
+	int fd = tracer_map_fd(t, BWM_MAP_NAME(BWM_MAP_DROPPED)), i;
 	uint64_t sum = 0;
 
 	if (fd < 0 || bpf_lookup_elem(fd, &slot, t->dropped) != 0)

@@ -58,8 +58,8 @@ int tracer_set_enabled(struct tracer *t, bool on);
  */
 uint64_t tracer_dropped(const struct tracer *t, uint64_t *full, int ncpu);
 
-/* Children the fork probe could not add to bwm_monitored (map full): not traced. */
-uint64_t tracer_untracked(const struct tracer *t);
+/* Slot BWM_DROP_* of bwm_dropped summed over CPUs (0 when the map cannot be read). */
+uint64_t tracer_dropped_slot(const struct tracer *t, int slot);
 
 /* Fd of a map by name (BWM_MAP_NAME(BWM_MAP_...)), -1 if the program has none. */
 int tracer_map_fd(const struct tracer *t, const char *name);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "balance.h"
 #include "merge.h"
 
 /* A queued record: its size, then the record, padded to 8 bytes. */
@@ -29,6 +30,7 @@ struct merger {
 	int *heap;		/* CPUs with queued records, ordered by head timestamp */
 	uint64_t malformed;
 	uint64_t no_memory;	/* records dropped: no memory to queue them */
+	uint64_t no_memory_bytes;	/* the bytes written they stood for */
 };
 
 struct merger *merge_new(int ncpu)
@@ -111,6 +113,7 @@ int merge_push(struct merger *r, int cpu, const void *raw, size_t size)
 	need = ENTRY_ALIGN(sizeof(uint64_t) + size);
 	if (queue_reserve(q, need)) {
 		r->no_memory++;
+		r->no_memory_bytes += balance_record_bytes(&ev);
 		return -1;
 	}
 	e = (struct entry *)(q->buf + q->tail);
@@ -199,6 +202,11 @@ uint64_t merge_lost_on(const struct merger *r, int cpu)
 uint64_t merge_malformed(const struct merger *r)
 {
 	return r->malformed;
+}
+
+uint64_t merge_no_memory_bytes(const struct merger *r)
+{
+	return r->no_memory_bytes;
 }
 
 uint64_t merge_no_memory(const struct merger *r)

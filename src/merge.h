@@ -41,6 +41,8 @@ size_t merge_release(struct merger *r, uint64_t limit, event_fn fn, void *cookie
 uint64_t merge_lost_on(const struct merger *r, int cpu);
 uint64_t merge_malformed(const struct merger *r);
 uint64_t merge_no_memory(const struct merger *r);	/* records dropped for want of memory */
+/* The bytes written those records stood for (balance_record_bytes()). */
+uint64_t merge_no_memory_bytes(const struct merger *r);
 size_t merge_queued(const struct merger *r);
 
 #endif /* BWM_MERGE_H */

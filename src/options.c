@@ -70,7 +70,9 @@ static const char usage[] =
 "    " BWM_NAME " -p 1234 -b 4096        # bigger buffers for very bursty writers\n"
 "    " BWM_NAME " -p 1234 -r > copy      # an exact copy of its stdout, binary included\n"
 "    " BWM_NAME " -p 1234 -m 1048576     # capture writes of up to 1 MiB whole\n"
-"    " BWM_NAME " -p 1234 -j | jq .line  # JSON, for jq or a log shipper\n"
+"    " BWM_NAME " -p 1234 -j             # JSON records, typed (doc/records.schema.json)\n"
+"    " BWM_NAME " -p 1234 -j | jq -r 'select(.type == \"line\") | .line'\n"
+"                                      # its lines, with jq\n"
 "    " BWM_NAME " -p 1234 -o /var/log/x  # append to a file\n"
 "    " BWM_NAME " -p 1234 -I ~/probes    # with edited copies of the BPF templates\n"
 "    " BWM_NAME " -p 1234 --ebpf         # print the BPF program and exit\n";

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "balance.h"
 #include "kfeat.h"
 #include "route.h"
 
@@ -18,21 +19,19 @@ static void route_raw(struct router *r, const struct bwm_event *ev, uint64_t mis
 		fprintf(r->notices, "%s: PID %u moved %llu bytes to %s inside the kernel (splice, "
 			"sendfile): they are not in the copy\n", BWM_NAME, ev->tgid,
 			(unsigned long long)ev->total, stream);
-		ledger_add(r->ledger, LOSS_NOT_CAPTURED, ev->total);
 		return;
 	}
 	if (ev->flags & BWM_F_MSGS_SKIPPED) {
-		fprintf(r->notices, "%s: PID %u sent %llu more messages to %s than could be "
-			"walked: they are not in the copy\n", BWM_NAME, ev->tgid,
-			(unsigned long long)ev->offset, stream);
+		fprintf(r->notices, "%s: PID %u sent %llu more messages (%llu bytes) to %s than "
+			"could be walked: they are not in the copy\n", BWM_NAME, ev->tgid,
+			(unsigned long long)ev->offset, (unsigned long long)ev->total, stream);
 		return;
 	}
 	emit_raw(r->emit, ev->data, ev->len);
 	if (missing) {
-		fprintf(r->notices, "%s: PID %u wrote %llu more bytes to %s than --max-bytes %lu "
-			"captured: they are not in the copy\n", BWM_NAME, ev->tgid,
+		fprintf(r->notices, "%s: PID %u wrote %llu more bytes to %s than were captured "
+			"(--max-bytes %lu): they are not in the copy\n", BWM_NAME, ev->tgid,
 			(unsigned long long)missing, stream, r->cfg->max_bytes);
-		ledger_add(r->ledger, LOSS_NOT_CAPTURED, missing);
 	}
 }
 
@@ -54,10 +53,10 @@ static void route_lifecycle(struct router *r, const struct bwm_event *ev,
 static void route_skipped(struct router *r, const struct bwm_event *ev,
 			  const struct line_meta *m)
 {
-	char note[64];
+	char note[96];
 
-	snprintf(note, sizeof(note), "[... %llu more messages not captured]",
-		 (unsigned long long)ev->offset);
+	snprintf(note, sizeof(note), "[... %llu more messages (%llu bytes) not captured]",
+		 (unsigned long long)ev->offset, (unsigned long long)ev->total);
 	emit_note(r->emit, m, note);
 }
 
@@ -74,13 +73,27 @@ static const struct bwm_event *exit_record(struct router *r, const struct bwm_ev
 	return ev;
 }
 
+/* What a write or transfer leaves out, into the ledger by reason; the bytes it leaves out. */
+static uint64_t account(struct router *r, const struct bwm_event *ev)
+{
+	struct shortfall s;
+
+	balance_shortfall(ev, r->cfg->max_bytes, &s);
+	ledger_add(r->ledger, LOSS_NOT_CAPTURED, s.past_max);
+	ledger_add(r->ledger, LOSS_UNWALKED_BYTES, s.unwalked);
+	ledger_add(r->ledger, LOSS_UNWALKED_MESSAGES, s.messages);
+	ledger_add(r->ledger, LOSS_UNREADABLE_BYTES, s.unreadable);
+	ledger_add(r->ledger, LOSS_TRANSFERRED_BYTES, s.transferred);
+	return s.past_max + s.unreadable + (s.messages ? 0 : s.unwalked);
+}
+
 void route_event(void *cookie, const struct bwm_event *ev)
 {
 	struct router *r = cookie;
 	struct line_meta m = {
 		.ts = ev->ts, .tgid = ev->tgid, .tid = ev->tid, .fd = ev->fd,
 	};
-	uint64_t end = ev->offset + ev->len, missing = 0;
+	uint64_t missing = 0;
 
 	if (ev->type == BWM_EV_EXIT || ev->type == BWM_EV_TASK_EXIT) {
 		ev = exit_record(r, ev);
@@ -92,8 +105,8 @@ void route_event(void *cookie, const struct bwm_event *ev)
 
 	if (ev->type == BWM_EV_WRITE)
 		r->bytes_in += ev->len;
-	if (ev->type == BWM_EV_WRITE && (ev->flags & BWM_F_LAST) && ev->total > end)
-		missing = ev->total - end;
+	if (ev->type <= BWM_EV_XFER)
+		missing = account(r, ev);	/* a write's bytes not in its last record */
 	if (r->cfg->raw && ev->type <= BWM_EV_XFER) {
 		route_raw(r, ev, missing);
 		return;

@@ -111,8 +111,12 @@ static void note_losses(struct app *app)
 {
 	uint64_t other = tracer_dropped(app->tracer, app->full, app->params.ncpus);
 	uint64_t no_memory = merge_no_memory(app->merger);
-	uint64_t untracked = tracer_untracked(app->tracer);
+	uint64_t untracked = tracer_dropped_slot(app->tracer, BWM_DROP_UNTRACKED);
+	uint64_t unstashed = tracer_dropped_slot(app->tracer, BWM_DROP_UNSTASHED);
+	uint64_t lost_bytes = tracer_dropped_slot(app->tracer, BWM_DROP_BYTES) +
+			      merge_no_memory_bytes(app->merger);
 	struct ledger *l = &app->ledger;
+	uint64_t events_before = ledger_events_lost(l), bytes_before = l->n[LOSS_LOST_BYTES];
 	int cpu;
 
 	/* Both are running totals: the ledger takes what is new. */
@@ -122,11 +126,18 @@ static void note_losses(struct app *app)
 		ledger_add(l, LOSS_NO_MEMORY, no_memory - l->n[LOSS_NO_MEMORY]);
 	if (untracked > l->n[LOSS_UNTRACKED])
 		ledger_add(l, LOSS_UNTRACKED, untracked - l->n[LOSS_UNTRACKED]);
+	if (unstashed > l->n[LOSS_UNSTASHED_CALLS])
+		ledger_add(l, LOSS_UNSTASHED_CALLS, unstashed - l->n[LOSS_UNSTASHED_CALLS]);
 	for (cpu = 0; cpu < app->params.ncpus; cpu++) {
 		uint64_t lost = merge_lost_on(app->merger, cpu);
 
 		ledger_cpu_full(l, cpu, app->full[cpu] > lost ? app->full[cpu] : lost);
 	}
+	if (lost_bytes > l->n[LOSS_LOST_BYTES])
+		ledger_add(l, LOSS_LOST_BYTES, lost_bytes - l->n[LOSS_LOST_BYTES]);
+	if (ledger_events_lost(l) > events_before || l->n[LOSS_LOST_BYTES] > bytes_before)
+		emit_lost(&app->emit, run_clock_ns(CLOCK_MONOTONIC), ledger_events_lost(l) -
+			  events_before, l->n[LOSS_LOST_BYTES] - bytes_before);
 }
 
 /* What the drain asked of the maps: exited processes forgotten, loops cut. */

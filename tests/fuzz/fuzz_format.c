@@ -143,10 +143,10 @@ static void render(struct formatter *f, struct outbuf *ob, struct cursor *c,
 		format_transfer(f, ob, m, wall, v);
 		break;
 	case 2: {
-		char note[64];
+		char note[96];
 
-		snprintf(note, sizeof(note), "[... %llu more messages not captured]",
-			 (unsigned long long)v);
+		snprintf(note, sizeof(note), "[... %llu more messages (%llu bytes) not captured]",
+			 (unsigned long long)v, (unsigned long long)v * 7);
 		format_note(f, ob, m, wall, note);
 		break;
 	}

@@ -9,6 +9,7 @@
  */
 #include <stdbool.h>
 
+#include "balance.h"
 #include "fuzz.h"
 #include "merge.h"
 
@@ -28,6 +29,15 @@ static void on_event(void *cookie, const struct bwm_event *ev)
 	for (i = 0; i < ev->len; i++)	/* every byte readable (ASan) */
 		s->sum += (unsigned char)ev->data[i];
 	FUZZ_ASSERT(!s->ordered || !s->events || ev->ts >= s->last_ts);
+	/* What a record leaves out (balance.c) never exceeds what the call wrote. */
+	{
+		struct shortfall sf;
+
+		balance_shortfall(ev, ev->ts & 1 ? UINT64_MAX : 65536, &sf);
+		FUZZ_ASSERT(balance_sum(&sf) <= ev->total);
+		FUZZ_ASSERT(ev->total > UINT64_MAX - ev->len ||
+			    balance_record_bytes(ev) <= (uint64_t)ev->len + ev->total);
+	}
 	s->events++;
 	s->last_ts = ev->ts;
 }

@@ -254,13 +254,38 @@ class Monitor:
         return self.finish(timeout)
 
 
+_validator = None
+
+
+def validate_records(rows):
+    """Each --json record must be valid against doc/records.schema.json."""
+    global _validator
+    import jsonschema
+    if _validator is None:
+        schema = json.loads((ROOT / "doc" / "records.schema.json").read_text())
+        jsonschema.Draft7Validator.check_schema(schema)
+        _validator = jsonschema.Draft7Validator(schema)
+    for x in rows:
+        errors = list(_validator.iter_errors(x))
+        if errors:
+            # The record's own definition says best what is wrong with it.
+            d = _validator.schema["definitions"].get(x.get("type"), _validator.schema)
+            why = jsonschema.exceptions.best_match(
+                _validator.evolve(schema=dict(d, definitions=_validator.schema["definitions"]))
+                .iter_errors(x)) or errors[0]
+            raise TestFailure("record not valid against doc/records.schema.json: %s\n%r"
+                              % (why.message, x))
+
+
 def json_rows(r):
-    """The --json records of a run, without the summary record, which must come last
-    and agree with the summary line on stderr; returns (rows, summary)."""
+    """The --json records of a run, each valid against the schema, without the summary
+    record, which must come last and agree with the summary line on stderr; returns
+    (rows, summary)."""
     rows = [json.loads(l) for l in r.text.splitlines()]
-    check(rows and rows[-1].get("event") == "summary", "no summary record last: %r" % rows[-1:])
+    validate_records(rows)
+    check(rows and rows[-1].get("type") == "summary", "no summary record last: %r" % rows[-1:])
     summary = rows.pop()
-    check(all(x.get("event") != "summary" for x in rows), "one summary record only")
+    check(all(x.get("type") != "summary" for x in rows), "one summary record only")
     line = [l for l in r.stderr.splitlines() if " bytes captured, " in l]
     if line:
         want = "%d lines, %d bytes captured, %d events lost" % (

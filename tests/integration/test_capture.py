@@ -57,7 +57,7 @@ def test_sendmmsg_messages_beyond_the_walked_ones_are_reported():
     msgs = ["m%02d\\n" % i for i in range(40)]
     r = capture(["socket:1", "sendmmsg:1:" + "|".join(msgs)])
     expect_eq(r.stdout, b"".join(b"m%02d\n" % i for i in range(32)) +
-              b"[... 8 more messages not captured]\n")
+              b"[... 8 more messages (32 bytes) not captured]\n")
 
 
 def test_1mib_write_is_truncated_at_the_default_limit_and_says_so():

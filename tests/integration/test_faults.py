@@ -22,6 +22,7 @@ def _cpu_seconds(pid):
 
 def _summary(r):
     mt = re.search(r"(\d+) lines, (\d+) bytes captured, (\d+) events lost"
+                   r"(?:, \d+ bytes not captured \([^)]*\))?"
                    r"(?:, (\d+) lines \((\d+) bytes\) not printed[^,]*)?, [\d.]+ s$",
                    r.stderr.rstrip(), re.M)
     check(mt, "summary line:\n" + r.stderr)
@@ -340,6 +341,13 @@ def test_5000_threads_are_captured_or_their_loss_counted():
     # counted with no line to show for it.
     check(n * count <= len(lines) + lost <= n * count + n + 1,
           "lines captured + events lost: %d + %d for %d lines" % (len(lines), lost, n * count))
+    check(len(lines) > 0, "some lines must get through:\n" + r.stderr)
+    # The bytes balance: every line's bytes were captured or counted by reason.
+    written = sum(len("thread %d line %d\n" % (t, i)) for t in range(n) for i in range(count))
+    mt = re.search(r"(\d+) bytes captured, \d+ events lost(?:, (\d+) bytes not captured)?",
+                   r.stderr)
+    expect_eq(int(mt.group(1)) + int(mt.group(2) or 0), written,
+              "bytes captured + not captured:\n" + r.stderr)
 
 
 # ---- item 2: whatever reads the tool's output is not traced ------------------

@@ -101,7 +101,7 @@ def test_json_exit_without_a_known_status():
     w.go()
     w.wait()
     rows, _ = json_rows(m.finish())
-    exits = [x for x in rows if x.get("event") == "exit"]
+    exits = [x for x in rows if x.get("type") == "exit"]
     expect_eq([(x.get("status_known"), x.get("exit_status")) for x in exits],
               [(False, None), (None, 0)], "exit rows")
 

@@ -123,8 +123,47 @@ def test_json_lines_parse_with_jq_and_python():
         expect_eq((x["pid"], x["tid"], x["comm"]), (w.pid, w.pid, "writer"), "origin")
         check(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d", x["time"]),
               x["time"])
-    jq = subprocess.run(["jq", "-r", ".line"], input=r.stdout, capture_output=True, check=True)
+    jq = subprocess.run(["jq", "-r", 'select(.type == "line") | .line'], input=r.stdout,
+                        capture_output=True, check=True)
     expect_eq(jq.stdout.decode().splitlines()[0], "plain", "jq")
+
+
+def _jq_examples():
+    """Each `... | jq ...` example of --help, the README and the man page: (where, the
+    tool's arguments, jq's arguments), split as a shell would."""
+    import shlex
+    man = subprocess.run(["man", "-l", "-P", "cat", str(ROOT / "man/man8/bpf_write_monitor.8")],
+                         capture_output=True, text=True, env=dict(os.environ, MANWIDTH="200"),
+                         check=True).stdout
+    texts = {"--help": run_tool("--help").text + run_tool("--help").stderr,
+             "README.md": (ROOT / "README.md").read_text(), "man page": man}
+    found = []
+    for where, text in texts.items():
+        for line in text.splitlines():
+            line = re.sub(r"^[#$] ", "", line.strip())     # the man page's prompt
+            line = line.split("  #")[0].strip().replace("\u2010", "-").replace("\u2019", "'")
+            if line.startswith("bpf_write_monitor ") and "| jq" in line:
+                tool, jq = line.split("|", 1)
+                found.append((where, shlex.split(tool)[1:], shlex.split(jq)))
+    return found
+
+
+def test_jq_examples_run_as_printed_and_print_no_nulls():
+    examples = _jq_examples()
+    for where in ("--help", "README.md", "man page"):
+        check(any(w == where for w, _, _ in examples), "no jq example found in " + where)
+    w = Writer("wait", "out:one\n", "fork-exit:3", "out:two\n", "splice:1:10")
+    m = Monitor("-p", w.pid, "-f", "-x", "-j")
+    w.go()
+    w.wait()
+    r = m.finish()
+    json_rows(r)
+    for where, tool, jq in examples:
+        check("-j" in tool or "--json" in tool, "%s: %r" % (where, tool))
+        out = subprocess.run(jq, input=r.text, capture_output=True, text=True)
+        expect_eq(out.returncode, 0, "%s: %s exit status (%s)" % (where, jq, out.stderr))
+        check(out.stdout.strip() and "null" not in out.stdout,
+              "%s: %s printed:\n%s" % (where, " ".join(jq), out.stdout))
 
 
 def test_json_summary_record_counts_what_was_lost():
@@ -133,9 +172,12 @@ def test_json_summary_record_counts_what_was_lost():
     r = capture(["burst:1:%d:100" % n], "--buffer-pages", "1", "--json", "-x")
     rows, summary = json_rows(r)
     lines = len([x for x in rows if "line" in x])
-    exits = len([x for x in rows if x.get("event") == "exit"])
+    exits = len([x for x in rows if x.get("type") == "exit"])
     check(summary["events_lost"] > 0, "losses expected: %r" % summary)
+    check(lines > 0, "some of the burst must get through: %r" % summary)
     expect_eq(lines + exits + summary["events_lost"], n + 1, "lines + exit + events lost")
+    expect_eq(summary["bytes"] + summary["lost_bytes"], n * 100, "bytes captured + lost")
+    expect_eq(summary["bytes"], lines * 100, "bytes captured")
     expect_eq(summary["buffer_full_events"], summary["events_lost"], "all to a full buffer")
     expect_eq(summary["lines"], lines + exits, "lines in the summary record")
 
@@ -146,7 +188,7 @@ def test_json_lifecycle_events():
     w.go()
     w.wait()
     rows, _ = json_rows(m.finish())
-    events = [(x.get("event"), x.get("exit_status")) for x in rows if "event" in x]
+    events = [(x.get("type"), x.get("exit_status")) for x in rows if x["type"] != "line"]
     expect_eq(events, [("fork", None), ("exit", 4), ("exit", 0)], "events")
     expect_eq(rows[0]["parent"], w.pid, "parent of the fork")
 
@@ -192,6 +234,7 @@ def test_make_install_destdir_layout_and_man_page():
         "usr/local/share/bpf_write_monitor/probes/event.h",
         "usr/local/share/bpf_write_monitor/probes/lifecycle.bpf.c",
         "usr/local/share/bpf_write_monitor/probes/write.bpf.c",
+        "usr/local/share/bpf_write_monitor/records.schema.json",
         "usr/local/share/man/man8/bpf_write_monitor.8",
     ], "installed files")
     man = subprocess.run(["man", "-l", os.path.join(dest, "usr/local/share/man/man8/"

@@ -62,14 +62,14 @@ static void json_lines(void **state)
 
 	(void)state;
 	assert_string_equal(render(&o, &m, "say \"hi\"\t\\ \x1b[1mbold\x01", 0),
-			    "{\"time\":\"2026-03-02T14:32:01.042000+00:00\",\"pid\":1847,"
+			    "{\"type\":\"line\",\"time\":\"2026-03-02T14:32:01.042000+00:00\",\"pid\":1847,"
 			    "\"tid\":1850,\"comm\":\"nginx\",\"stream\":\"stdout\","
 			    "\"line\":\"say \\\"hi\\\"\\t\\\\ bold\",\"writes\":1,\"continued\":false,"
 			    "\"truncated\":false}\n");
 	m.fd = 2;
 	m.writes = 3;
 	assert_string_equal(render(&o, &m, "caf\xc3\xa9 \xff", 10),
-			    "{\"time\":\"2026-03-02T14:32:01.042000+00:00\",\"pid\":1847,"
+			    "{\"type\":\"line\",\"time\":\"2026-03-02T14:32:01.042000+00:00\",\"pid\":1847,"
 			    "\"tid\":1850,\"comm\":\"nginx\",\"stream\":\"stderr\","
 			    "\"line\":\"caf\xc3\xa9 \\\\xff\",\"writes\":3,\"continued\":false,"
 			    "\"truncated\":true,"
@@ -86,7 +86,7 @@ static void continued_line_is_marked(void **state)
 	assert_string_equal(render(&(struct format_opts){ .bare_fd = 1 }, &m, "part", 0),
 			    "part [... continued]\n");
 	assert_string_equal(render(&(struct format_opts){ .json = true }, &m, "part", 0),
-			    "{\"time\":\"2026-03-02T14:32:01.042000+00:00\",\"pid\":1847,"
+			    "{\"type\":\"line\",\"time\":\"2026-03-02T14:32:01.042000+00:00\",\"pid\":1847,"
 			    "\"tid\":1850,\"comm\":\"nginx\",\"stream\":\"stdout\","
 			    "\"line\":\"part\",\"writes\":2,\"continued\":true,"
 			    "\"truncated\":false}\n");
@@ -106,17 +106,17 @@ static void json_events(void **state)
 	format_transfer(&f, &ob, &meta, WALL, 4096);
 	ob_put(&ob, "", 1);
 	assert_string_equal(ob.p,
-		"{\"time\":\"2026-03-02T14:32:01.042000+00:00\",\"pid\":1847,\"tid\":1850,"
-		"\"comm\":\"nginx\",\"event\":\"exit\",\"exit_status\":3}\n"
-		"{\"time\":\"2026-03-02T14:32:01.042000+00:00\",\"pid\":1847,\"tid\":1850,"
-		"\"comm\":\"nginx\",\"event\":\"exit\",\"signal\":\"SIGSEGV\","
+		"{\"type\":\"exit\",\"time\":\"2026-03-02T14:32:01.042000+00:00\",\"pid\":1847,"
+		"\"tid\":1850,\"comm\":\"nginx\",\"exit_status\":3}\n"
+		"{\"type\":\"exit\",\"time\":\"2026-03-02T14:32:01.042000+00:00\",\"pid\":1847,"
+		"\"tid\":1850,\"comm\":\"nginx\",\"signal\":\"SIGSEGV\","
 		"\"core_dumped\":true}\n"
-		"{\"time\":\"2026-03-02T14:32:01.042000+00:00\",\"pid\":1847,\"tid\":1850,"
-		"\"comm\":\"nginx\",\"event\":\"exit\",\"status_known\":false}\n"
-		"{\"time\":\"2026-03-02T14:32:01.042000+00:00\",\"pid\":1847,\"tid\":1850,"
-		"\"comm\":\"nginx\",\"event\":\"fork\",\"parent\":1}\n"
-		"{\"time\":\"2026-03-02T14:32:01.042000+00:00\",\"pid\":1847,\"tid\":1850,"
-		"\"comm\":\"nginx\",\"stream\":\"stdout\",\"kernel_transfer_bytes\":4096}\n");
+		"{\"type\":\"exit\",\"time\":\"2026-03-02T14:32:01.042000+00:00\",\"pid\":1847,"
+		"\"tid\":1850,\"comm\":\"nginx\",\"status_known\":false}\n"
+		"{\"type\":\"fork\",\"time\":\"2026-03-02T14:32:01.042000+00:00\",\"pid\":1847,"
+		"\"tid\":1850,\"comm\":\"nginx\",\"parent\":1}\n"
+		"{\"type\":\"transfer\",\"time\":\"2026-03-02T14:32:01.042000+00:00\",\"pid\":1847,"
+		"\"tid\":1850,\"comm\":\"nginx\",\"stream\":\"stdout\",\"kernel_transfer_bytes\":4096}\n");
 	ob_free(&ob);
 }
 
