@@ -3,6 +3,7 @@
 #define BWM_LEDGER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -20,6 +21,8 @@ enum loss_kind {
 	LOSS_UNPRINTED_LINES,	/* lines the output did not take before the stop deadline */
 	LOSS_UNPRINTED_BYTES,	/* their bytes */
 	LOSS_UNTRACKED,		/* children the fork probe could not add to bwm_monitored */
+	LOSS_JOURNAL_LINES,	/* --journal: lines and records the journal did not take */
+	LOSS_JOURNAL_BYTES,	/* their bytes */
 	LOSS_KINDS,
 };
 
@@ -42,6 +45,9 @@ void ledger_add(struct ledger *l, enum loss_kind k, uint64_t n);
  */
 void ledger_cpu_full(struct ledger *l, int cpu, uint64_t total);
 
+/* The kind's name in the JSON summary, e.g. "buffer_full_events". */
+const char *ledger_kind_name(enum loss_kind k);
+
 /* Records lost: refused by a full buffer, with no buffer to go to, or no memory. */
 uint64_t ledger_events_lost(const struct ledger *l);
 
@@ -54,6 +60,10 @@ void ledger_report(const struct ledger *l);
  * stopped taking them.
  */
 void ledger_summary(const struct ledger *l, uint64_t lines, uint64_t bytes, double seconds);
+
+/* The same line into buf, without the tool's name and newline (the journal's summary). */
+void ledger_summary_text(const struct ledger *l, char *buf, size_t size, uint64_t lines,
+			 uint64_t bytes, double seconds);
 
 /*
  * The same figures as the last --json record, with every kind of loss:
