@@ -161,27 +161,31 @@ static void refused(struct journal *j, int error, size_t len)
 		"counted)\n", BWM_NAME, strerror(error));
 }
 
-/* Send the entry; count it (len bytes of message) when the journal does not take it. */
-static void send_entry(struct journal *j, struct entry *e, size_t len)
+/* Send the entry: 0, or the errno of a refusal (0 after giving up: -1). */
+static int send_entry(struct journal *j, struct entry *e)
 {
 	int rc;
 
-	if (j->msg.oom) {
-		refused(j, ENOMEM, len);
-		return;
-	}
+	if (j->msg.oom)
+		return ENOMEM;
 	for (;;) {
-		if (j->gave_up) {
-			refused(j, 0, len);
-			return;
-		}
+		if (j->gave_up)
+			return -1;
 		rc = sd_journal_sendv(e->iov, e->n);
 		if (rc == 0)
-			return;
+			return 0;
 		if (rc != -EINTR || out_of_time(j))
-			break;
+			return rc == -EINTR ? -1 : -rc;
 	}
-	refused(j, rc == -EINTR ? 0 : -rc, len);
+}
+
+/* Send a writer's entry; count it (len bytes of message) when the journal does not take it. */
+static void send_counted(struct journal *j, struct entry *e, size_t len)
+{
+	int rc = send_entry(j, e);
+
+	if (rc)
+		refused(j, rc > 0 ? rc : 0, len);
 }
 
 void journal_line(struct journal *j, const struct line_meta *m, int64_t wall_ns,
@@ -195,7 +199,7 @@ void journal_line(struct journal *j, const struct line_meta *m, int64_t wall_ns,
 	put_u64(&e, "BWM_CONTINUED", m->continued);
 	if (missing)
 		put_u64(&e, "BWM_MISSING_BYTES", missing);
-	send_entry(j, &e, len);
+	send_counted(j, &e, len);
 }
 
 void journal_record(struct journal *j, const char *message_id, int priority,
@@ -213,7 +217,7 @@ void journal_record(struct journal *j, const char *message_id, int priority,
 		snprintf(name, sizeof(name), "%.*s", (int)(eq - extra), extra);
 		put_str(&e, name, eq + 1);
 	}
-	send_entry(j, &e, len);
+	send_counted(j, &e, len);
 }
 
 void journal_summary(struct journal *j, const char *text, uint64_t lines, uint64_t bytes,
@@ -240,5 +244,6 @@ void journal_summary(struct journal *j, const char *text, uint64_t lines, uint64
 	}
 	snprintf(secs, sizeof(secs), "%.3f", seconds);
 	put_str(&e, "BWM_SECONDS", secs);
-	send_entry(j, &e, strlen(text));
+	/* Not one of the lines it counts: refused, it is still on stderr. */
+	send_entry(j, &e);
 }

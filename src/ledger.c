@@ -72,8 +72,8 @@ void ledger_report(const struct ledger *l)
 		fprintf(l->out, "%s: dropped %llu malformed records\n", BWM_NAME,
 			(unsigned long long)l->n[LOSS_MALFORMED]);
 	if (l->n[LOSS_JOURNAL_LINES])
-		fprintf(l->out, "%s: %llu lines (%llu bytes) were not sent: the journal did not "
-			"take them (see above)\n", BWM_NAME,
+		fprintf(l->out, "%s: %llu lines (%llu bytes) were not sent: the journal refused "
+			"them, or did not take them before the stop\n", BWM_NAME,
 			(unsigned long long)l->n[LOSS_JOURNAL_LINES],
 			(unsigned long long)l->n[LOSS_JOURNAL_BYTES]);
 	if (l->n[LOSS_UNTRACKED])
