@@ -154,7 +154,7 @@ def test_journal_absent_is_a_one_line_error_before_attaching():
     # journald's socket hidden in a mount namespace of the tool's own: this works whether or
     # not a journald runs on the machine.
     w = Writer("wait")
-    r = run_tool("-p", w.pid, "--journal", prog=[
+    r = run_tool("-p", w.pid, "--journal", "-d", "5", prog=[
         "unshare", "--mount", "--propagation", "private", "sh", "-c",
         'mkdir -p /run/systemd/journal && mount -t tmpfs none /run/systemd/journal && '
         'exec "$0" "$@"', TOOL])
