@@ -74,7 +74,7 @@ static const char usage[] =
 "    " BWM_NAME " -p 1234 -m 1048576     # capture writes of up to 1 MiB whole\n"
 "    " BWM_NAME " -p 1234 -j | jq .line  # JSON, for jq or a log shipper\n"
 "    " BWM_NAME " -p 1234 -o /var/log/x  # append to a file\n"
-"    " BWM_NAME " --unit cron -1 -2 -J   # into the journal: journalctl OBJECT_PID=...\n"
+"    " BWM_NAME " --unit cron -1 -2 -J   # into the journal, one entry per line\n"
 "    " BWM_NAME " -p 1234 -I ~/probes    # with edited copies of the BPF templates\n"
 "    " BWM_NAME " -p 1234 --ebpf         # print the BPF program and exit\n";
 
