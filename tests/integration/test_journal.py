@@ -209,3 +209,20 @@ def test_journal_unit_passes_systemd_analyze_verify():
     bad = [l for l in (r.stdout + r.stderr).splitlines() if "bpf-write-monitor" in l]
     check(r.returncode == 0 and not bad, "systemd-analyze verify (%d):\n%s%s"
           % (r.returncode, r.stdout, r.stderr))
+
+
+def test_journal_catalog_explains_every_message_id():
+    ids = set(re.findall(r'^#define JOURNAL_MID_\w+\s+"([0-9a-f]{32})"$',
+                         (ROOT / "src" / "journal.h").read_text(), re.M))
+    check(len(ids) == 6 and {MID_FORK, MID_EXEC, MID_EXIT, MID_SUMMARY} <= ids, ids)
+    root = temp_dir("bwm-catalog-")
+    (root / "usr/lib/systemd/catalog").mkdir(parents=True)
+    (root / "var/lib/systemd/catalog").mkdir(parents=True)
+    (root / "usr/lib/systemd/catalog/bpf-write-monitor.catalog").write_text(
+        (ROOT / "debian" / "bpf-write-monitor.catalog").read_text())
+    r = subprocess.run(["journalctl", "--root", str(root), "--update-catalog"],
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    check(r.returncode == 0 and not r.stderr, "journalctl --update-catalog:\n" + r.stderr)
+    listed = subprocess.run(["journalctl", "--root", str(root), "--list-catalog"],
+                            capture_output=True, text=True, check=True, timeout=TIMEOUT).stdout
+    expect_eq({l.split(" ")[0] for l in listed.splitlines()}, ids, "ids in the catalog")
