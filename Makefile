@@ -36,7 +36,9 @@ CFLAGS    ?= -O2 -g
 CPPFLAGS  += -D_GNU_SOURCE
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(CPPFLAGS)
 BPF_CFLAGS := $(shell pkg-config --cflags libbpf 2>/dev/null)
-LDLIBS_TOOL := -lbcc_bpf -lbpf -ldl -pthread
+# --journal talks to systemd-journald through libsystemd (libsystemd-dev).
+SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null)
+LDLIBS_TOOL := -lbcc_bpf -lbpf $(SYSTEMD_LIBS) -ldl -pthread
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 TOOL      := bpf_write_monitor
@@ -47,7 +49,8 @@ CORE_SRCS := src/options.c src/sanitize.c src/lines.c src/format.c src/merge.c s
              src/ledger.c src/fileio.c src/procs.c src/probes.c src/program.c src/sink.c \
              src/host.c src/kfeat.c src/exits.c src/cache.c src/cache_store.c src/image.c \
              src/sha256.c src/output.c src/feedback.c src/emit.c src/route.c \
-             src/target_pids.c src/target_cgroup.c src/target_command.c src/readscan.c
+             src/target_pids.c src/target_cgroup.c src/target_command.c src/readscan.c \
+             src/journal.c
 TOOL_SRCS := $(CORE_SRCS) src/kbtf.c src/compile.c src/compile_child.c src/verifier.c \
              src/load.c src/buffers.c src/cache_load.c src/tree.c src/target.c src/readers.c \
              src/errout.c src/run.c src/report.c src/main.c
@@ -59,7 +62,7 @@ TOOL_OBJS := $(TOOL_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/embedded.o
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
-.PHONY: all deps check check-fallback unit integration demo bench clean helpers install uninstall \
+.PHONY: have-libsystemd all deps check check-fallback unit integration demo bench clean helpers install uninstall \
 	deb FORCE check-kernels fuzz fuzz-replay
 
 all: $(TOOL)
@@ -72,6 +75,12 @@ $(BUILD)/%.o: src/%.c $(wildcard src/*.h) probes/event.h | $(BUILD)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -I$(BUILD) $(if $(filter src/kbtf.c,$<),$(BPF_CFLAGS),$(BCC_CFLAGS)) \
 		-c -o $@ $<
+
+# Without libsystemd-dev, say so rather than let the compiler miss sd-journal.h.
+$(BUILD)/journal.o $(BUILD)/san/journal.o: | have-libsystemd
+have-libsystemd:
+	$(Q)pkg-config --exists libsystemd || { echo "make: libsystemd-dev is missing (--journal" \
+		"needs sd-journal.h): run 'sudo tools/install-deps.sh'" >&2; exit 1; }
 
 # Where `make install` puts the templates, known to the binary; rewritten
 # only when PREFIX changes, so that changing it rebuilds what depends on it.
@@ -104,7 +113,8 @@ $(BUILD)/san:
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(SAN_OBJS) $(BUILD)/embedded.o | $(BUILD)/tests
 	@echo "  CC      $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Isrc -o $@ $< $(SAN_OBJS) $(BUILD)/embedded.o -lcmocka
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Isrc -o $@ $< $(SAN_OBJS) $(BUILD)/embedded.o -lcmocka \
+		$(SYSTEMD_LIBS)
 
 $(BUILD)/helpers/%: tests/helpers/%.c tests/helpers/helpers.h | $(BUILD)/helpers
 	@echo "  CC      $@"

@@ -9,6 +9,7 @@
 #include "compile.h"
 #include "emit.h"
 #include "exits.h"
+#include "journal.h"
 #include "ledger.h"
 #include "lines.h"
 #include "load.h"
@@ -41,6 +42,7 @@ struct app {
 	struct lines *lines;
 	struct emit emit;
 	struct sink sink;
+	struct journal journal;	/* --journal: where lines go instead of the sink */
 	struct ledger ledger;
 	struct exits exits;	/* which exit records mean a process exited */
 	struct readers readers;	/* readers of the output, never traced */

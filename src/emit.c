@@ -3,6 +3,7 @@
  * emit.c - finished lines and records, rendered into the sink; the loop
  * breaker looks at each line on its way.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "emit.h"
@@ -76,6 +77,12 @@ void emit_line(void *cookie, const struct line_meta *m, const char *text, size_t
 	uint64_t hash = feedback_hash(text, len);
 
 	check_feedback(e, m, hash);
+	if (e->journal) {	/* the entry's MESSAGE is the line as written */
+		journal_line(e->journal, m, m->ts + e->wall_offset, text, len, missing);
+		feedback_printed(e->feedback, hash, m->tgid);
+		e->lines_out++;
+		return;
+	}
 	format_line(&e->fmt, ob, m, m->ts + e->wall_offset, text, len, missing);
 	if (ob->len > start) {	/* the line as printed, without its newline */
 		const char *out = ob->p + start;
@@ -98,6 +105,17 @@ void emit_raw(struct emit *e, const char *data, size_t len)
 
 void emit_transfer(struct emit *e, const struct line_meta *m, uint64_t bytes)
 {
+	char text[64], extra[48];
+
+	if (e->journal) {
+		snprintf(text, sizeof(text), "[%llu bytes via kernel transfer]",
+			 (unsigned long long)bytes);
+		snprintf(extra, sizeof(extra), "BWM_TRANSFER_BYTES=%llu", (unsigned long long)bytes);
+		journal_record(e->journal, JOURNAL_MID_TRANSFER, 6, m, m->ts + e->wall_offset, text,
+			       strlen(text), extra);
+		e->lines_out++;
+		return;
+	}
 	format_transfer(&e->fmt, &e->sink->ob, m, m->ts + e->wall_offset, bytes);
 	e->lines_out++;
 }
@@ -110,24 +128,58 @@ void emit_lost(struct emit *e, uint64_t ts, uint64_t events, uint64_t bytes)
 
 void emit_note(struct emit *e, const struct line_meta *m, const char *note)
 {
+	if (e->journal) {
+		journal_record(e->journal, JOURNAL_MID_NOTE, 4, m, m->ts + e->wall_offset, note,
+			       strlen(note), NULL);
+		e->lines_out++;
+		return;
+	}
 	format_note(&e->fmt, &e->sink->ob, m, m->ts + e->wall_offset, note);
 	e->lines_out++;
+}
+
+/* --journal: the record rendered as text (no prefix but its kind), sent as an entry. */
+static void journal_lifecycle(struct emit *e, const struct bwm_event *ev,
+			      const struct line_meta *m)
+{
+	static const char *const ids[] = {
+		[BWM_EV_FORK] = JOURNAL_MID_FORK,
+		[BWM_EV_EXEC] = JOURNAL_MID_EXEC,
+		[BWM_EV_EXIT] = JOURNAL_MID_EXIT,
+	};
+	struct outbuf *ob = &e->journal->text;
+	char extra[48] = "";
+
+	if (ev->type == BWM_EV_FORK)
+		snprintf(extra, sizeof(extra), "BWM_PARENT_PID=%u", (unsigned)ev->total);
+	else if (ev->type == BWM_EV_EXIT && (ev->flags & BWM_F_STATUS))
+		snprintf(extra, sizeof(extra), "BWM_WAIT_STATUS=%u", (unsigned)ev->total);
+	if (ob->len && ob->p[ob->len - 1] == '\n')
+		ob->len--;
+	journal_record(e->journal, ids[ev->type], 6, m, m->ts + e->wall_offset, ob->p, ob->len,
+		       *extra ? extra : NULL);
+	ob->len = 0;
 }
 
 void emit_lifecycle(struct emit *e, const struct bwm_event *ev, const struct line_meta *m)
 {
 	int64_t wall = m->ts + e->wall_offset;
+	struct outbuf *ob = e->journal ? &e->journal->text : &e->sink->ob;
 
 	switch (ev->type) {
 	case BWM_EV_FORK:
-		format_fork(&e->fmt, &e->sink->ob, m, wall, ev->total);
+		format_fork(&e->fmt, ob, m, wall, ev->total);
 		break;
 	case BWM_EV_EXEC:
-		format_exec(&e->fmt, &e->sink->ob, m, wall, ev->data, ev->len);
+		format_exec(&e->fmt, ob, m, wall, ev->data, ev->len);
 		break;
 	case BWM_EV_EXIT:
-		format_exit(&e->fmt, &e->sink->ob, m, wall, ev->total, ev->flags & BWM_F_STATUS);
+		format_exit(&e->fmt, ob, m, wall, ev->total, ev->flags & BWM_F_STATUS);
 		break;
+	default:
+		return;
 	}
+	if (e->journal)
+		journal_lifecycle(e, ev, m);
 	e->lines_out++;
 }

@@ -8,6 +8,7 @@
 
 #include "feedback.h"
 #include "format.h"
+#include "journal.h"
 #include "lines.h"
 #include "options.h"
 #include "requests.h"
@@ -22,6 +23,7 @@ struct emit {
 	const struct config *cfg;
 	struct formatter fmt;
 	struct sink *sink;
+	struct journal *journal;	/* --journal: entries go there instead of the sink */
 	struct feedback *feedback;
 	struct requests *req;
 	int64_t wall_offset;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */

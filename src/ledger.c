@@ -101,15 +101,21 @@ void ledger_report(const struct ledger *l)
 	if (l->n[LOSS_MALFORMED])
 		fprintf(l->out, "%s: dropped %llu malformed records\n", BWM_NAME,
 			(unsigned long long)l->n[LOSS_MALFORMED]);
+	if (l->n[LOSS_JOURNAL_LINES])
+		fprintf(l->out, "%s: %llu lines (%llu bytes) were not sent: the journal refused "
+			"them, or did not take them before the stop\n", BWM_NAME,
+			(unsigned long long)l->n[LOSS_JOURNAL_LINES],
+			(unsigned long long)l->n[LOSS_JOURNAL_BYTES]);
 	if (l->n[LOSS_UNTRACKED])
 		fprintf(l->out, "%s: %llu child processes could not be traced (bwm_monitored "
 			"was full): what they wrote is not in the copy\n", BWM_NAME,
 			(unsigned long long)l->n[LOSS_UNTRACKED]);
 }
 
-void ledger_summary(const struct ledger *l, uint64_t lines, uint64_t bytes, double seconds)
+void ledger_summary_text(const struct ledger *l, char *buf, size_t size, uint64_t lines,
+			 uint64_t bytes, double seconds)
 {
-	char unprinted[160] = "", reasons[320] = "", uncaptured[400] = "";
+	char unprinted[160] = "", reasons[320] = "", uncaptured[400] = "", unsent[128] = "";
 	size_t i;
 	int n = 0;
 
@@ -127,9 +133,21 @@ void ledger_summary(const struct ledger *l, uint64_t lines, uint64_t bytes, doub
 	if (*reasons)
 		snprintf(uncaptured, sizeof(uncaptured), ", %llu bytes not captured (%s)",
 			 (unsigned long long)ledger_bytes_uncaptured(l), reasons);
-	fprintf(l->out, "%s: %llu lines, %llu bytes captured, %llu events lost%s%s, %.1f s\n",
-		BWM_NAME, (unsigned long long)lines, (unsigned long long)bytes,
-		(unsigned long long)ledger_events_lost(l), uncaptured, unprinted, seconds);
+	if (l->n[LOSS_JOURNAL_LINES])
+		snprintf(unsent, sizeof(unsent), ", %llu lines (%llu bytes) not taken by the "
+			 "journal", (unsigned long long)l->n[LOSS_JOURNAL_LINES],
+			 (unsigned long long)l->n[LOSS_JOURNAL_BYTES]);
+	snprintf(buf, size, "%llu lines, %llu bytes captured, %llu events lost%s%s%s, %.1f s",
+		 (unsigned long long)lines, (unsigned long long)bytes,
+		 (unsigned long long)ledger_events_lost(l), uncaptured, unprinted, unsent, seconds);
+}
+
+void ledger_summary(const struct ledger *l, uint64_t lines, uint64_t bytes, double seconds)
+{
+	char text[1024];
+
+	ledger_summary_text(l, text, sizeof(text), lines, bytes, seconds);
+	fprintf(l->out, "%s: %s\n", BWM_NAME, text);
 }
 
 /* The JSON names of the kinds, as the summary record gives them. */
@@ -148,7 +166,14 @@ static const char *const json_names[LOSS_KINDS] = {
 	[LOSS_TRANSFERRED_BYTES] = "transferred_bytes",
 	[LOSS_LOST_BYTES] = "lost_bytes",
 	[LOSS_UNSTASHED_CALLS] = "unstashed_calls",
+	[LOSS_JOURNAL_LINES] = "journal_refused_lines",
+	[LOSS_JOURNAL_BYTES] = "journal_refused_bytes",
 };
+
+const char *ledger_kind_name(enum loss_kind k)
+{
+	return k < LOSS_KINDS ? json_names[k] : "unknown";
+}
 
 void ledger_summary_json(const struct ledger *l, struct outbuf *ob, uint64_t lines,
 			 uint64_t bytes, double seconds)

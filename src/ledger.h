@@ -3,6 +3,7 @@
 #define BWM_LEDGER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -26,6 +27,8 @@ enum loss_kind {
 	LOSS_TRANSFERRED_BYTES,	/* bytes moved inside the kernel (splice, sendfile) */
 	LOSS_LOST_BYTES,	/* bytes written that lost records stood for */
 	LOSS_UNSTASHED_CALLS,	/* entry+exit path: calls not captured (argument stash full) */
+	LOSS_JOURNAL_LINES,	/* --journal: lines and records the journal did not take */
+	LOSS_JOURNAL_BYTES,	/* their bytes */
 	LOSS_KINDS,
 };
 
@@ -48,6 +51,9 @@ void ledger_add(struct ledger *l, enum loss_kind k, uint64_t n);
  */
 void ledger_cpu_full(struct ledger *l, int cpu, uint64_t total);
 
+/* The kind's name in the JSON summary, e.g. "buffer_full_events". */
+const char *ledger_kind_name(enum loss_kind k);
+
 /* Records lost: refused by a full buffer, with no buffer to go to, or no memory. */
 uint64_t ledger_events_lost(const struct ledger *l);
 
@@ -67,6 +73,10 @@ void ledger_report(const struct ledger *l);
  * them, before the time.
  */
 void ledger_summary(const struct ledger *l, uint64_t lines, uint64_t bytes, double seconds);
+
+/* The same line into buf, without the tool's name and newline (the journal's summary). */
+void ledger_summary_text(const struct ledger *l, char *buf, size_t size, uint64_t lines,
+			 uint64_t bytes, double seconds);
 
 /*
  * The same figures as the last --json record, with every kind of loss:

@@ -117,6 +117,11 @@ static int open_pipeline(struct app *app)
 		fail("cannot set up stderr (out of memory?)");
 		return 1;
 	}
+	/* Before anything is attached: a journal that is not there takes nothing. */
+	if (cfg->journal && journal_check(JOURNAL_SOCKET, err, sizeof(err))) {
+		fail(err);
+		return 1;
+	}
 	app->out_fd = cfg->output ? output_open(cfg->output, err, sizeof(err)) : STDOUT_FILENO;
 	if (app->out_fd < 0) {
 		fail(err);
@@ -141,6 +146,10 @@ static int open_pipeline(struct app *app)
 	    ledger_init(&app->ledger, app->params.ncpus, stderr)) {
 		fail("out of memory");
 		return 1;
+	}
+	if (cfg->journal) {
+		journal_init(&app->journal, &app->ledger, run_stopping(), RUN_STOP_GRACE_NS);
+		app->emit.journal = &app->journal;
 	}
 	return 0;
 }
@@ -240,6 +249,7 @@ static int teardown(struct app *app, int rc)
 	ledger_free(&app->ledger);
 	free(app->full);
 	sink_free(&app->sink);
+	journal_free(&app->journal);
 	if (app->out_fd > STDERR_FILENO)
 		close(app->out_fd);
 	program_free(&app->prog);

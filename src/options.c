@@ -14,7 +14,7 @@
 static const char usage[] =
 "USAGE: " BWM_NAME " -p PID[,PID...] | -c CGROUP | --unit NAME [OPTIONS]\n"
 "       " BWM_NAME " [OPTIONS] [-u USER] -- COMMAND [ARGS...]\n"
-"OPTIONS: [-1] [-2] [-T] [-P] [-C] [-f] [-K] [-x] [-d SECONDS] [-a] [-r | -j] [-o FILE]\n"
+"OPTIONS: [-1] [-2] [-T] [-P] [-C] [-f] [-K] [-x] [-d SECONDS] [-a] [-r | -j] [-o FILE | -J]\n"
 "         [-m BYTES] [-t MS] [-M BYTES] [-b PAGES] [-I DIR] [-q] [-v]\n"
 "         [--no-cache]\n"
 "\n"
@@ -42,6 +42,8 @@ static const char usage[] =
 "                                   no line assembly, no sanitizing\n"
 "  -j, --json                       one JSON object per line (time, pid, comm, stream, line)\n"
 "  -o, --output FILE                append to FILE (created mode 0600) instead of stdout\n"
+"  -J, --journal                    send each line to systemd-journald as an entry with\n"
+"                                   fields (OBJECT_PID, BWM_STREAM, ...), not to stdout\n"
 "  -m, --max-bytes BYTES            capture up to BYTES per call (default %u, up to %u)\n"
 "  -t, --line-timeout MS            join a writer's pieces of a line until it is quiet for\n"
 "                                   MS (default %u; 0: print a newline-less write at once\n"
@@ -74,6 +76,7 @@ static const char usage[] =
 "    " BWM_NAME " -p 1234 -j | jq -r 'select(.type == \"line\") | .line'\n"
 "                                      # its lines, with jq\n"
 "    " BWM_NAME " -p 1234 -o /var/log/x  # append to a file\n"
+"    " BWM_NAME " --unit cron -1 -2 -J   # into the journal, one entry per line\n"
 "    " BWM_NAME " -p 1234 -I ~/probes    # with edited copies of the BPF templates\n"
 "    " BWM_NAME " -p 1234 --ebpf         # print the BPF program and exit\n";
 
@@ -95,6 +98,7 @@ static const struct option long_options[] = {
 	{ "raw",			no_argument,		NULL, 'r' },
 	{ "json",			no_argument,		NULL, 'j' },
 	{ "output",			required_argument,	NULL, 'o' },
+	{ "journal",			no_argument,		NULL, 'J' },
 	{ "max-bytes",			required_argument,	NULL, 'm' },
 	{ "line-timeout",		required_argument,	NULL, 't' },
 	{ "max-held",			required_argument,	NULL, 'M' },
@@ -113,7 +117,7 @@ static const struct option long_options[] = {
  * The leading '+' stops at the first non-option (a command's own options are
  * its own); the ':' makes getopt report a missing value as ':'.
  */
-static const char short_options[] = "+:p:c:u:12TPCfKxd:arjo:m:t:M:b:I:qvhV";
+static const char short_options[] = "+:p:c:u:12TPCfKxd:arjJo:m:t:M:b:I:qvhV";
 
 /* strtol with the whole string, errno and range checked. */
 static int parse_long(const char *s, long min, long max, long *out)
@@ -161,6 +165,7 @@ static const struct {
 	{ 'a', offsetof(struct config, ascii) },
 	{ 'r', offsetof(struct config, raw) },
 	{ 'j', offsetof(struct config, json) },
+	{ 'J', offsetof(struct config, journal) },
 	{ 'q', offsetof(struct config, quiet) },
 	{ 'v', offsetof(struct config, verbose) },
 	{ 'E', offsetof(struct config, ebpf) },
@@ -355,6 +360,10 @@ static int check_combinations(int argc, char **argv, struct config *cfg, FILE *e
 	if (cfg->raw && cfg->fd_mask == (BWM_FD_STDOUT | BWM_FD_STDERR))
 		return fprintf(err, "%s: --raw copies one stream: give --stdout or --stderr, not "
 			       "both\n", BWM_NAME), -1;
+	if (cfg->journal && (cfg->raw || cfg->json || cfg->output || cfg->timestamp ||
+			     cfg->origin_pid || cfg->origin_comm || cfg->ascii))
+		return fprintf(err, "%s: --journal sends each line as written, its time, PID and "
+			       "name as fields: drop -r, -j, -o, -T, -P, -C and -a\n", BWM_NAME), -1;
 	if (cfg->raw && cfg->json)
 		return fprintf(err, "%s: --raw and --json do not mix: choose one\n", BWM_NAME), -1;
 	if (cfg->raw && (cfg->timestamp || cfg->origin_pid || cfg->origin_comm || cfg->ascii ||

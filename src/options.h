@@ -51,6 +51,7 @@ struct config {
 	bool raw;		/* --raw */
 	bool json;		/* --json */
 	const char *output;	/* --output FILE, or NULL for stdout */
+	bool journal;		/* --journal: entries to systemd-journald, not text */
 	bool quiet;		/* --quiet */
 	bool verbose;		/* --verbose */
 	bool ebpf;		/* --ebpf */

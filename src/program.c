@@ -172,7 +172,8 @@ static void put_constants(struct outbuf *ob, const struct program_params *p)
 	ob_printf(ob, "#define BWM_DESCENDANTS %d\n", cfg->descendants);
 	ob_printf(ob, "#define BWM_EXCLUDE_KERNEL %d\n", cfg->exclude_kernel);
 	ob_printf(ob, "#define BWM_EXITS %d\n", cfg->exits);
-	ob_printf(ob, "#define BWM_WANT_COMM %d\n", cfg->origin_comm || cfg->json);
+	ob_printf(ob, "#define BWM_WANT_COMM %d\n", cfg->origin_comm || cfg->json ||
+		  cfg->journal);
 	ob_printf(ob, "#define BWM_MAX_BYTES %lu\n", cfg->max_bytes);
 	ob_printf(ob, "#define BWM_CAP %lu\n", pow2_at_least(cfg->max_bytes, 32768));
 	ob_printf(ob, "#define BWM_NR_CPUS %d\n", p->ncpus);

@@ -64,6 +64,14 @@ void report_end(struct app *app)
 				    app->router.bytes_in, secs);
 		sink_flush(&app->sink);
 	}
+	if (app->started && cfg->journal) {
+		char text[512];	/* the summary as an entry too, before stderr's counts it */
+
+		ledger_summary_text(&app->ledger, text, sizeof(text), app->emit.lines_out,
+				    app->router.bytes_in, secs);
+		journal_summary(&app->journal, text, app->emit.lines_out, app->router.bytes_in,
+				secs);
+	}
 	if (app->started && !cfg->quiet)
 		ledger_summary(&app->ledger, app->emit.lines_out, app->router.bytes_in, secs);
 }

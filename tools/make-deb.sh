@@ -45,7 +45,8 @@ root=$work/root
 doc=$root/usr/share/doc/$pkg
 # Every directory 0755 and every file 0644 (0755 for the tool), whatever the umask.
 install -d -m 0755 "$root/DEBIAN" "$root/usr/sbin" "$root/usr/share/$tool/probes" \
-	"$root/usr/share/man/man8" "$doc"
+	"$root/usr/share/man/man8" "$doc" "$root/lib/systemd/system" "$root/usr/lib/systemd/catalog" \
+	"$root/usr/share/lintian/overrides"
 
 install -m 0755 "$binary" "$root/usr/sbin/$tool"
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root/usr/sbin/$tool"
@@ -55,12 +56,17 @@ gzip -9n <"man/man8/$tool.8" >"$root/usr/share/man/man8/$tool.8.gz"
 gzip -9n <debian/changelog >"$doc/changelog.gz"
 install -m 0644 debian/copyright "$doc/copyright"
 install -m 0644 "tools/${tool}_example.txt" "$doc/${tool}_example.txt"
+# The template unit (--journal for a unit's processes; bookworm's units live in /lib) and
+# the catalog of its entries' MESSAGE_IDs (systemd's dpkg trigger rebuilds the database).
+install -m 0644 "debian/$pkg@.service" "$root/lib/systemd/system/$pkg@.service"
+install -m 0644 "debian/$pkg.catalog" "$root/usr/lib/systemd/catalog/$pkg.catalog"
+install -m 0644 "debian/$pkg.lintian-overrides" "$root/usr/share/lintian/overrides/$pkg"
 chmod 0644 "$root/usr/share/man/man8/$tool.8.gz" "$doc/changelog.gz"
 
 # DEBIAN/control from debian/control, with ${shlibs:Depends} and Installed-Size filled in.
 dpkg-shlibdeps -T"$work/substvars" "$root/usr/sbin/$tool"
 dpkg-gencontrol -p"$pkg" -v"$version" -T"$work/substvars" -f"$work/files" -P"$root"
-(cd "$root" && find usr -type f -print0 | LC_ALL=C sort -z | xargs -0 md5sum) \
+(cd "$root" && find lib usr -type f -print0 | LC_ALL=C sort -z | xargs -0 md5sum) \
 	>"$root/DEBIAN/md5sums"
 chmod 0644 "$root/DEBIAN/control" "$root/DEBIAN/md5sums"
 

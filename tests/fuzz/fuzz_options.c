@@ -37,7 +37,9 @@ static int parse_one(const uint8_t *data, size_t size, FILE *sink, struct config
 		FUZZ_ASSERT((cfg->buffer_pages & (cfg->buffer_pages - 1)) == 0);
 		FUZZ_ASSERT(cfg->max_bytes >= 1 && cfg->max_bytes <= BWM_MAX_MAX_BYTES);
 		FUZZ_ASSERT(cfg->duration >= 0);
-		FUZZ_ASSERT(cfg->ebpf || cfg->pid > 0);
+		/* A PID target has its PID; --cgroup, --unit and a command have none. */
+		FUZZ_ASSERT(cfg->ebpf || cfg->pid > 0 || cfg->kind != TARGET_PIDS);
+		FUZZ_ASSERT(!cfg->journal || !(cfg->raw || cfg->json || cfg->output));
 		options_streams(cfg);
 	}
 	/* The strings point into argv: keep only whether they were given. */

@@ -29,6 +29,9 @@ FILES = [
     DOC + "/bpf_write_monitor_example.txt",
     DOC + "/changelog.gz",
     DOC + "/copyright",
+    "/lib/systemd/system/bpf-write-monitor@.service",
+    "/usr/lib/systemd/catalog/bpf-write-monitor.catalog",
+    "/usr/share/lintian/overrides/bpf-write-monitor",
     "/usr/share/man/man8/bpf_write_monitor.8.gz",
 ]
 
@@ -126,6 +129,10 @@ def test_debian_package_installs_traces_and_purges_cleanly():
         dyn = _run(["readelf", "-d", "-W", BIN], "readelf")
         check("BIND_NOW" in dyn and re.search(r"FLAGS_1.*\bPIE\b", dyn), dyn)
         check("__stack_chk_fail" in _run(["nm", "-D", BIN], "nm"), "no stack protector")
+        # systemd's dpkg trigger has put the catalog of --journal's MESSAGE_IDs in its database.
+        check("bpf_write_monitor ended" in _run(
+            ["journalctl", "--dump-catalog", "00611af2c2954c0582e79b98976b2238"],
+            "journalctl --dump-catalog"), "the summary's MESSAGE_ID is not in the catalog")
         _trace_with_the_installed_tool()
     finally:
         purge = subprocess.run(APT + ["purge", PKG], capture_output=True, text=True, env=APT_ENV)

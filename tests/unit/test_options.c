@@ -207,6 +207,25 @@ static void max_bytes_and_raw(void **state)
 	assert_non_null(strstr(err_buf, "--raw and --json do not mix"));
 }
 
+static void journal_takes_lines_as_written(void **state)
+{
+	static const char *const others[] = { "-r", "-j", "-T", "-P", "-C", "-a" };
+	struct config c;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(parse(&c, "-p", "1", "--journal", "-1", "-2", "-x", NULL), OPTIONS_RUN);
+	assert_true(c.journal);
+	assert_int_equal(parse(&c, "--unit", "cron", "-J", NULL), OPTIONS_RUN);
+	assert_true(c.journal);
+	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		assert_int_equal(parse(&c, "-p", "1", "-J", others[i], NULL), OPTIONS_ERROR);
+		assert_non_null(strstr(err_buf, "--journal sends each line as written"));
+	}
+	assert_int_equal(parse(&c, "-p", "1", "-J", "-o", "/tmp/x", NULL), OPTIONS_ERROR);
+	assert_non_null(strstr(err_buf, "drop -r, -j, -o, -T, -P, -C and -a"));
+}
+
 static void tree_exits_and_duration(void **state)
 {
 	struct config c;
@@ -252,6 +271,7 @@ int main(void)
 		cmocka_unit_test(buffer_pages_must_be_a_power_of_two),
 		cmocka_unit_test(unknown_and_extra_arguments),
 		cmocka_unit_test(max_bytes_and_raw),
+		cmocka_unit_test(journal_takes_lines_as_written),
 		cmocka_unit_test(tree_exits_and_duration),
 		cmocka_unit_test(help_has_usage_and_examples),
 	};
