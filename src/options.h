@@ -11,6 +11,7 @@
 
 #define BWM_FD_STDOUT		(1u << 1)
 #define BWM_FD_STDERR		(1u << 2)
+#define BWM_MAX_FD		31	/* --fd: the in-kernel mask has 32 bits */
 
 #define BWM_DEFAULT_PAGES	1024	/* per CPU; see README "Buffer size" */
 #define BWM_MAX_PAGES		65536
@@ -39,7 +40,7 @@ struct config {
 	const char *unit;	/* --unit NAME */
 	char **command;		/* -- CMD [ARGS...], NULL-terminated (argv's tail) */
 	const char *user;	/* --user: run the command as USER */
-	unsigned fd_mask;	/* BWM_FD_STDOUT | BWM_FD_STDERR */
+	unsigned fd_mask;	/* bit N: capture fd N (-1, -2, --fd LIST) */
 	bool timestamp;		/* --with-timestamp */
 	bool origin_pid;	/* --with-origin-pid */
 	bool origin_comm;	/* --with-origin-process-name */
@@ -71,7 +72,7 @@ enum options_result {
 /* Parse argv into cfg; messages (help, errors) go to out and err. */
 enum options_result options_parse(int argc, char **argv, struct config *cfg, FILE *out, FILE *err);
 
-/* "stdout", "stderr" or "stdout, stderr": the streams cfg selects. */
+/* "stdout", "stderr", "stdout, stderr, fd3", ...: the streams cfg selects (a static buffer). */
 const char *options_streams(const struct config *cfg);
 
 #endif /* BWM_OPTIONS_H */
