@@ -46,7 +46,7 @@ PROBES    := $(wildcard probes/*)
 CORE_SRCS := src/options.c src/sanitize.c src/lines.c src/format.c src/merge.c \
              src/ledger.c src/fileio.c src/procs.c src/probes.c src/program.c src/sink.c \
              src/host.c src/kfeat.c src/exits.c src/cache.c src/sha256.c src/output.c \
-             src/feedback.c src/emit.c src/route.c src/target_pids.c src/target_cgroup.c \
+             src/feedback.c src/emit.c src/keep.c src/route.c src/target_pids.c src/target_cgroup.c \
              src/target_command.c
 TOOL_SRCS := $(CORE_SRCS) src/kbtf.c src/compile.c src/load.c src/buffers.c src/cache_load.c \
              src/tree.c src/target.c src/readers.c src/run.c src/report.c src/main.c

@@ -86,6 +86,14 @@ void ledger_summary(const struct ledger *l, uint64_t lines, uint64_t bytes, doub
 			 "(the output stopped taking them)",
 			 (unsigned long long)l->n[LOSS_UNPRINTED_LINES],
 			 (unsigned long long)l->n[LOSS_UNPRINTED_BYTES]);
+	if (l->keeping)
+		fprintf(l->out, "%s: %llu processes failed; lines not shown: %llu of processes "
+			"that exited 0, %llu older than the last kept, %llu past --max-held, %llu "
+			"of processes still running\n", BWM_NAME,
+			(unsigned long long)l->n[KEPT_FAILED],
+			(unsigned long long)l->n[KEPT_SUCCEEDED],
+			(unsigned long long)l->n[KEPT_OLDER], (unsigned long long)l->n[KEPT_CAPPED],
+			(unsigned long long)l->n[KEPT_RUNNING]);
 	fprintf(l->out, "%s: %llu lines, %llu bytes captured, %llu events lost%s, %.1f s\n",
 		BWM_NAME, (unsigned long long)lines, (unsigned long long)bytes,
 		(unsigned long long)ledger_events_lost(l), unprinted, seconds);
@@ -101,6 +109,11 @@ static const char *const json_names[LOSS_KINDS] = {
 	[LOSS_UNPRINTED_LINES] = "unprinted_lines",
 	[LOSS_UNPRINTED_BYTES] = "unprinted_bytes",
 	[LOSS_UNTRACKED] = "untracked_children",
+	[KEPT_SUCCEEDED] = "succeeded_lines",
+	[KEPT_OLDER] = "older_lines",
+	[KEPT_CAPPED] = "capped_lines",
+	[KEPT_RUNNING] = "running_lines",
+	[KEPT_FAILED] = "failed",
 };
 
 void ledger_summary_json(const struct ledger *l, struct outbuf *ob, uint64_t lines,
@@ -116,6 +129,8 @@ void ledger_summary_json(const struct ledger *l, struct outbuf *ob, uint64_t lin
 	ob_puts(ob, ",\"events_lost\":");
 	ob_putu(ob, ledger_events_lost(l));
 	for (k = 0; k < LOSS_KINDS; k++) {
+		if (k >= KEPT_SUCCEEDED && !l->keeping)
+			continue;	/* the fields of --on-failure */
 		ob_puts(ob, ",\"");
 		ob_puts(ob, json_names[k]);
 		ob_puts(ob, "\":");

@@ -38,6 +38,11 @@ static const char usage[] =
 "  -f, --include-descendants        also trace all current and future descendants\n"
 "  -K, --exclude-kernel             skip kernel threads\n"
 "  -x, --exits                      also print when a traced process forks, execs, exits\n"
+"      --on-failure[=N]             print nothing as it comes: keep each process's last N\n"
+"                                   lines per stream (default %u) and print them when it\n"
+"                                   exits non-zero or is killed; with -f a process also\n"
+"                                   keeps what its children that exited 0 printed; with -x\n"
+"                                   those still running at the end are shown too\n"
 "  -d, --duration SECONDS           stop after SECONDS (default: when all have exited)\n"
 "  -a, --ascii                      print printable ASCII only, other bytes as \\xNN\n"
 "  -r, --raw                        print the exact bytes of one stream: no prefix,\n"
@@ -74,6 +79,8 @@ static const char usage[] =
 "    " BWM_NAME " -p 1234 -m 1048576     # capture writes of up to 1 MiB whole\n"
 "    " BWM_NAME " -p 1234 -j | jq .line  # JSON, for jq or a log shipper\n"
 "    " BWM_NAME " -p 1234 -o /var/log/x  # append to a file\n"
+"    " BWM_NAME " --unit cron --on-failure -o /var/log/cron-failures.log\n"
+"                                        # the last lines of each cron job that fails\n"
 "    " BWM_NAME " -p 1234 -I ~/probes    # with edited copies of the BPF templates\n"
 "    " BWM_NAME " -p 1234 --ebpf         # print the BPF program and exit\n";
 
@@ -91,6 +98,7 @@ static const struct option long_options[] = {
 	{ "include-descendants",	no_argument,		NULL, 'f' },
 	{ "exclude-kernel",		no_argument,		NULL, 'K' },
 	{ "exits",			no_argument,		NULL, 'x' },
+	{ "on-failure",			optional_argument,	NULL, 'W' },
 	{ "duration",			required_argument,	NULL, 'd' },
 	{ "ascii",			no_argument,		NULL, 'a' },
 	{ "raw",			no_argument,		NULL, 'r' },
@@ -311,6 +319,15 @@ static int set_value(int c, const char *arg, struct config *cfg, FILE *err)
 		return parse_pids(arg, cfg, err);
 	case 'F':
 		return parse_fds(arg, cfg, err);
+	case 'W':
+		if (!arg)
+			v = BWM_DEFAULT_KEEP;
+		else if (parse_long(arg, 1, BWM_MAX_KEEP, &v))
+			return fprintf(err, "%s: invalid --on-failure: %s (expected a number of lines "
+				       "from 1 to %d, e.g. --on-failure=%d)\n", BWM_NAME, arg,
+				       BWM_MAX_KEEP, BWM_DEFAULT_KEEP), -1;
+		cfg->on_failure = v;
+		return 0;
 	case 'c':
 		cfg->cgroup = arg;
 		return 0;
@@ -383,6 +400,9 @@ static int check_combinations(int argc, char **argv, struct config *cfg, FILE *e
 	if (cfg->raw && (cfg->fd_mask & (cfg->fd_mask - 1)))
 		return fprintf(err, "%s: --raw copies one stream: give one of --stdout, --stderr "
 			       "or --fd N\n", BWM_NAME), -1;
+	if (cfg->raw && cfg->on_failure)
+		return fprintf(err, "%s: --raw copies bytes as they come: it does not mix with "
+			       "--on-failure\n", BWM_NAME), -1;
 	if (cfg->raw && cfg->json)
 		return fprintf(err, "%s: --raw and --json do not mix: choose one\n", BWM_NAME), -1;
 	if (cfg->raw && (cfg->timestamp || cfg->origin_pid || cfg->origin_comm || cfg->ascii ||
@@ -405,7 +425,7 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg, FIL
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
 		if (c == 'h') {
-			fprintf(out, usage, BWM_MAX_PIDS, BWM_DEFAULT_MAX_BYTES, BWM_MAX_MAX_BYTES,
+			fprintf(out, usage, BWM_MAX_PIDS, BWM_DEFAULT_KEEP, BWM_DEFAULT_MAX_BYTES, BWM_MAX_MAX_BYTES,
 				BWM_DEFAULT_LINE_TIMEOUT, BWM_DEFAULT_MAX_HELD, BWM_DEFAULT_PAGES);
 			return OPTIONS_EXIT_OK;
 		}

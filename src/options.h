@@ -22,6 +22,8 @@
 #define BWM_DEFAULT_MAX_HELD	(64ul << 20)
 #define BWM_MIN_MAX_HELD	4096ul
 #define BWM_MAX_PIDS		64	/* --pid A,B,...: targets at most */
+#define BWM_DEFAULT_KEEP	200	/* --on-failure: lines kept per process and stream */
+#define BWM_MAX_KEEP		1000000
 
 /* What a run traces: exactly one kind (see src/target.h). */
 enum target_kind {
@@ -47,6 +49,7 @@ struct config {
 	bool descendants;	/* --include-descendants */
 	bool exclude_kernel;	/* --exclude-kernel */
 	bool exits;		/* --exits */
+	unsigned on_failure;	/* --on-failure[=N]: lines kept per stream; 0: off */
 	double duration;	/* --duration, seconds; 0: until done */
 	bool ascii;		/* --ascii */
 	bool raw;		/* --raw */

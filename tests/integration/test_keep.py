@@ -1,5 +1,9 @@
 """--fd LIST: any fd below 32; --on-failure: the last lines of the processes that fail."""
-from harness import capture, check, error_line, expect_eq, json_rows, run_tool
+import re
+import subprocess
+
+from harness import (Monitor, Writer, capture, check, error_line, expect_eq, json_rows,
+                     kill_quietly, run_tool, temp_dir)
 
 
 def test_fd_list_captures_fd3_labelled():
@@ -23,3 +27,96 @@ def test_fd_list_bad_input_is_a_one_line_error():
         r = run_tool("-p", "1", "--fd", bad)
         check(r.rc != 0, "--fd %s accepted" % bad)
         check("invalid --fd" in error_line(r), r.stderr)
+
+
+# ---- --on-failure ----------------------------------------------------------------------
+
+JOB = """exec >/dev/null 2>&1
+echo starting
+ls /nonexistent-bwm-dir
+echo after ls
+sh -c 'echo child ok; exit 0'
+exit 1
+"""
+
+
+def _pids_out(text):
+    return re.sub(r"PID \d+ ", "PID N ", text)
+
+
+def test_on_failure_prints_only_what_failed_whole_with_status():
+    d = temp_dir()
+    (d / "job.sh").write_text(JOB)
+    out = d / "out"
+    m = Monitor("--on-failure", "-1", "-2", "-o", out, "--", "sh", str(d / "job.sh"))
+    r = m.finish()
+    expect_eq(r.rc, 1, "the command's status")
+    expect_eq(_pids_out(out.read_text()),
+              "PID N (ls) exited with status 2; its last 1 line:\n"
+              "stderr: ls: cannot access '/nonexistent-bwm-dir': No such file or directory\n"
+              "PID N (sh) exited with status 1; its last 3 lines:\n"
+              "stdout: starting\nstdout: after ls\nstdout: child ok\n")
+    check("2 processes failed; lines not shown: 0 of processes that exited 0" in r.stderr,
+          r.stderr)
+
+
+def test_on_failure_drops_what_succeeded_and_counts_it():
+    r = capture(["out:all is well\\n", "fork-exit:0", "out:done\\n"], "--on-failure", "-f")
+    expect_eq(r.stdout, b"")
+    check("0 processes failed; lines not shown: 3 of processes that exited 0" in r.stderr,
+          r.stderr)
+
+
+def test_on_failure_shows_the_signal_that_killed():
+    r = capture(["out:parent line\\n", "fork-kill:9", "fork-exit:0"], "--on-failure", "-f")
+    expect_eq(_pids_out(r.text), "PID N (writer) killed by SIGKILL; its last 1 line:\n"
+              "dying 9\n")
+
+
+def test_on_failure_json_lines_then_exit_record_and_a_failed_count():
+    r = capture(["fork-exit:4"], "--on-failure", "-f", "--json")
+    rows, summary = json_rows(r)
+    expect_eq([(x.get("line"), x.get("event")) for x in rows],
+              [("exiting 4", None), (None, "exit")])
+    expect_eq(rows[1]["pid"], rows[0]["pid"], "the exit record is the failed child's")
+    expect_eq((summary["failed"], summary["succeeded_lines"]), (1, 0))
+
+
+def test_on_failure_still_running_is_shown_only_with_x():
+    for extra, shown in (([], False), (["-x"], True)):
+        w = Writer("wait", "out:working\\n", "sleep:60000", stdout=subprocess.PIPE)
+        m = Monitor("-p", w.pid, "--on-failure", *extra)
+        w.go()
+        expect_eq(w.p.stdout.readline(), b"working\n", "the writer's line")
+        r = m.stop()
+        kill_quietly(w.pid)
+        w.wait()
+        lines = _pids_out(r.text).splitlines()
+        if shown:
+            expect_eq(lines[-2:], ["PID N (writer) still running; its last 1 line:",
+                                   "working"])
+        else:
+            expect_eq(lines, [])
+            check("lines not shown: 0 of processes that exited 0, 0 older than the last "
+                  "kept, 0 past --max-held, 1 of processes still running" in r.stderr,
+                  r.stderr)
+
+
+def test_on_failure_memory_cap_holds_with_2000_noisy_successful_processes():
+    # Each child's line goes to the writer (-f: it exited 0); the writer keeps at most 5000,
+    # and --max-held 16384 bounds them all: the oldest go first, counted, not lost.
+    r = capture(["storm:2000"], "--on-failure=5000", "-f", "-M", "16384", "--json")
+    rows, summary = json_rows(r)
+    expect_eq(rows, [])
+    check(summary["capped_lines"] > 1800, summary)
+    expect_eq(summary["capped_lines"] + summary["succeeded_lines"] + summary["older_lines"],
+              2000, "every line accounted for")
+    expect_eq((summary["failed"], summary["events_lost"]), (0, 0))
+
+
+def test_on_failure_bad_values():
+    for bad in ("0", "x", "-1", "2000000"):
+        r = run_tool("-p", "1", "--on-failure=" + bad)
+        check(r.rc != 0 and "invalid --on-failure" in error_line(r), r.stderr)
+    r = run_tool("-p", "1", "--on-failure", "-r")
+    check(r.rc != 0 and "--on-failure" in error_line(r), r.stderr)
