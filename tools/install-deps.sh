@@ -56,9 +56,11 @@ ensure_packages() {
 
 # Build and test tools, libbcc (pulls in clang/LLVM), libbpf (BTF), cmocka, bpftool for the
 # "no program left loaded" checks, jq for the JSON tests, man for the man page, strace for
-# the PID-reuse test, clang and its runtimes (libFuzzer) for make fuzz.
+# the PID-reuse test, clang and its runtimes (libFuzzer) for make fuzz, cron and faketime
+# for the --on-failure test with a real cron daemon.
 packages=(build-essential pkg-config libbpfcc-dev libbpf-dev libcmocka-dev bpftool jq
-	  man-db groff-base util-linux procps python3 coreutils strace clang libclang-rt-14-dev)
+	  man-db groff-base util-linux procps python3 coreutils strace clang libclang-rt-14-dev
+	  cron faketime)
 [ "$bench" -eq 1 ] && packages+=(bpftrace strace gnuplot-nox time)
 [ "$deb" -eq 1 ] && packages+=(dpkg-dev lintian)
 ensure_packages "${packages[@]}"

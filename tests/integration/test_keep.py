@@ -1,9 +1,12 @@
 """--fd LIST: any fd below 32; --on-failure: the last lines of the processes that fail."""
+import os
 import re
+import shutil
+import signal
 import subprocess
 
 from harness import (Monitor, Writer, capture, check, error_line, expect_eq, json_rows,
-                     kill_quietly, run_tool, temp_dir)
+                     kill_quietly, register, run_tool, temp_dir, wait_until)
 
 
 def test_fd_list_captures_fd3_labelled():
@@ -120,3 +123,75 @@ def test_on_failure_bad_values():
         check(r.rc != 0 and "invalid --on-failure" in error_line(r), r.stderr)
     r = run_tool("-p", "1", "--on-failure", "-r")
     check(r.rc != 0 and "--on-failure" in error_line(r), r.stderr)
+
+
+# ---- a real cron daemon ------------------------------------------------------------------
+#
+# Debian's cron, run privately: in a mount namespace of its own, /etc/cron.d, /etc/crontab
+# and the spool are bind-mounted over with a test crontab (the host's jobs never run), a tmpfs
+# on /run holds its PID file, and faketime starts its clock at 00:00:57 so that the
+# minute's jobs run about 3 s after it starts, not up to 60 s. It waits on stdin until the tool traces it (-p PID -f).
+
+FAILING_JOB = """#!/bin/sh
+echo "backup: starting"
+ls /nonexistent-bwm-cron
+echo "backup: cleanup"
+sh -c 'echo "rotated 3 logs"'
+exit 1
+"""
+
+
+def _private_cron(d):
+    for sub in ("crond", "spool"):
+        (d / sub).mkdir()
+    (d / "failing.sh").write_text(FAILING_JOB)
+    (d / "ok.sh").write_text('#!/bin/sh\necho "ok job: all good"\ntouch %s/ok-done\n' % d)
+    for job in ("failing.sh", "ok.sh"):
+        os.chmod(d / job, 0o755)
+    (d / "crond" / "bwmtest").write_text(
+        'SHELL=/bin/sh\nMAILTO=""\n* * * * * root %s/failing.sh\n* * * * * root %s/ok.sh\n'
+        % (d, d))
+    (d / "crontab").write_text("")
+    script = ("read go && mount --bind {d}/crond /etc/cron.d && "
+              "mount --bind {d}/crontab /etc/crontab && "
+              "mount --bind {d}/spool /var/spool/cron/crontabs && "
+              "mount -t tmpfs bwm-run /run && "
+              "exec faketime '2026-01-01 00:00:57' cron -f").format(d=d)
+    for tool in ("cron", "faketime"):
+        check(shutil.which(tool) or os.path.exists("/usr/sbin/" + tool),
+              "%s is not installed (tools/install-deps.sh installs it)" % tool)
+    return register(subprocess.Popen(["unshare", "-m", "--propagation", "private",
+                                      "sh", "-c", script], stdin=subprocess.PIPE,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True))
+
+
+def test_on_failure_real_cron_shows_only_the_failing_job_whole_with_its_status():
+    d = temp_dir()
+    cron = _private_cron(d)
+    out = d / "out"
+    try:
+        m = Monitor("-p", cron.pid, "-f", "--on-failure", "-1", "-2", "-o", out)
+        cron.stdin.write(b"go\n")
+        cron.stdin.flush()
+        wait_until(lambda: (d / "ok-done").exists() and out.exists() and
+                   "rotated 3 logs" in out.read_text(), 30, "both cron jobs to have run")
+        r = m.stop()
+    finally:
+        try:    # faketime and the cron it started: the whole session
+            os.killpg(cron.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        cron.wait(10)
+        wait_until(lambda: subprocess.run(["pgrep", "-s", str(cron.pid)],
+                                          capture_output=True).returncode != 0, 10,
+                   "the private cron to end")
+    expect_eq(_pids_out(out.read_text()),
+              "PID N (ls) exited with status 2; its last 1 line:\n"
+              "stderr: ls: cannot access '/nonexistent-bwm-cron': No such file or directory\n"
+              "PID N (failing.sh) exited with status 1; its last 3 lines:\n"
+              "stdout: backup: starting\nstdout: backup: cleanup\nstdout: rotated 3 logs\n")
+    check("ok job" not in out.read_text(), "the job that succeeded is not shown")
+    check(re.search(r"lines not shown: \d+ of processes that exited 0, 0 older than the "
+                    r"last kept, 0 past --max-held, [1-9]\d* of processes still running", r.stderr),
+          r.stderr)
