@@ -5,6 +5,8 @@ import shutil
 import signal
 import subprocess
 
+from test_targets import Cgroup, _cgroup2_root
+
 from harness import (Monitor, Writer, capture, check, error_line, expect_eq, json_rows,
                      kill_quietly, register, run_tool, temp_dir, wait_until)
 
@@ -123,6 +125,28 @@ def test_on_failure_bad_values():
         check(r.rc != 0 and "invalid --on-failure" in error_line(r), r.stderr)
     r = run_tool("-p", "1", "--on-failure", "-r")
     check(r.rc != 0 and "--on-failure" in error_line(r), r.stderr)
+
+
+def test_on_failure_in_a_cgroup():
+    root = _cgroup2_root()
+    check(root, "no cgroup2 mount")
+    cg = Cgroup(root, "bwm-keep-%d" % os.getpid())
+    try:
+        w = Writer("wait", "out:parent says\\n", "fork-exit:0", "fork-exit:3", "exit:5")
+        m = Monitor("--cgroup", cg.path, "--on-failure")
+        Cgroup.move(cg.path, w.pid)
+        w.go()
+        expect_eq(w.wait(), 5, "writer status")
+        m.wait_stdout(b"parent says\n")
+        cg.remove()                     # the tool ends when it is gone
+        r = m.finish()
+    finally:
+        cg.remove()
+    # A cgroup has no fork records: a child's lines are not handed to its parent.
+    expect_eq(_pids_out(r.text), "PID N (writer) exited with status 3; its last 1 line:\n"
+              "exiting 3\nPID N (writer) exited with status 5; its last 1 line:\n"
+              "parent says\n")
+    check("lines not shown: 1 of processes that exited 0" in r.stderr, r.stderr)
 
 
 # ---- a real cron daemon ------------------------------------------------------------------
