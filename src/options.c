@@ -14,7 +14,8 @@
 static const char usage[] =
 "USAGE: " BWM_NAME " -p PID[,PID...] | -c CGROUP | --unit NAME [OPTIONS]\n"
 "       " BWM_NAME " [OPTIONS] [-u USER] -- COMMAND [ARGS...]\n"
-"OPTIONS: [-1] [-2] [--fd FD,...] [-T] [-P] [-C] [-f] [-K] [-x] [-d SECONDS] [-a] [-r | -j] [-o FILE]\n"
+"OPTIONS: [-1] [-2] [--fd FD,...] [-T] [-P] [-C] [-f] [-K] [-x] [--on-failure[=N]]\n"
+"         [-d SECONDS] [-a] [-r | -j] [-o FILE]\n"
 "         [-m BYTES] [-t MS] [-M BYTES] [-b PAGES] [-I DIR] [-q] [-v]\n"
 "         [--no-cache]\n"
 "\n"
