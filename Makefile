@@ -48,7 +48,7 @@ PROBES    := $(wildcard probes/*)
 CORE_SRCS := src/options.c src/sanitize.c src/lines.c src/format.c src/merge.c src/balance.c \
              src/ledger.c src/fileio.c src/procs.c src/probes.c src/program.c src/sink.c \
              src/host.c src/kfeat.c src/exits.c src/cache.c src/cache_store.c src/image.c \
-             src/sha256.c src/output.c src/feedback.c src/emit.c src/route.c \
+             src/sha256.c src/output.c src/feedback.c src/emit.c src/keep.c src/route.c \
              src/target_pids.c src/target_cgroup.c src/target_command.c src/readscan.c \
              src/journal.c
 TOOL_SRCS := $(CORE_SRCS) src/kbtf.c src/compile.c src/compile_child.c src/verifier.c \

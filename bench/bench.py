@@ -563,6 +563,59 @@ def memory():
     return results
 
 
+KEEP_PROCS, KEEP_LINES, KEEP_LEN = 1000, 200, 100
+
+
+def keep_memory():
+    """--on-failure's memory: 1,000 live processes, each keeping its last 200 lines of
+    100 bytes (nothing dropped: the stop counts 200,000 lines of processes still running,
+    and 200 more: the last of the numbers seq printed for the shell's loop);
+    the tool's peak RSS from wait4(). Returns (peak KiB, lines kept, seconds)."""
+    writer = str(ROOT / "build" / "helpers" / "writer")
+    parent = subprocess.Popen(
+        ["sh", "-c", "read go; for i in $(seq %d); do %s burst:1:%d:%d sleep:600000 "
+         ">/dev/null & done; wait" % (KEEP_PROCS, writer, KEEP_LINES, KEEP_LEN)],
+        stdin=subprocess.PIPE, start_new_session=True)
+    tool = subprocess.Popen([TOOL, "-p", str(parent.pid), "-f", "--on-failure"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    t0 = time.monotonic()
+    try:
+        wait_line(tool.stderr, r"^Tracing ")
+        parent.stdin.write(b"g\n")
+        parent.stdin.flush()
+
+        def written():
+            kids = subprocess.run(["pgrep", "-P", str(parent.pid)], capture_output=True,
+                                  text=True).stdout.split()
+            done = 0
+            for k in kids:
+                try:
+                    io = open("/proc/%s/io" % k).read()
+                except OSError:
+                    continue
+                if int(re.search(r"wchar: (\d+)", io).group(1)) >= KEEP_LINES * KEEP_LEN:
+                    done += 1
+            return done
+        deadline = time.monotonic() + 300
+        while written() < KEEP_PROCS and time.monotonic() < deadline:
+            time.sleep(0.5)
+        time.sleep(1.0)                 # a few drain ticks: every line is kept by now
+        tool.send_signal(signal.SIGINT)
+        _, _, ru = os.wait4(tool.pid, 0)
+        tool.returncode = 0
+        err = tool.stderr.read().decode("utf-8", "replace")
+    finally:
+        os.killpg(parent.pid, signal.SIGKILL)
+        parent.wait()
+    kept = re.search(r"(\d+) of processes still running", err)
+    kept = int(kept.group(1)) if kept else -1
+    secs = time.monotonic() - t0
+    log("keep memory: %d processes x %d lines of %d bytes: peak RSS %d KiB, %d lines kept, "
+        "%.0f s" % (KEEP_PROCS, KEEP_LINES, KEEP_LEN, ru.ru_maxrss, kept, secs))
+    return ru.ru_maxrss, kept, secs
+
+
 def arrivals(p, load, pattern, count):
     """Run load's round while reading p's output: for each of count lines matching pattern
     (its group 1 the CLOCK_MONOTONIC write time), the ms until it arrived; their p50, p99
@@ -1028,8 +1081,9 @@ def main(argv):
     if os.geteuid() != 0:
         print("make bench loads BPF programs: run it as root (sudo make bench)")
         return 1
-    if argv not in ([], ["bystander"]):
-        print("usage: bench/bench.py [bystander]   (bystander: only section 3, on stdout)")
+    if argv not in ([], ["bystander"], ["keep"]):
+        print("usage: bench/bench.py [bystander | keep]   (bystander: only section 3; keep: "
+              "only --on-failure's memory; on stdout)")
         return 2
     held = lock()
     if argv == ["bystander"]:
@@ -1039,6 +1093,16 @@ def main(argv):
             reap_all()
         print("\n".join(bystander_section(bystand)[0]))
         return 0
+    if argv == ["keep"]:
+        try:
+            peak, kept, secs = keep_memory()
+        finally:
+            reap_all()
+        print("--on-failure, %d processes x %d lines of %d bytes kept (%d counted at the "
+              "stop): peak RSS %.1f MiB (limit 64 MiB)" % (KEEP_PROCS, KEEP_LINES, KEEP_LEN,
+                                                            kept, peak / 1024.0))
+        # The extra 200: the last of the 1,000 numbers seq printed, handed to the shell (-f).
+        return 0 if peak < 64 * 1024 and kept == (KEEP_PROCS + 1) * KEEP_LINES else 1
     start = time.monotonic()
     if os.environ.get("BENCH_ONLY") == "startup":     # bench/bench.py's start-up part alone
         try:
@@ -1055,6 +1119,7 @@ def main(argv):
         mem = memory()
         lat = latency()
         stops = stop_time()
+        keep_memory()
     finally:
         reap_all()
     report(cost, burst, sizes, sustain, bystand, start_up, mem, lat, stops,

@@ -20,8 +20,8 @@ int emit_init(struct emit *e, const struct config *cfg, struct sink *sink, struc
 		.timestamp = cfg->timestamp, .pid = cfg->origin_pid, .comm = cfg->origin_comm,
 		/* Bare lines only for one stream with no prefix. */
 		.label = cfg->timestamp || cfg->origin_pid || cfg->origin_comm ||
-			 (cfg->fd_mask != BWM_FD_STDOUT && cfg->fd_mask != BWM_FD_STDERR),
-		.bare_fd = cfg->fd_mask == BWM_FD_STDERR ? 2 : 1,
+			 (cfg->fd_mask & (cfg->fd_mask - 1)),
+		.bare_fd = cfg->fd_mask ? __builtin_ctz(cfg->fd_mask) : 1,
 		.ascii = cfg->ascii,
 		.json = cfg->json,
 	});

@@ -146,6 +146,14 @@ void ledger_summary(const struct ledger *l, uint64_t lines, uint64_t bytes, doub
 {
 	char text[1024];
 
+	if (l->keeping)
+		fprintf(l->out, "%s: %llu processes failed; lines not shown: %llu of processes "
+			"that exited 0, %llu older than the last kept, %llu past --max-held, %llu "
+			"of processes still running\n", BWM_NAME,
+			(unsigned long long)l->n[KEPT_FAILED],
+			(unsigned long long)l->n[KEPT_SUCCEEDED],
+			(unsigned long long)l->n[KEPT_OLDER], (unsigned long long)l->n[KEPT_CAPPED],
+			(unsigned long long)l->n[KEPT_RUNNING]);
 	ledger_summary_text(l, text, sizeof(text), lines, bytes, seconds);
 	fprintf(l->out, "%s: %s\n", BWM_NAME, text);
 }
@@ -168,6 +176,11 @@ static const char *const json_names[LOSS_KINDS] = {
 	[LOSS_UNSTASHED_CALLS] = "unstashed_calls",
 	[LOSS_JOURNAL_LINES] = "journal_refused_lines",
 	[LOSS_JOURNAL_BYTES] = "journal_refused_bytes",
+	[KEPT_SUCCEEDED] = "succeeded_lines",
+	[KEPT_OLDER] = "older_lines",
+	[KEPT_CAPPED] = "capped_lines",
+	[KEPT_RUNNING] = "running_lines",
+	[KEPT_FAILED] = "failed",
 };
 
 const char *ledger_kind_name(enum loss_kind k)
@@ -190,6 +203,8 @@ void ledger_summary_json(const struct ledger *l, struct outbuf *ob, uint64_t lin
 	ob_puts(ob, ",\"uncaptured_bytes\":");
 	ob_putu(ob, ledger_bytes_uncaptured(l));
 	for (k = 0; k < LOSS_KINDS; k++) {
+		if (k >= KEPT_SUCCEEDED && !l->keeping)
+			continue;	/* the fields of --on-failure */
 		ob_puts(ob, ",\"");
 		ob_puts(ob, json_names[k]);
 		ob_puts(ob, "\":");

@@ -29,6 +29,12 @@ enum loss_kind {
 	LOSS_UNSTASHED_CALLS,	/* entry+exit path: calls not captured (argument stash full) */
 	LOSS_JOURNAL_LINES,	/* --journal: lines and records the journal did not take */
 	LOSS_JOURNAL_BYTES,	/* their bytes */
+	/* Not losses: what --on-failure (keep.c) chose not to show, by reason. */
+	KEPT_SUCCEEDED,		/* lines of processes that exited 0 */
+	KEPT_OLDER,		/* lines older than a process's last N of their stream */
+	KEPT_CAPPED,		/* lines dropped, oldest first, to stay within --max-held */
+	KEPT_RUNNING,		/* lines of processes still running at the end */
+	KEPT_FAILED,		/* processes that failed (not lines) */
 	LOSS_KINDS,
 };
 
@@ -37,6 +43,7 @@ struct ledger {
 	uint64_t *cpu_full;	/* per CPU: records a full buffer refused, as reported */
 	uint64_t n[LOSS_KINDS];
 	FILE *out;		/* where losses are reported (stderr) */
+	bool keeping;		/* --on-failure: report the KEPT_* counts too */
 };
 
 int ledger_init(struct ledger *l, int ncpu, FILE *out);

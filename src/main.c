@@ -79,7 +79,7 @@ static int build_program(struct app *app)
 	const struct kfeat_ops *ops = kbtf_ops(!cfg->ebpf);
 	struct kfeat k;
 	char err[1024];
-	int rc = kfeat_detect(ops, cfg->exits, &k, err, sizeof(err));
+	int rc = kfeat_detect(ops, cfg->exits || cfg->on_failure, &k, err, sizeof(err));
 
 	if (!rc && cfg->kind == TARGET_CGROUP)
 		rc = kfeat_cgroup(ops, &k, err, sizeof(err));
@@ -132,16 +132,21 @@ static int open_pipeline(struct app *app)
 	readers_init(&app->readers, cfg, app->out_fd, stderr);
 	app->full = calloc(app->params.ncpus, sizeof(*app->full));
 	app->merger = merge_new(app->params.ncpus);
+	struct keep *keep = cfg->on_failure ? keep_new(&(struct keep_opts){
+		.per_stream = cfg->on_failure, .max_held = cfg->max_held,
+		.inherit = cfg->descendants, .show_running = cfg->exits,
+	}, &app->emit, &app->ledger) : NULL;
+
 	app->lines = lines_new(&(struct lines_opts){
 		.max_line = cfg->max_bytes > MAX_LINE ? cfg->max_bytes : MAX_LINE,
 		.max_held = cfg->max_held,
 		.window_ns = cfg->line_timeout * 1000000ull,
-	}, emit_line, &app->emit);
+	}, keep ? keep_line : emit_line, keep ? (void *)keep : &app->emit);
 	app->router = (struct router){
 		.cfg = cfg, .lines = app->lines, .emit = &app->emit, .exits = &app->exits,
-		.ledger = &app->ledger, .req = &app->req, .notices = stderr,
+		.ledger = &app->ledger, .req = &app->req, .keep = keep, .notices = stderr,
 	};
-	if (!app->full || !app->merger || !app->lines ||
+	if (!app->full || !app->merger || !app->lines || (cfg->on_failure && !keep) ||
 	    emit_init(&app->emit, cfg, &app->sink, &app->req) ||
 	    ledger_init(&app->ledger, app->params.ncpus, stderr)) {
 		fail("out of memory");
@@ -151,6 +156,7 @@ static int open_pipeline(struct app *app)
 		journal_init(&app->journal, &app->ledger, run_stopping(), RUN_STOP_GRACE_NS);
 		app->emit.journal = &app->journal;
 	}
+	app->ledger.keeping = cfg->on_failure != 0;
 	return 0;
 }
 
@@ -243,6 +249,7 @@ static int teardown(struct app *app, int rc)
 		rc = 1;
 	}
 	lines_free(app->lines);
+	keep_free(app->router.keep);
 	emit_free(&app->emit);
 	requests_free(&app->req);
 	merge_free(app->merger);

@@ -14,7 +14,8 @@
 static const char usage[] =
 "USAGE: " BWM_NAME " -p PID[,PID...] | -c CGROUP | --unit NAME [OPTIONS]\n"
 "       " BWM_NAME " [OPTIONS] [-u USER] -- COMMAND [ARGS...]\n"
-"OPTIONS: [-1] [-2] [-T] [-P] [-C] [-f] [-K] [-x] [-d SECONDS] [-a] [-r | -j] [-o FILE | -J]\n"
+"OPTIONS: [-1] [-2] [--fd FD,...] [-T] [-P] [-C] [-f] [-K] [-x] [--on-failure[=N]]\n"
+"         [-d SECONDS] [-a] [-r | -j] [-o FILE | -J]\n"
 "         [-m BYTES] [-t MS] [-M BYTES] [-b PAGES] [-I DIR] [-q] [-v]\n"
 "         [--no-cache]\n"
 "\n"
@@ -30,12 +31,19 @@ static const char usage[] =
 "  -u, --user USER                  run COMMAND as USER (name or number)\n"
 "  -1, --stdout                     capture fd 1 (the default when neither -1 nor -2)\n"
 "  -2, --stderr                     capture fd 2\n"
+"      --fd FD[,FD...]              capture these fds (0 to 31), e.g. --fd 1,2,3: a daemon's\n"
+"                                   log on fd 3; lines labelled \"fd3\"\n"
 "  -T, --with-timestamp             prefix lines with the time of the write, HH:MM:SS.mmm\n"
 "  -P, --with-origin-pid            prefix lines with the writing PID\n"
 "  -C, --with-origin-process-name   prefix lines with the writing process name\n"
 "  -f, --include-descendants        also trace all current and future descendants\n"
 "  -K, --exclude-kernel             skip kernel threads\n"
 "  -x, --exits                      also print when a traced process forks, execs, exits\n"
+"      --on-failure[=N]             print nothing as it comes: keep each process's last N\n"
+"                                   lines per stream (default %u) and print them when it\n"
+"                                   exits non-zero or is killed; with -f a process also\n"
+"                                   keeps what its children that exited 0 printed; with -x\n"
+"                                   those still running at the end are shown too\n"
 "  -d, --duration SECONDS           stop after SECONDS (default: when all have exited)\n"
 "  -a, --ascii                      print printable ASCII only, other bytes as \\xNN\n"
 "  -r, --raw                        print the exact bytes of one stream: no prefix,\n"
@@ -77,6 +85,8 @@ static const char usage[] =
 "                                      # its lines, with jq\n"
 "    " BWM_NAME " -p 1234 -o /var/log/x  # append to a file\n"
 "    " BWM_NAME " --unit cron -1 -2 -J   # into the journal, one entry per line\n"
+"    " BWM_NAME " --unit cron --on-failure -o /var/log/cron-failures.log\n"
+"                                        # the last lines of each cron job that fails\n"
 "    " BWM_NAME " -p 1234 -I ~/probes    # with edited copies of the BPF templates\n"
 "    " BWM_NAME " -p 1234 --ebpf         # print the BPF program and exit\n";
 
@@ -87,12 +97,14 @@ static const struct option long_options[] = {
 	{ "user",			required_argument,	NULL, 'u' },
 	{ "stdout",			no_argument,		NULL, '1' },
 	{ "stderr",			no_argument,		NULL, '2' },
+	{ "fd",				required_argument,	NULL, 'F' },
 	{ "with-timestamp",		no_argument,		NULL, 'T' },
 	{ "with-origin-pid",		no_argument,		NULL, 'P' },
 	{ "with-origin-process-name",	no_argument,		NULL, 'C' },
 	{ "include-descendants",	no_argument,		NULL, 'f' },
 	{ "exclude-kernel",		no_argument,		NULL, 'K' },
 	{ "exits",			no_argument,		NULL, 'x' },
+	{ "on-failure",			optional_argument,	NULL, 'W' },
 	{ "duration",			required_argument,	NULL, 'd' },
 	{ "ascii",			no_argument,		NULL, 'a' },
 	{ "raw",			no_argument,		NULL, 'r' },
@@ -213,6 +225,31 @@ static int parse_lines_option(int c, const char *arg, struct config *cfg, FILE *
 	return 0;
 }
 
+/* --fd A,B,...: each an fd from 0 to 31, added to the mask. */
+static int parse_fds(const char *arg, struct config *cfg, FILE *err)
+{
+	char buf[16];
+	const char *p = arg;
+	long v;
+
+	do {
+		size_t n = strcspn(p, ",");
+
+		if (n >= sizeof(buf))
+			n = sizeof(buf) - 1;
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+		if (parse_long(buf, 0, BWM_MAX_FD, &v)) {
+			fprintf(err, "%s: invalid --fd: %s (expected fds from 0 to %d, separated by "
+				"commas: --fd 1,2,3)\n", BWM_NAME, *buf ? buf : arg, BWM_MAX_FD);
+			return -1;
+		}
+		cfg->fd_mask |= 1u << v;
+		p += strcspn(p, ",");
+	} while (*p++ == ',');
+	return 0;
+}
+
 /* --pid A,B,...: each a number from 1 to INT_MAX; repeats are dropped. */
 static int parse_pids(const char *arg, struct config *cfg, FILE *err)
 {
@@ -288,6 +325,17 @@ static int set_value(int c, const char *arg, struct config *cfg, FILE *err)
 	switch (c) {
 	case 'p':
 		return parse_pids(arg, cfg, err);
+	case 'F':
+		return parse_fds(arg, cfg, err);
+	case 'W':
+		if (!arg)
+			v = BWM_DEFAULT_KEEP;
+		else if (parse_long(arg, 1, BWM_MAX_KEEP, &v))
+			return fprintf(err, "%s: invalid --on-failure: %s (expected a number of lines "
+				       "from 1 to %d, e.g. --on-failure=%d)\n", BWM_NAME, arg,
+				       BWM_MAX_KEEP, BWM_DEFAULT_KEEP), -1;
+		cfg->on_failure = v;
+		return 0;
 	case 'c':
 		cfg->cgroup = arg;
 		return 0;
@@ -357,9 +405,12 @@ static int check_combinations(int argc, char **argv, struct config *cfg, FILE *e
 		return -1;
 	if (!cfg->fd_mask)
 		cfg->fd_mask = BWM_FD_STDOUT;
-	if (cfg->raw && cfg->fd_mask == (BWM_FD_STDOUT | BWM_FD_STDERR))
-		return fprintf(err, "%s: --raw copies one stream: give --stdout or --stderr, not "
-			       "both\n", BWM_NAME), -1;
+	if (cfg->raw && (cfg->fd_mask & (cfg->fd_mask - 1)))
+		return fprintf(err, "%s: --raw copies one stream: give one of --stdout, --stderr "
+			       "or --fd N\n", BWM_NAME), -1;
+	if (cfg->raw && cfg->on_failure)
+		return fprintf(err, "%s: --raw copies bytes as they come: it does not mix with "
+			       "--on-failure\n", BWM_NAME), -1;
 	if (cfg->journal && (cfg->raw || cfg->json || cfg->output || cfg->timestamp ||
 			     cfg->origin_pid || cfg->origin_comm || cfg->ascii))
 		return fprintf(err, "%s: --journal sends each line as written, its time, PID and "
@@ -386,7 +437,7 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg, FIL
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
 		if (c == 'h') {
-			fprintf(out, usage, BWM_MAX_PIDS, BWM_DEFAULT_MAX_BYTES, BWM_MAX_MAX_BYTES,
+			fprintf(out, usage, BWM_MAX_PIDS, BWM_DEFAULT_KEEP, BWM_DEFAULT_MAX_BYTES, BWM_MAX_MAX_BYTES,
 				BWM_DEFAULT_LINE_TIMEOUT, BWM_DEFAULT_MAX_HELD, BWM_DEFAULT_PAGES);
 			return OPTIONS_EXIT_OK;
 		}
@@ -411,12 +462,19 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg, FIL
 
 const char *options_streams(const struct config *cfg)
 {
-	switch (cfg->fd_mask & (BWM_FD_STDOUT | BWM_FD_STDERR)) {
-	case BWM_FD_STDOUT:
-		return "stdout";
-	case BWM_FD_STDERR:
-		return "stderr";
-	default:
-		return "stdout, stderr";
+	static char buf[32 * 7];
+	size_t len = 0;
+	unsigned fd;
+
+	buf[0] = '\0';
+	for (fd = 0; fd <= BWM_MAX_FD; fd++) {
+		if (!(cfg->fd_mask & (1u << fd)))
+			continue;
+		if (fd == 1 || fd == 2)
+			len += snprintf(buf + len, sizeof(buf) - len, "%s%s", len ? ", " : "",
+					fd == 1 ? "stdout" : "stderr");
+		else
+			len += snprintf(buf + len, sizeof(buf) - len, "%sfd%u", len ? ", " : "", fd);
 	}
+	return buf;
 }

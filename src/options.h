@@ -11,6 +11,7 @@
 
 #define BWM_FD_STDOUT		(1u << 1)
 #define BWM_FD_STDERR		(1u << 2)
+#define BWM_MAX_FD		31	/* --fd: the in-kernel mask has 32 bits */
 
 #define BWM_DEFAULT_PAGES	1024	/* per CPU; see README "Buffer size" */
 #define BWM_MAX_PAGES		65536
@@ -21,6 +22,8 @@
 #define BWM_DEFAULT_MAX_HELD	(64ul << 20)
 #define BWM_MIN_MAX_HELD	4096ul
 #define BWM_MAX_PIDS		64	/* --pid A,B,...: targets at most */
+#define BWM_DEFAULT_KEEP	200	/* --on-failure: lines kept per process and stream */
+#define BWM_MAX_KEEP		1000000
 
 /* What a run traces: exactly one kind (see src/target.h). */
 enum target_kind {
@@ -39,13 +42,14 @@ struct config {
 	const char *unit;	/* --unit NAME */
 	char **command;		/* -- CMD [ARGS...], NULL-terminated (argv's tail) */
 	const char *user;	/* --user: run the command as USER */
-	unsigned fd_mask;	/* BWM_FD_STDOUT | BWM_FD_STDERR */
+	unsigned fd_mask;	/* bit N: capture fd N (-1, -2, --fd LIST) */
 	bool timestamp;		/* --with-timestamp */
 	bool origin_pid;	/* --with-origin-pid */
 	bool origin_comm;	/* --with-origin-process-name */
 	bool descendants;	/* --include-descendants */
 	bool exclude_kernel;	/* --exclude-kernel */
 	bool exits;		/* --exits */
+	unsigned on_failure;	/* --on-failure[=N]: lines kept per stream; 0: off */
 	double duration;	/* --duration, seconds; 0: until done */
 	bool ascii;		/* --ascii */
 	bool raw;		/* --raw */
@@ -72,7 +76,7 @@ enum options_result {
 /* Parse argv into cfg; messages (help, errors) go to out and err. */
 enum options_result options_parse(int argc, char **argv, struct config *cfg, FILE *out, FILE *err);
 
-/* "stdout", "stderr" or "stdout, stderr": the streams cfg selects. */
+/* "stdout", "stderr", "stdout, stderr, fd3", ...: the streams cfg selects (a static buffer). */
 const char *options_streams(const struct config *cfg);
 
 #endif /* BWM_OPTIONS_H */

@@ -171,7 +171,8 @@ static void put_constants(struct outbuf *ob, const struct program_params *p)
 	ob_printf(ob, "#define BWM_SELF_PID %d\n", (int)p->self);
 	ob_printf(ob, "#define BWM_DESCENDANTS %d\n", cfg->descendants);
 	ob_printf(ob, "#define BWM_EXCLUDE_KERNEL %d\n", cfg->exclude_kernel);
-	ob_printf(ob, "#define BWM_EXITS %d\n", cfg->exits);
+	/* --on-failure needs the exit statuses and who forked whom. */
+	ob_printf(ob, "#define BWM_EXITS %d\n", cfg->exits || cfg->on_failure);
 	ob_printf(ob, "#define BWM_WANT_COMM %d\n", cfg->origin_comm || cfg->json ||
 		  cfg->journal);
 	ob_printf(ob, "#define BWM_MAX_BYTES %lu\n", cfg->max_bytes);

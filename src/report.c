@@ -52,6 +52,10 @@ void report_end(struct app *app)
 	const struct config *cfg = &app->cfg;
 	double secs;
 
+	if (app->router.keep) {	/* still running: shown with -x, else dropped and counted */
+		keep_finish(app->router.keep);
+		sink_flush(&app->sink);
+	}
 	ledger_add(&app->ledger, LOSS_MALFORMED, merge_malformed(app->merger));
 	ledger_report(&app->ledger);
 	report_done(app);

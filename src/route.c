@@ -45,6 +45,10 @@ static void route_lifecycle(struct router *r, const struct bwm_event *ev,
 	}
 	if (ev->type == BWM_EV_EXIT)
 		lines_flush_process(r->lines, ev->tgid);
+	if (r->keep && ev->type == BWM_EV_FORK)
+		keep_fork(r->keep, ev->tgid, ev->total);
+	if (r->keep && ev->type == BWM_EV_EXIT && keep_exit(r->keep, ev, m))
+		return;		/* its exit record is printed, after its lines */
 	if (r->cfg->exits)
 		emit_lifecycle(r->emit, ev, m);
 }

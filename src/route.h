@@ -8,6 +8,7 @@
 #include "../probes/event.h"
 #include "emit.h"
 #include "exits.h"
+#include "keep.h"
 #include "ledger.h"
 #include "lines.h"
 #include "options.h"
@@ -22,6 +23,8 @@
  *                     said on stderr and counted in the ledger
  *   notes, xfers   -> emit
  *   lifecycle      -> lines flushed for a thread/process that is gone;
+ *                     with --on-failure forks and exits to the keeper (keep.h),
+ *                     which prints a failed process's kept lines;
  *                     with -x a record to emit
  * Processes gone for good are noted in the requests (forget), for the run
  * loop to drop from the maps.
@@ -33,6 +36,7 @@ struct router {
 	struct exits *exits;
 	struct ledger *ledger;
 	struct requests *req;
+	struct keep *keep;	/* --on-failure: lines kept until their process fails; or NULL */
 	FILE *notices;		/* --raw: what is not in the copy (stderr) */
 	uint64_t bytes_in;	/* payload bytes captured */
 };

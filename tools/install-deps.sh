@@ -58,10 +58,11 @@ ensure_packages() {
 # "no program left loaded" checks, jq and python3-jsonschema for the JSON tests (each record
 # against doc/records.schema.json), man for the man page, strace for the PID-reuse test,
 # clang and its runtimes (libFuzzer) for make fuzz, libsystemd-dev for --journal (systemd
-# itself, whose journald and systemd-analyze the journal tests run).
+# itself, whose journald and systemd-analyze the journal tests run), cron and faketime for
+# the --on-failure test with a real cron daemon.
 packages=(build-essential pkg-config libbpfcc-dev libbpf-dev libsystemd-dev systemd libcmocka-dev
 	  bpftool jq python3-jsonschema man-db groff-base util-linux procps python3 coreutils
-	  strace clang libclang-rt-14-dev)
+	  strace clang libclang-rt-14-dev cron faketime)
 [ "$bench" -eq 1 ] && packages+=(bpftrace strace gnuplot-nox time)
 [ "$deb" -eq 1 ] && packages+=(dpkg-dev lintian)
 ensure_packages "${packages[@]}"

@@ -245,6 +245,29 @@ static void tree_exits_and_duration(void **state)
 	assert_int_equal(parse(&c, "-p", "1", "-d", "1s", NULL), OPTIONS_ERROR);
 }
 
+static void any_fd(void **state)
+{
+	static const char *const bad[] = { "32", "-1", "x", "1,", "", "3,,4", "99999999999" };
+	struct config c;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(parse(&c, "-p", "1", "--fd", "3", NULL), OPTIONS_RUN);
+	assert_int_equal(c.fd_mask, 1u << 3);
+	assert_string_equal(options_streams(&c), "fd3");
+	assert_int_equal(parse(&c, "-p", "1", "-2", "--fd", "1,31,0", NULL), OPTIONS_RUN);
+	assert_int_equal(c.fd_mask, 1u << 0 | 1u << 1 | 1u << 2 | 1u << 31);
+	assert_string_equal(options_streams(&c), "fd0, stdout, stderr, fd31");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(parse(&c, "-p", "1", "--fd", bad[i], NULL), OPTIONS_ERROR);
+		assert_non_null(strstr(err_buf, "invalid --fd"));
+		assert_ptr_equal(strchr(err_buf, '\n'), err_buf + strlen(err_buf) - 1);
+	}
+	assert_int_equal(parse(&c, "-p", "1", "-r", "--fd", "1,3", NULL), OPTIONS_ERROR);
+	assert_non_null(strstr(err_buf, "one stream"));
+	assert_int_equal(parse(&c, "-p", "1", "-r", "--fd", "3", NULL), OPTIONS_RUN);
+}
+
 static void help_has_usage_and_examples(void **state)
 {
 	struct config c;
@@ -273,6 +296,7 @@ int main(void)
 		cmocka_unit_test(max_bytes_and_raw),
 		cmocka_unit_test(journal_takes_lines_as_written),
 		cmocka_unit_test(tree_exits_and_duration),
+		cmocka_unit_test(any_fd),
 		cmocka_unit_test(help_has_usage_and_examples),
 	};
 
