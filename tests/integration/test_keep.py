@@ -81,8 +81,8 @@ def test_on_failure_shows_the_signal_that_killed():
 def test_on_failure_json_lines_then_exit_record_and_a_failed_count():
     r = capture(["fork-exit:4"], "--on-failure", "-f", "--json")
     rows, summary = json_rows(r)
-    expect_eq([(x.get("line"), x.get("event")) for x in rows],
-              [("exiting 4", None), (None, "exit")])
+    expect_eq([(x.get("line"), x["type"]) for x in rows],
+              [("exiting 4", "line"), (None, "exit")])
     expect_eq(rows[1]["pid"], rows[0]["pid"], "the exit record is the failed child's")
     expect_eq((summary["failed"], summary["succeeded_lines"]), (1, 0))
 

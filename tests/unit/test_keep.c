@@ -249,7 +249,7 @@ static void json_lines_then_the_exit_record(void **state)
 	assert_true(exited(g, PID(1), "bad", 3 << 8));
 	out = printed(g);
 	a = strstr(out, "\"line\":\"why\"");
-	b = strstr(out, "\"event\":\"exit\"");
+	b = strstr(out, "\"type\":\"exit\"");
 	assert_non_null(a);
 	assert_non_null(b);
 	assert_true(a < b);
