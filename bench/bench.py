@@ -719,6 +719,38 @@ def stop_time():
             os.close(rd)
             load.close()
         log("stop %s: max %.3f s" % (sig.name, max(results[sig.name])))
+    # stdout and stderr on one pipe nobody reads (`tool 2>&1 | stuck`): the summary, on
+    # stderr, blocks too. Once SIGINT, and SIGINT twice (the second ends it at once).
+    for name, times in (("SIGINT, stdout+stderr", 1), ("SIGINT x2, stdout+stderr", 2)):
+        for _ in range(2 if QUICK else 5):
+            rd, wr = os.pipe()
+            load = Load("write", 1, 20000, 100)
+            tool = spawn([TOOL, "-p", str(load.pid)], stdin=subprocess.DEVNULL, stdout=wr,
+                         stderr=wr)
+            os.close(wr)
+            seen = b""
+            while b"Tracing " not in seen:
+                chunk = os.read(rd, 4096)
+                if not chunk:
+                    break
+                seen += chunk
+            load.round()
+            deadline = time.monotonic() + 30
+            while not blocked_in_write(tool.pid) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            t0 = time.monotonic()
+            for _ in range(times):
+                tool.send_signal(signal.SIGINT)
+                time.sleep(0.05)
+            try:
+                tool.wait(30)
+            except subprocess.TimeoutExpired:
+                tool.kill()
+                tool.wait()
+            results.setdefault(name, []).append(time.monotonic() - t0)
+            os.close(rd)
+            load.close()
+        log("stop %s: max %.3f s" % (name, max(results[name])))
     return results
 
 
@@ -992,7 +1024,9 @@ def report(cost, burst, sizes, sustained, bystand, start, mem, lat, stops, elaps
     lines += ["", "## 7. Stop", "",
               "A signal to the tool while it is blocked writing to an output pipe nobody reads, "
               "a 20,000-line burst behind it (`bench/load write 1 20000 100`): seconds from the "
-              "signal to its exit (%d runs each)." % len(next(iter(stops.values()))), "",
+              "signal to its exit (%d runs each). The last two rows have stderr on the same "
+              "unread pipe (`tool 2>&1 | stuck`), signalled once and twice (50 ms apart)." %
+              len(next(iter(stops.values()))), "",
               "| signal | median s | max s |", "|---|---|---|"]
     for name, v in stops.items():
         lines.append("| %s | %.3f | %.3f |" % (name, statistics.median(v), max(v)))
@@ -1104,6 +1138,14 @@ def main(argv):
         # The extra 200: the last of the 1,000 numbers seq printed, handed to the shell (-f).
         return 0 if peak < 64 * 1024 and kept == (KEEP_PROCS + 1) * KEEP_LINES else 1
     start = time.monotonic()
+    if os.environ.get("BENCH_ONLY") == "stop":        # section 7 alone, on stdout
+        try:
+            for name, v in stop_time().items():
+                print("stop %-26s median %.3f s, max %.3f s (%d runs)" % (
+                    name, statistics.median(v), max(v), len(v)))
+        finally:
+            reap_all()
+        return 0
     if os.environ.get("BENCH_ONLY") == "startup":     # bench/bench.py's start-up part alone
         try:
             startup()

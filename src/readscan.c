@@ -285,6 +285,7 @@ static int scan_run(long pid, void *arg)
 {
 	struct runs_scan *s = arg;
 	char path[64], exe[4096];
+	struct proc_stat st;
 	const char *base;
 	ssize_t len;
 
@@ -299,7 +300,9 @@ static int scan_run(long pid, void *arg)
 		exe[len - 10] = '\0';
 	base = strrchr(exe, '/');
 	base = base ? base + 1 : exe;
-	if (!strcmp(base, TOOL_EXE) && !readscan_find(s->out, s->n, pid))
+	/* Not this run's own children: a command held before its exec is still this tool. */
+	if (!strcmp(base, TOOL_EXE) && !readscan_find(s->out, s->n, pid) &&
+	    (proc_read_stat(pid, &st) || st.ppid != s->self))
 		s->out[s->n++] = (struct reader){ pid, READ_RUN };
 	return 0;
 }

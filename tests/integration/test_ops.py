@@ -15,7 +15,8 @@ from harness import (ROOT, TOOL, Monitor, Writer, capture, check, error_line, ex
 def test_readme_field_hack_walkthrough():
     # The README's steps, run as written: copy probes/, edit with its sed line, rerun.
     readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("## Field hacks"):readme.index("## Output for machines")]
+    start = readme.index("## Field hacks")
+    section = readme[start:readme.index("\n## ", start)]
     cmds = [l[len("$ sudo "):] for l in section.splitlines() if l.startswith("$ sudo ")]
     check(len(cmds) == 4, "walkthrough commands: %r" % cmds)
     d = str(temp_dir("bwm-hack-"))
