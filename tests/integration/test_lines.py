@@ -32,13 +32,16 @@ def test_json_line_says_how_many_writes_it_is_made_of():
 def test_prompt_is_shown_after_the_window():
     w = Writer("wait", "out:Continue? ", "wait")
     m = Monitor("-p", w.pid)
-    w.go()
     start = time.monotonic()
-    m.wait_stdout(b"Continue? \n")      # while the writer waits for an answer
+    w.go()
+    # Shown while the writer still waits for an answer (the condition), and not before
+    # the window: how soon after it is a figure for `make bench` (section 6b), not for a
+    # timed test (its 100 ms bound here failed now and then on a busy machine).
+    m.wait_stdout(b"Continue? \n")
     delay = time.monotonic() - start
-    check(WINDOW * 0.8 <= delay <= WINDOW + 0.1,
-          "the prompt should show %.0f to %.0f ms after it was written: %.0f ms"
-          % (WINDOW * 800, WINDOW * 1000 + 100, delay * 1000))
+    check(delay >= WINDOW * 0.8, "the prompt showed %.0f ms after it was written, before "
+          "the %.0f ms window" % (delay * 1000, WINDOW * 1000))
+    check(w.p.poll() is None, "the writer still waits for its answer")
     w.go()
     w.wait()
     expect_eq(m.stop().stdout, b"Continue? \n")
