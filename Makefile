@@ -270,7 +270,7 @@ deb:
 		printf '%s\n' "$$flags" > $(DEB_BUILD)/buildflags; fi; \
 	eval "$$flags"; $(MAKE) --no-print-directory BUILD=$(DEB_BUILD) PREFIX=/usr $(DEB)
 
-$(DEB): $(BUILD)/$(TOOL) $(PROBES) man/man8/$(TOOL).8 tools/$(TOOL)_example.txt \
+$(DEB): $(BUILD)/$(TOOL) $(PROBES) man/man8/$(TOOL).8 tools/$(TOOL)_example.txt doc/records.schema.json \
 		$(wildcard debian/*) tools/make-deb.sh
 	$(Q)if [ "$(BUILD) $(PREFIX)" != "$(DEB_BUILD) /usr" ]; then \
 		echo "make: build the package with 'make deb'" >&2; exit 1; fi

@@ -51,6 +51,7 @@ install -d -m 0755 "$root/DEBIAN" "$root/usr/sbin" "$root/usr/share/$tool/probes
 install -m 0755 "$binary" "$root/usr/sbin/$tool"
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root/usr/sbin/$tool"
 install -m 0644 probes/* "$root/usr/share/$tool/probes/"
+install -m 0644 doc/records.schema.json "$root/usr/share/$tool/records.schema.json"
 gzip -9n <"man/man8/$tool.8" >"$root/usr/share/man/man8/$tool.8.gz"
 # A native package (its version has no Debian revision): changelog.gz, not changelog.Debian.gz.
 gzip -9n <debian/changelog >"$doc/changelog.gz"

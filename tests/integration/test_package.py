@@ -26,6 +26,7 @@ FILES = [
     TEMPLATES + "/event.h",
     TEMPLATES + "/lifecycle.bpf.c",
     TEMPLATES + "/write.bpf.c",
+    os.path.dirname(TEMPLATES) + "/records.schema.json",
     DOC + "/bpf_write_monitor_example.txt",
     DOC + "/changelog.gz",
     DOC + "/copyright",
