@@ -6,44 +6,17 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "errout.h"
+#include "grace.h"
 
 #define POLL_MS		100
 
 static struct {
-	const volatile sig_atomic_t *stop;
-	uint64_t grace_ns;
-	uint64_t deadline;
-	bool gave_up;
+	struct grace grace;
 	uint64_t dropped;
 } eo;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-static bool out_of_time(void)
-{
-	uint64_t now;
-
-	if (!*eo.stop)
-		return false;
-	if (*eo.stop >= 2)
-		return eo.gave_up = true;
-	now = now_ns();
-	if (!eo.deadline)
-		eo.deadline = now + eo.grace_ns;
-	if (now >= eo.deadline)
-		eo.gave_up = true;
-	return eo.gave_up;
-}
 
 /* The stream's write: all of it, or what is left dropped (and counted) once out of time. */
 static ssize_t errout_write(void *cookie, const char *buf, size_t len)
@@ -51,7 +24,7 @@ static ssize_t errout_write(void *cookie, const char *buf, size_t len)
 	size_t off = 0;
 
 	(void)cookie;
-	while (off < len && !eo.gave_up) {
+	while (off < len && !eo.grace.gave_up) {
 		ssize_t n = write(STDERR_FILENO, buf + off, len - off);
 
 		if (n > 0) {
@@ -63,7 +36,7 @@ static ssize_t errout_write(void *cookie, const char *buf, size_t len)
 		} else if (n < 0 && errno != EINTR) {
 			break;		/* gone (EPIPE) or broken: nothing more to do */
 		}
-		if (off < len && out_of_time())
+		if (off < len && grace_over(&eo.grace))
 			break;
 	}
 	eo.dropped += len - off;
@@ -75,8 +48,7 @@ int errout_install(const volatile sig_atomic_t *stop, uint64_t grace_ns)
 	cookie_io_functions_t io = { .write = errout_write };
 	FILE *f;
 
-	eo.stop = stop;
-	eo.grace_ns = grace_ns;
+	eo.grace = (struct grace){ .stop = stop, .grace_ns = grace_ns };
 	f = fopencookie(NULL, "w", io);
 	if (!f)
 		return -1;

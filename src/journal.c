@@ -62,8 +62,7 @@ void journal_init(struct journal *j, struct ledger *ledger,
 {
 	memset(j, 0, sizeof(*j));
 	j->ledger = ledger;
-	j->stop = stop;
-	j->grace_ns = grace_ns;
+	j->grace = (struct grace){ .stop = stop, .grace_ns = grace_ns };
 }
 
 void journal_free(struct journal *j)
@@ -126,29 +125,6 @@ static void put_writer(struct entry *e, int priority, const struct line_meta *m,
 		put_u64(e, "BWM_WRITE_REALTIME", (uint64_t)wall_ns / 1000);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-/* Told to stop, and out of time for the rest? (As the sink's out_of_time.) */
-static bool out_of_time(struct journal *j)
-{
-	uint64_t now;
-
-	if (!j->stop || !*j->stop)
-		return false;
-	now = now_ns();
-	if (!j->deadline)
-		j->deadline = now + j->grace_ns;
-	if (now >= j->deadline)
-		j->gave_up = true;
-	return j->gave_up;
-}
-
 /* A refused entry of len message bytes: counted, and said once. */
 static void refused(struct journal *j, int error, size_t len)
 {
@@ -169,12 +145,12 @@ static int send_entry(struct journal *j, struct entry *e)
 	if (j->msg.oom)
 		return ENOMEM;
 	for (;;) {
-		if (j->gave_up)
+		if (j->grace.gave_up)
 			return -1;
 		rc = sd_journal_sendv(e->iov, e->n);
 		if (rc == 0)
 			return 0;
-		if (rc != -EINTR || out_of_time(j))
+		if (rc != -EINTR || grace_over(&j->grace))
 			return rc == -EINTR ? -1 : -rc;
 	}
 }

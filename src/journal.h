@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "format.h"
+#include "grace.h"
 #include "ledger.h"
 #include "lines.h"
 
@@ -35,11 +36,7 @@ struct journal {
 	struct ledger *ledger;
 	struct outbuf msg;		/* "MESSAGE=" and the line, one iovec */
 	struct outbuf text;		/* a record's text, rendered by the formatter */
-	/* As the sink (sink.h): once *stop is set, a blocked send gets grace_ns more. */
-	const volatile sig_atomic_t *stop;
-	uint64_t grace_ns;
-	uint64_t deadline;
-	bool gave_up;
+	struct grace grace;		/* as the sink's: a blocked send gives way to a stop */
 	int error;			/* errno of the first refused entry, reported once */
 };
 

@@ -225,28 +225,37 @@ static int parse_lines_option(int c, const char *arg, struct config *cfg, FILE *
 	return 0;
 }
 
+/* The next comma-separated item of *p into buf (cut to fit); false after the last one. */
+static bool next_item(const char **p, char *buf, size_t size, bool first)
+{
+	size_t n;
+
+	if (!first && *(*p)++ != ',')
+		return false;
+	n = strcspn(*p, ",");
+	memcpy(buf, *p, n < size ? n : size - 1);
+	buf[n < size ? n : size - 1] = '\0';
+	*p += n;
+	return true;
+}
+
 /* --fd A,B,...: each an fd from 0 to 31, added to the mask. */
 static int parse_fds(const char *arg, struct config *cfg, FILE *err)
 {
 	char buf[16];
 	const char *p = arg;
+	bool first = true;
 	long v;
 
-	do {
-		size_t n = strcspn(p, ",");
-
-		if (n >= sizeof(buf))
-			n = sizeof(buf) - 1;
-		memcpy(buf, p, n);
-		buf[n] = '\0';
+	while (next_item(&p, buf, sizeof(buf), first)) {
+		first = false;
 		if (parse_long(buf, 0, BWM_MAX_FD, &v)) {
 			fprintf(err, "%s: invalid --fd: %s (expected fds from 0 to %d, separated by "
 				"commas: --fd 1,2,3)\n", BWM_NAME, *buf ? buf : arg, BWM_MAX_FD);
 			return -1;
 		}
 		cfg->fd_mask |= 1u << v;
-		p += strcspn(p, ",");
-	} while (*p++ == ',');
+	}
 	return 0;
 }
 
@@ -255,16 +264,12 @@ static int parse_pids(const char *arg, struct config *cfg, FILE *err)
 {
 	char buf[32];
 	const char *p = arg;
+	bool first = true;
 	unsigned i;
 	long v;
 
-	do {
-		size_t n = strcspn(p, ",");
-
-		if (n >= sizeof(buf))
-			n = sizeof(buf) - 1;
-		memcpy(buf, p, n);
-		buf[n] = '\0';
+	while (next_item(&p, buf, sizeof(buf), first)) {
+		first = false;
 		if (parse_long(buf, 1, INT_MAX, &v)) {
 			fprintf(err, "%s: invalid PID: %s (expected numbers from 1 to %d, separated "
 				"by commas: -p 12,34)\n", BWM_NAME, *buf ? buf : arg, INT_MAX);
@@ -279,8 +284,7 @@ static int parse_pids(const char *arg, struct config *cfg, FILE *err)
 		}
 		if (i == cfg->npids)
 			cfg->pids[cfg->npids++] = v;
-		p += strcspn(p, ",");
-	} while (*p++ == ',');
+	}
 	cfg->pid = cfg->pids[0];
 	return 0;
 }

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "sink.h"
@@ -21,33 +20,7 @@ void sink_init(struct sink *s, int fd)
 
 void sink_set_stop(struct sink *s, const volatile sig_atomic_t *stop, uint64_t grace_ns)
 {
-	s->stop = stop;
-	s->grace_ns = grace_ns;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-/* Told to stop, and out of time for the rest of the output? */
-static bool out_of_time(struct sink *s)
-{
-	uint64_t now;
-
-	if (!s->stop || !*s->stop)
-		return false;
-	if (*s->stop >= 2)		/* a second stop request: at once */
-		return s->gave_up = true;
-	now = now_ns();
-	if (!s->deadline)
-		s->deadline = now + s->grace_ns;
-	if (now >= s->deadline)
-		s->gave_up = true;
-	return s->gave_up;
+	s->grace = (struct grace){ .stop = stop, .grace_ns = grace_ns };
 }
 
 /* Count bytes that will never be written, and the lines they end. */
@@ -70,7 +43,7 @@ int sink_flush(struct sink *s)
 		s->ob.len = 0;
 		return -1;
 	}
-	while (off < s->ob.len && !s->gave_up) {
+	while (off < s->ob.len && !s->grace.gave_up) {
 		ssize_t n = write(s->fd, s->ob.p + off, s->ob.len - off);
 
 		if (n > 0)
@@ -83,10 +56,10 @@ int sink_flush(struct sink *s)
 			s->error = errno;
 			break;
 		}
-		if (off < s->ob.len && out_of_time(s))
+		if (off < s->ob.len && grace_over(&s->grace))
 			break;
 	}
-	if (s->gave_up && !s->error)
+	if (s->grace.gave_up && !s->error)
 		count_unwritten(s, s->ob.p + off, s->ob.len - off);
 	s->ob.len = 0;
 	return s->error ? -1 : 0;

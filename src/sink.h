@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "format.h"
+#include "grace.h"
 
 /* Where rendered output goes: a buffer, written out in large pieces. */
 struct sink {
@@ -19,10 +20,7 @@ struct sink {
 	 * gets grace_ns more; then the sink gives up, and what it could not
 	 * write, now and later, is counted instead.
 	 */
-	const volatile sig_atomic_t *stop;
-	uint64_t grace_ns;
-	uint64_t deadline;	/* CLOCK_MONOTONIC ns, 0 until the stop is seen */
-	bool gave_up;
+	struct grace grace;
 	uint64_t unwritten_bytes;
 	uint64_t unwritten_lines;	/* newlines in them */
 };
