@@ -66,7 +66,7 @@ static void output_gives_up_after_the_grace_and_counts_the_rest(void **state)
 	took = mono_ns() - t0;
 	assert_true(took >= 300 * MS);
 	assert_true(took < 1000 * MS);		/* the grace, and a poll's 100 ms */
-	assert_true(s.gave_up);
+	assert_true(s.grace.gave_up);
 	assert_int_equal(s.unwritten_bytes, 13);
 	assert_int_equal(s.unwritten_lines, 2);
 	/* Given up: later output is counted at once, not waited for. */
@@ -95,7 +95,7 @@ static void output_read_again_takes_everything(void **state)
 	ob_puts(&s.ob, "hello\n");
 	assert_int_equal(sink_flush(&s), 0);
 	assert_int_equal(read(p[0], buf, sizeof(buf)), 6);
-	assert_false(s.gave_up);
+	assert_false(s.grace.gave_up);
 	assert_int_equal(s.unwritten_bytes, 0);
 	sink_free(&s);
 	close(p[0]);
