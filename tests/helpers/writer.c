@@ -45,7 +45,7 @@
  *                          with CODE; wait for it
  *   fork-kill:SIG          fork a child that writes "dying SIG\n" and kills
  *                          itself with signal SIG; wait for it
- *   holders:N:SIZE         start N threads, one at a time, 1 ms apart; thread T writes
+ *   holders:N:SIZE[:MS]    start N threads, one at a time, MS (1) ms apart; thread T writes
  *                          "T%04d " and SIZE - 6 'x' to fd 1, no newline, and waits;
  *                          then "held N" goes to stderr. At "release" each writes
  *                          "\n" and ends, and they are joined
@@ -248,11 +248,13 @@ static void start_holders(char *arg)
 	static pthread_t *ids;
 	struct timespec pause = { 0, 1000000 };
 	pthread_attr_t attr;
-	char *colon = strchr(arg, ':');
+	char *colon = strchr(arg, ':'), *ms = colon ? strchr(colon + 1, ':') : NULL;
 	long t;
 
 	nthreads = atoi(arg);
 	thread_lines = colon ? atoi(colon + 1) : 4096;
+	if (ms)
+		pause.tv_nsec = atol(ms + 1) % 1000 * 1000000;
 	ids = calloc(nthreads, sizeof(*ids));
 	if (!ids || pipe(gate) || pthread_attr_init(&attr) ||
 	    pthread_attr_setstacksize(&attr, 1 << 16))
