@@ -29,6 +29,7 @@
  *   BWM_DESCENDANTS   1: also trace descendants (the bwm_monitored map)
  *   BWM_EXCLUDE_KERNEL 1: kernel threads are not registered (see lifecycle.bpf.c)
  *   BWM_EXITS         1: report fork, exec and exit of traced processes
+ *   BWM_FORKS         1: the fork probe (-f; a cgroup with -x or --on-failure)
  *   BWM_WANT_COMM     1: fill event.comm of writes (a prefix or JSON needs it)
  *   BWM_MAX_BYTES     payload bytes captured per call (or sendmmsg message)
  *   BWM_CAP           the smallest power of two >= BWM_MAX_BYTES and 32768

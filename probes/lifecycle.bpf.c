@@ -3,10 +3,12 @@
  * lifecycle.bpf.c - follow traced processes through fork, exec and exit.
  *
  * Attached before the traced PIDs are registered (the seed's order), so that
- * no fork slips between the /proc scan and the registration. The fork and
- * exec probes are compiled only for --include-descendants (-f) or --exits
- * (-x); the exit probe always (it runs only at task exit): the frontend
- * needs every traced thread's exit to end its partial lines.
+ * no fork slips between the /proc scan and the registration. The fork probe
+ * is compiled for --include-descendants (-f), and for a cgroup with --exits
+ * (-x) or --on-failure (BWM_FORKS: who forked whom, for the fork lines and
+ * for handing a child's kept lines to its parent); the exec probe for -x or
+ * --on-failure; the exit probe always (it runs only at task exit): the
+ * frontend needs every traced thread's exit to end its partial lines.
  *
  * Only layout-independent information is used: tracepoint fields, helpers,
  * the syscall arguments (an ABI), and task_struct.exit_code, .signal and
@@ -14,7 +16,7 @@
  * (BWM_EXIT_CODE_OFF, BWM_SIGNAL_OFF, BWM_LIVE_OFF, found by the frontend),
  * never an offset from the kernel headers, which may be stand-ins.
  */
-#if BWM_DESCENDANTS && BWM_TP(sched, sched_process_fork)
+#if BWM_FORKS && BWM_TP(sched, sched_process_fork)
 #if BWM_ENTRY_EXIT
 /*
  * Entry+exit path: whether a traced thread's clone, clone3, fork or vfork
@@ -45,8 +47,12 @@ static __always_inline int bwm_fork_enter(int process)
 	u64 id = bpf_get_current_pid_tgid();
 	u32 tgid = id >> 32, tid = id, v = process;
 
+#if BWM_DESCENDANTS
 	bwm_adopt();
 	if (bwm_monitored_get(&tgid))
+#else
+	if (bwm_mask_of(tgid))		/* a cgroup's process */
+#endif
 		bwm_forks_set(&tid, &v);
 	return 0;
 }
@@ -124,6 +130,7 @@ static __always_inline int bwm_forks_process(void)
 }
 #endif
 
+#if BWM_DESCENDANTS
 /*
  * A traced process forked: its child is traced with the same fd mask. A
  * reader of the output (mask 0, marked: see BWM_READER_MARK) is not traced,
@@ -155,6 +162,27 @@ TRACEPOINT_PROBE(sched, sched_process_fork)
 #endif
 	return 0;
 }
+#else
+/*
+ * A process of the traced cgroup forked: its child is in the cgroup from
+ * birth (nothing to register); the fork is reported, so that the frontend
+ * knows who forked whom (-x prints it; --on-failure hands the lines of a
+ * child that exits 0 to its parent). Not in a PID namespace: the child's
+ * number there is not known yet.
+ */
+TRACEPOINT_PROBE(sched, sched_process_fork)
+{
+	u32 parent = bpf_get_current_pid_tgid() >> 32, child = args->child_pid;
+	struct bwm_event h;
+
+	if (BWM_PIDNS_INO || !bwm_mask_of(parent) || !bwm_forks_process() ||
+	    !bwm_is_enabled())
+		return 0;
+	bwm_header(&h, (u64)child << 32 | child, BWM_EV_FORK, 0, parent);
+	bwm_submit(args, &h, sizeof(h));
+	return 0;
+}
+#endif
 #endif
 
 #if BWM_EXITS && BWM_TP(sched, sched_process_exec)

@@ -26,7 +26,7 @@
 struct keep_opts {
 	unsigned per_stream;	/* N: lines kept per process and stream */
 	size_t max_held;	/* bytes kept in all (lines and their bookkeeping) */
-	bool inherit;		/* -f: a process that exits 0 hands its lines to its parent */
+	bool inherit;		/* -f or a cgroup: a process that exits 0 hands its lines to its parent */
 	bool show_running;	/* -x: processes still running at the end are shown */
 };
 

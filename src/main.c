@@ -134,7 +134,7 @@ static int open_pipeline(struct app *app)
 	app->merger = merge_new(app->params.ncpus);
 	struct keep *keep = cfg->on_failure ? keep_new(&(struct keep_opts){
 		.per_stream = cfg->on_failure, .max_held = cfg->max_held,
-		.inherit = cfg->descendants, .show_running = cfg->exits,
+		.inherit = cfg->descendants || app->params.cgroup_id, .show_running = cfg->exits,
 	}, &app->emit, &app->ledger) : NULL;
 
 	app->lines = lines_new(&(struct lines_opts){

@@ -173,6 +173,9 @@ static void put_constants(struct outbuf *ob, const struct program_params *p)
 	ob_printf(ob, "#define BWM_EXCLUDE_KERNEL %d\n", cfg->exclude_kernel);
 	/* --on-failure needs the exit statuses and who forked whom. */
 	ob_printf(ob, "#define BWM_EXITS %d\n", cfg->exits || cfg->on_failure);
+	/* The fork probe: -f follows forks; a cgroup reports them for -x and --on-failure. */
+	ob_printf(ob, "#define BWM_FORKS %d\n", cfg->descendants ||
+		  (p->cgroup_id && (cfg->exits || cfg->on_failure)));
 	ob_printf(ob, "#define BWM_WANT_COMM %d\n", cfg->origin_comm || cfg->json ||
 		  cfg->journal);
 	ob_printf(ob, "#define BWM_MAX_BYTES %lu\n", cfg->max_bytes);

@@ -142,11 +142,11 @@ def test_on_failure_in_a_cgroup():
         r = m.finish()
     finally:
         cg.remove()
-    # A cgroup has no fork records: a child's lines are not handed to its parent.
+    # The cgroup's fork records: the child that exited 0 handed its line to its parent.
     expect_eq(_pids_out(r.text), "PID N (writer) exited with status 3; its last 1 line:\n"
-              "exiting 3\nPID N (writer) exited with status 5; its last 1 line:\n"
-              "parent says\n")
-    check("lines not shown: 1 of processes that exited 0" in r.stderr, r.stderr)
+              "exiting 3\nPID N (writer) exited with status 5; its last 2 lines:\n"
+              "parent says\nexiting 0\n")
+    check("lines not shown: 0 of processes that exited 0" in r.stderr, r.stderr)
 
 
 # ---- a real cron daemon ------------------------------------------------------------------
@@ -191,11 +191,31 @@ def _private_cron(d):
 
 
 def test_on_failure_real_cron_shows_only_the_failing_job_whole_with_its_status():
+    _real_cron(None)
+
+
+def test_on_failure_real_cron_as_a_unit_shows_only_the_failing_job_whole():
+    root = _cgroup2_root()
+    check(root, "no cgroup2 mount")
+    name = "bwmcron-%d" % os.getpid()
+    cg = Cgroup(root, "bwm-slice-%d" % os.getpid(), name + ".service")
+    try:
+        _real_cron(cg, name)
+    finally:
+        cg.remove()
+
+
+def _real_cron(cg, unit=None):
+    """-p of the daemon with -f; or, with a cgroup, --unit: the daemon runs in it."""
     d = temp_dir()
     cron = _private_cron(d)
     out = d / "out"
     try:
-        m = Monitor("-p", cron.pid, "-f", "--on-failure", "-1", "-2", "-o", out)
+        if cg:
+            Cgroup.move(cg.path, cron.pid)
+            m = Monitor("--unit", unit, "--on-failure", "-1", "-2", "-o", out)
+        else:
+            m = Monitor("-p", cron.pid, "-f", "--on-failure", "-1", "-2", "-o", out)
         cron.stdin.write(b"go\n")
         cron.stdin.flush()
         wait_until(lambda: (d / "ok-done").exists() and out.exists() and

@@ -267,6 +267,28 @@ def _cgroup_moved_in(method):
         cg.remove()
 
 
+def test_cgroup_with_exits_reports_forks_execs_and_exits():
+    root = _need_cgroup2()
+    if not root:
+        return
+    cg = Cgroup(root, "bwm-forks-%d" % os.getpid())
+    try:
+        w = Writer("wait", "fork-exit:0", "exit:4")
+        m = Monitor("--cgroup", cg.path, "-x")
+        Cgroup.move(cg.path, w.pid)
+        w.go()
+        expect_eq(w.wait(), 4, "writer status")
+        m.wait_stdout(b"exit: %d exited with status 4\n" % w.pid)
+        cg.remove()
+        r = m.finish()
+    finally:
+        cg.remove()
+    child = re.search(r"^fork: (\d+) \(parent %d\)$" % w.pid, r.text, re.M)
+    check(child, "the fork is reported: " + r.text)
+    expect_eq(r.text, "fork: {c} (parent {p})\nexiting 0\nexit: {c} exited with status 0\n"
+              "exit: {p} exited with status 4\n".format(c=child.group(1), p=w.pid))
+
+
 def test_unit_is_found_by_name_with_or_without_service():
     _unit_by_name(None)
 

@@ -320,6 +320,7 @@ int main(int argc, char **argv)
 		goto done;
 	shape(NULL, NULL, PID1, true, opts(NULL, 0, 0, 0));
 	shape(NULL, NULL, CGROUP_ANCESTOR, true, opts("-x", NULL, 0, 0));
+	shape(NULL, NULL, CGROUP_ANCESTOR, false, opts("--on-failure", NULL, 0, 0));
 	shape(NULL, NULL, PID1, false, opts("-1", NULL, 0, 0));
 	shape(NULL, NULL, PID1, false, opts("-2", "-f", NULL, 0));
 	shape(NULL, NULL, PID1, false, opts("-K", "-f", NULL, 0));
