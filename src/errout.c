@@ -15,10 +15,9 @@
 
 static struct {
 	struct grace grace;
-	uint64_t dropped;
 } eo;
 
-/* The stream's write: all of it, or what is left dropped (and counted) once out of time. */
+/* The stream's write: all of it, or what is left dropped once out of time. */
 static ssize_t errout_write(void *cookie, const char *buf, size_t len)
 {
 	size_t off = 0;
@@ -39,7 +38,6 @@ static ssize_t errout_write(void *cookie, const char *buf, size_t len)
 		if (off < len && grace_over(&eo.grace))
 			break;
 	}
-	eo.dropped += len - off;
 	return len;
 }
 
@@ -56,9 +54,4 @@ int errout_install(const volatile sig_atomic_t *stop, uint64_t grace_ns)
 	fflush(stderr);
 	stderr = f;
 	return 0;
-}
-
-uint64_t errout_dropped(void)
-{
-	return eo.dropped;
 }

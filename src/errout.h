@@ -11,10 +11,10 @@
  * take gets grace_ns more, then it and what follows are dropped; from a
  * second stop request (*stop >= 2) on, at once. Without it, a summary written
  * to a pipe nobody reads (`tool 2>&1 | stuck`) would keep the tool for ever.
+ * What is dropped is not counted: the tool's messages are not the traced
+ * processes' bytes, and the only place to report them is the stream that
+ * did not take them.
  */
 int errout_install(const volatile sig_atomic_t *stop, uint64_t grace_ns);
-
-/* Bytes of the tool's messages dropped because stderr's reader did not take them. */
-uint64_t errout_dropped(void);
 
 #endif /* BWM_ERROUT_H */
