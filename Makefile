@@ -111,7 +111,7 @@ $(BUILD)/san/%.o: src/%.c $(wildcard src/*.h) probes/event.h $(BUILD)/config.h |
 $(BUILD)/san:
 	$(Q)mkdir -p $@
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(SAN_OBJS) $(BUILD)/embedded.o | $(BUILD)/tests
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $(SAN_OBJS) $(BUILD)/embedded.o | $(BUILD)/tests
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Isrc -o $@ $< $(SAN_OBJS) $(BUILD)/embedded.o -lcmocka \
 		$(SYSTEMD_LIBS)

@@ -17,23 +17,15 @@
 #include <cmocka.h>
 
 #include "keep.h"
+#include "emit_rig.h"
 
 /* PIDs above any pid_max: /proc knows none of them. */
 #define PID(n)	(5000000u + (n))
 
 struct rig {
-	struct config cfg;
-	struct emit emit;
-	struct sink sink;
-	struct ledger ledger;
-	struct requests req;
+	struct emit_rig e;
 	struct keep *keep;
-	FILE *notices;
-	char *notice_text;
-	size_t notice_len;
-	int fd;
 	uint64_t ts;
-	char out[1 << 16];
 };
 
 static struct rig *rig_new(unsigned n, size_t max_held, bool inherit, bool running, bool json)
@@ -41,17 +33,12 @@ static struct rig *rig_new(unsigned n, size_t max_held, bool inherit, bool runni
 	struct rig *g = calloc(1, sizeof(*g));
 
 	assert_non_null(g);
-	g->cfg.fd_mask = BWM_FD_STDOUT | BWM_FD_STDERR;
-	g->cfg.json = json;
-	g->fd = memfd_create("keep-out", 0);
-	assert_true(g->fd >= 0);
-	sink_init(&g->sink, g->fd);
-	g->notices = open_memstream(&g->notice_text, &g->notice_len);
-	assert_int_equal(ledger_init(&g->ledger, 1, g->notices), 0);
-	assert_int_equal(emit_init(&g->emit, &g->cfg, &g->sink, &g->req), 0);
+	g->e.cfg.fd_mask = BWM_FD_STDOUT | BWM_FD_STDERR;
+	g->e.cfg.json = json;
+	emit_rig_init(&g->e, 1);
 	g->keep = keep_new(&(struct keep_opts){ .per_stream = n, .max_held = max_held,
 						.inherit = inherit, .show_running = running },
-			   &g->emit, &g->ledger);
+			   &g->e.emit, &g->e.ledger);
 	assert_non_null(g->keep);
 	return g;
 }
@@ -59,25 +46,13 @@ static struct rig *rig_new(unsigned n, size_t max_held, bool inherit, bool runni
 static void rig_free(struct rig *g)
 {
 	keep_free(g->keep);
-	emit_free(&g->emit);
-	requests_free(&g->req);
-	ledger_free(&g->ledger);
-	sink_free(&g->sink);
-	fclose(g->notices);
-	free(g->notice_text);
-	close(g->fd);
+	emit_rig_fini(&g->e);
 	free(g);
 }
 
 static const char *printed(struct rig *g)
 {
-	ssize_t n;
-
-	sink_flush(&g->sink);
-	n = pread(g->fd, g->out, sizeof(g->out) - 1, 0);
-	assert_true(n >= 0);
-	g->out[n] = '\0';
-	return g->out;
+	return emit_rig_printed(&g->e);
 }
 
 /* A finished line of process tgid on fd. */
@@ -120,8 +95,8 @@ static void last_n_lines_per_stream_in_order(void **state)
 	assert_string_equal(printed(g),
 		"PID 5000001 (backup.sh) exited with status 2; its last 5 lines:\n"
 		"stderr: err one\nstdout: out 3\nstdout: out 4\nstdout: out 5\nstderr: err two\n");
-	assert_int_equal(g->ledger.n[KEPT_OLDER], 2);
-	assert_int_equal(g->ledger.n[KEPT_FAILED], 1);
+	assert_int_equal(g->e.ledger.n[KEPT_OLDER], 2);
+	assert_int_equal(g->e.ledger.n[KEPT_FAILED], 1);
 	assert_int_equal(keep_lines(g->keep), 0);
 	assert_int_equal(keep_held(g->keep), 0);
 	rig_free(g);
@@ -139,9 +114,9 @@ static void success_drops_and_counts(void **state)
 	assert_false(exited(g, PID(2), "bad", 9));	/* SIGKILL */
 	assert_string_equal(printed(g), "PID 5000002 (bad) killed by SIGKILL; its last 1 line:\n"
 					"stdout: oops\n");
-	assert_int_equal(g->ledger.n[KEPT_SUCCEEDED], 2);
-	assert_int_equal(g->ledger.n[KEPT_FAILED], 1);
-	assert_int_equal(ledger_events_lost(&g->ledger), 0);
+	assert_int_equal(g->e.ledger.n[KEPT_SUCCEEDED], 2);
+	assert_int_equal(g->e.ledger.n[KEPT_FAILED], 1);
+	assert_int_equal(ledger_events_lost(&g->e.ledger), 0);
 	rig_free(g);
 }
 
@@ -164,7 +139,7 @@ static void child_that_succeeded_goes_to_its_parent(void **state)
 	assert_string_equal(printed(g), "PID 5000001 (job.sh) exited with status 1; its last 5 "
 					"lines:\nstdout: start\nstdout: tar says\nstdout: between\n"
 					"stdout: gzip says\nstdout: end\n");
-	assert_int_equal(g->ledger.n[KEPT_SUCCEEDED], 0);
+	assert_int_equal(g->e.ledger.n[KEPT_SUCCEEDED], 0);
 	rig_free(g);
 }
 
@@ -179,7 +154,7 @@ static void inherited_lines_stay_within_n(void **state)
 	line(g, PID(2), 1, "c", "c2");
 	assert_false(exited(g, PID(2), "c", 0));
 	assert_int_equal(keep_lines(g->keep), 2);	/* p1 is the oldest of the three */
-	assert_int_equal(g->ledger.n[KEPT_OLDER], 1);
+	assert_int_equal(g->e.ledger.n[KEPT_OLDER], 1);
 	assert_false(exited(g, PID(1), "p", 1 << 8));
 	assert_string_equal(printed(g), "PID 5000001 (p) exited with status 1; its last 2 lines:\n"
 					"stdout: c1\nstdout: c2\n");
@@ -207,7 +182,7 @@ static void cap_drops_the_oldest_of_all(void **state)
 	assert_true(seen_max <= 64 << 10);
 	kept = keep_lines(g->keep);
 	assert_true(kept > 0 && kept < 20000);
-	assert_int_equal(g->ledger.n[KEPT_CAPPED], 20000 - kept);
+	assert_int_equal(g->e.ledger.n[KEPT_CAPPED], 20000 - kept);
 	/* The oldest went first: the first process has nothing left, the last all. */
 	assert_false(exited(g, PID(0), "noisy", 1 << 8));
 	assert_string_equal(printed(g), "");
@@ -216,7 +191,7 @@ static void cap_drops_the_oldest_of_all(void **state)
 	for (i = 0; i < 1999; i++)
 		assert_false(exited(g, PID(i), "noisy", 0));
 	assert_int_equal(keep_lines(g->keep), 0);
-	assert_int_equal(g->ledger.n[KEPT_CAPPED] + g->ledger.n[KEPT_SUCCEEDED] + 10, 20000);
+	assert_int_equal(g->e.ledger.n[KEPT_CAPPED] + g->e.ledger.n[KEPT_SUCCEEDED] + 10, 20000);
 	rig_free(g);
 }
 
@@ -235,7 +210,7 @@ static void still_running_shown_only_when_asked(void **state)
 	line(g, PID(7), 1, "daemon", "more");
 	keep_finish(g->keep);
 	assert_string_equal(printed(g), "");
-	assert_int_equal(g->ledger.n[KEPT_RUNNING], 2);
+	assert_int_equal(g->e.ledger.n[KEPT_RUNNING], 2);
 	rig_free(g);
 }
 

@@ -17,24 +17,16 @@
 
 #include "kfeat.h"
 #include "route.h"
+#include "emit_rig.h"
 
 #define MS	1000000ull
 
 /* One router and everything behind it; the output goes to a memfd. */
 struct rig {
-	struct config cfg;
+	struct emit_rig e;
 	struct router r;
 	struct lines *lines;
-	struct emit emit;
-	struct sink sink;
-	struct ledger ledger;
 	struct exits exits;
-	struct requests req;
-	FILE *notices;
-	char *notice_text;
-	size_t notice_len;
-	int fd;
-	char out[1 << 16];
 };
 
 static struct rig *rig_new(bool raw, bool exits, bool descendants, int method)
@@ -42,56 +34,38 @@ static struct rig *rig_new(bool raw, bool exits, bool descendants, int method)
 	struct rig *g = calloc(1, sizeof(*g));
 
 	assert_non_null(g);
-	g->cfg.fd_mask = BWM_FD_STDOUT;
-	g->cfg.raw = raw;
-	g->cfg.exits = exits;
-	g->cfg.descendants = descendants;
-	g->cfg.max_bytes = 65536;
-	g->fd = memfd_create("route-out", 0);
-	assert_true(g->fd >= 0);
-	sink_init(&g->sink, g->fd);
-	g->notices = open_memstream(&g->notice_text, &g->notice_len);
-	assert_int_equal(ledger_init(&g->ledger, 2, g->notices), 0);
+	g->e.cfg.fd_mask = BWM_FD_STDOUT;
+	g->e.cfg.raw = raw;
+	g->e.cfg.exits = exits;
+	g->e.cfg.descendants = descendants;
+	g->e.cfg.max_bytes = 65536;
+	emit_rig_init(&g->e, 2);
 	exits_init(&g->exits, method);
-	assert_int_equal(emit_init(&g->emit, &g->cfg, &g->sink, &g->req), 0);
 	g->lines = lines_new(&(struct lines_opts){ .max_line = 1 << 20, .max_held = 1 << 20,
-						   .window_ns = 100 * MS }, emit_line, &g->emit);
-	g->r = (struct router){ .cfg = &g->cfg, .lines = g->lines, .emit = &g->emit,
-				.exits = &g->exits, .ledger = &g->ledger, .req = &g->req,
-				.notices = g->notices };
+						   .window_ns = 100 * MS }, emit_line, &g->e.emit);
+	g->r = (struct router){ .cfg = &g->e.cfg, .lines = g->lines, .emit = &g->e.emit,
+				.exits = &g->exits, .ledger = &g->e.ledger, .req = &g->e.req,
+				.notices = g->e.notices };
 	return g;
 }
 
 static void rig_free(struct rig *g)
 {
 	lines_free(g->lines);
-	emit_free(&g->emit);
-	requests_free(&g->req);
-	ledger_free(&g->ledger);
-	sink_free(&g->sink);
-	fclose(g->notices);
-	free(g->notice_text);
-	close(g->fd);
+	emit_rig_fini(&g->e);
 	free(g);
 }
 
-/* What was printed so far (the sink flushed). */
+/* What was printed so far (the lines and the sink flushed). */
 static const char *printed(struct rig *g)
 {
-	ssize_t n;
-
 	lines_flush_all(g->lines);
-	sink_flush(&g->sink);
-	n = pread(g->fd, g->out, sizeof(g->out) - 1, 0);
-	assert_true(n >= 0);
-	g->out[n] = '\0';
-	return g->out;
+	return emit_rig_printed(&g->e);
 }
 
 static const char *noticed(struct rig *g)
 {
-	fflush(g->notices);
-	return g->notice_text ? g->notice_text : "";
+	return emit_rig_noticed(&g->e);
 }
 
 /* An event with data: type, process, thread, ts (ms), flags, total, text. */
@@ -127,7 +101,7 @@ static void write_becomes_a_line(void **state)
 	send(g, BWM_EV_WRITE, 10, 10, 1, WHOLE, 6, "hello\n");
 	assert_string_equal(printed(g), "hello\n");
 	assert_int_equal(g->r.bytes_in, 6);
-	assert_int_equal(g->emit.lines_out, 1);
+	assert_int_equal(g->e.emit.lines_out, 1);
 	rig_free(g);
 }
 
@@ -139,8 +113,8 @@ static void bytes_not_captured_are_noted_in_the_line(void **state)
 	send(g, BWM_EV_WRITE, 10, 10, 1, WHOLE, 106, "start");
 	assert_string_equal(printed(g), "start [... 101 more bytes not captured]\n");
 	/* in line mode too, the ledger counts them (under --max-bytes: unreadable) */
-	assert_int_equal(g->ledger.n[LOSS_UNREADABLE_BYTES], 101);
-	assert_int_equal(ledger_bytes_uncaptured(&g->ledger), 101);
+	assert_int_equal(g->e.ledger.n[LOSS_UNREADABLE_BYTES], 101);
+	assert_int_equal(ledger_bytes_uncaptured(&g->e.ledger), 101);
 	rig_free(g);
 }
 
@@ -150,10 +124,10 @@ static void task_exit_ends_the_thread_line(void **state)
 
 	(void)state;
 	send(g, BWM_EV_WRITE, 10, 11, 1, WHOLE, 4, "part");
-	sink_flush(&g->sink);
-	assert_int_equal(g->emit.lines_out, 0);		/* held: no newline yet */
+	sink_flush(&g->e.sink);
+	assert_int_equal(g->e.emit.lines_out, 0);		/* held: no newline yet */
 	send(g, BWM_EV_TASK_EXIT, 10, 11, 2, 0, 0, NULL);
-	assert_int_equal(g->emit.lines_out, 1);		/* passed on at the thread's exit */
+	assert_int_equal(g->e.emit.lines_out, 1);		/* passed on at the thread's exit */
 	assert_string_equal(printed(g), "part\n");
 	rig_free(g);
 }
@@ -200,14 +174,14 @@ static void exit_told_by_proc_asks_to_forget_the_process(void **state)
 	(void)state;
 	/* exits_settle() sends EXIT for a process /proc shows gone: the probe kept its entry. */
 	send(g, BWM_EV_EXIT, 14, 14, 1, 0, 0, NULL);
-	assert_int_equal(g->req.nforget, 1);
-	assert_int_equal(g->req.forget[0], 14);
+	assert_int_equal(g->e.req.nforget, 1);
+	assert_int_equal(g->e.req.forget[0], 14);
 	/* The probe removes the entry itself when it tells the exit. */
 	send(probe, BWM_EV_EXIT, 14, 14, 1, 0, 0, NULL);
-	assert_int_equal(probe->req.nforget, 0);
+	assert_int_equal(probe->e.req.nforget, 0);
 	/* Without descendants there is no map to forget it from. */
 	send(alone, BWM_EV_EXIT, 14, 14, 1, 0, 0, NULL);
-	assert_int_equal(alone->req.nforget, 0);
+	assert_int_equal(alone->e.req.nforget, 0);
 	rig_free(g);
 	rig_free(probe);
 	rig_free(alone);
@@ -222,8 +196,8 @@ static void skipped_messages_are_a_note(void **state)
 	(void)state;
 	route_event(&g->r, &ev);
 	assert_string_equal(printed(g), "[... 8 more messages (96 bytes) not captured]\n");
-	assert_int_equal(g->ledger.n[LOSS_UNWALKED_MESSAGES], 8);
-	assert_int_equal(g->ledger.n[LOSS_UNWALKED_BYTES], 96);
+	assert_int_equal(g->e.ledger.n[LOSS_UNWALKED_MESSAGES], 8);
+	assert_int_equal(g->e.ledger.n[LOSS_UNWALKED_BYTES], 96);
 	rig_free(g);
 }
 
@@ -234,8 +208,8 @@ static void transfer_is_a_note(void **state)
 	(void)state;
 	send(g, BWM_EV_XFER, 10, 10, 1, 0, 4096, NULL);
 	assert_string_equal(printed(g), "[4096 bytes via kernel transfer]\n");
-	assert_int_equal(g->ledger.n[LOSS_NOT_CAPTURED], 0);
-	assert_int_equal(g->ledger.n[LOSS_TRANSFERRED_BYTES], 4096);
+	assert_int_equal(g->e.ledger.n[LOSS_NOT_CAPTURED], 0);
+	assert_int_equal(g->e.ledger.n[LOSS_TRANSFERRED_BYTES], 4096);
 	rig_free(g);
 }
 
@@ -249,8 +223,8 @@ static void raw_copies_bytes_and_counts_what_it_cannot(void **state)
 	send(g, BWM_EV_XFER, 10, 10, 3, 0, 4096, NULL);
 	send(g, BWM_EV_EXIT, 10, 10, 4, BWM_F_STATUS, 0, NULL);
 	assert_string_equal(printed(g), "apart");
-	assert_int_equal(g->ledger.n[LOSS_UNREADABLE_BYTES], 6);	/* under --max-bytes */
-	assert_int_equal(g->ledger.n[LOSS_TRANSFERRED_BYTES], 4096);
+	assert_int_equal(g->e.ledger.n[LOSS_UNREADABLE_BYTES], 6);	/* under --max-bytes */
+	assert_int_equal(g->e.ledger.n[LOSS_TRANSFERRED_BYTES], 4096);
 	assert_non_null(strstr(noticed(g), "PID 10 moved 4096 bytes to stdout inside the kernel"));
 	assert_non_null(strstr(noticed(g), "PID 10 wrote 6 more bytes to stdout than were captured"));
 	rig_free(g);
@@ -278,9 +252,9 @@ static void a_loop_is_cut(void **state)
 
 	(void)state;
 	echo_lines(g, 20, 21, 2 * FEEDBACK_MIN_ECHOES);
-	assert_true(g->req.ncuts >= 1);
-	assert_int_equal(g->req.cuts[0].pid, 21);
-	assert_string_equal(g->req.cuts[0].comm, "writer");
+	assert_true(g->e.req.ncuts >= 1);
+	assert_int_equal(g->e.req.cuts[0].pid, 21);
+	assert_string_equal(g->e.req.cuts[0].comm, "writer");
 	rig_free(g);
 }
 
@@ -290,8 +264,8 @@ static void own_echoes_ask_for_a_reader_scan(void **state)
 
 	(void)state;
 	echo_lines(g, 21, 21, 2 * FEEDBACK_MIN_ECHOES);
-	assert_true(g->req.rescan);
-	assert_int_equal(g->req.ncuts, 0);
+	assert_true(g->e.req.rescan);
+	assert_int_equal(g->e.req.ncuts, 0);
 	rig_free(g);
 }
 
