@@ -45,21 +45,35 @@ static void say(const struct readers *rd, pid_t pid, const char *what)
 	fprintf(rd->notices, "%s: PID %d (%s) %s\n", BWM_NAME, (int)pid, comm, what);
 }
 
-static const char *why(enum read_kind k)
+/* Why a reader is not traced: for the whole run (fixed), or while it reads. */
+static void why(enum read_kind k, bool fixed, char *out, size_t size)
 {
+	const char *who, *because;
+
 	switch (k) {
 	case READ_FILE:
-		return "keeps this tool's output file open for reading: not traced while it does "
-		       "(it would feed the output back)";
+		who = "keeps this tool's output file open for reading";
+		because = "it would feed the output back";
+		break;
 	case READ_RUN:
-		return "is another run of this tool: not traced (the two would feed each other)";
+		who = "is another run of this tool";
+		because = "the two would feed each other";
+		break;
 	case READ_RUN_OUTPUT:
-		return "reads the output of another run of this tool: not traced while it does "
-		       "(the two would feed each other)";
+		who = "reads the output of another run of this tool";
+		because = "the two would feed each other";
+		break;
 	default:
-		return "reads this tool's output: not traced while it does (it would feed the "
-		       "output back)";
+		who = "reads this tool's output";
+		because = "it would feed the output back";
+		break;
 	}
+	if (k == READ_RUN)	/* it runs, it does not read: "while it does" says nothing */
+		snprintf(out, size, "%s: not traced%s (%s)", who, fixed ? " in this run" : "",
+			 because);
+	else
+		snprintf(out, size, "%s: not traced %s (%s)", who,
+			 fixed ? "in this run" : "while it does", because);
 }
 
 static bool has_pid(const pid_t *v, size_t n, pid_t pid)
@@ -74,23 +88,24 @@ static bool has_pid(const pid_t *v, size_t n, pid_t pid)
 
 void readers_fixed(struct readers *rd, const struct reader *ex, size_t n)
 {
+	char text[192];
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		say(rd, ex[i].pid, ex[i].kind == READ_RUN ?
-		    "is another run of this tool: not traced in this run" :
-		    ex[i].kind == READ_RUN_OUTPUT ?
-		    "reads the output of another run of this tool: not traced in this run" :
-		    "reads this tool's output: not traced in this run (it would feed the output "
-		    "back)");
+	for (i = 0; i < n; i++) {
+		why(ex[i].kind, true, text, sizeof(text));
+		say(rd, ex[i].pid, text);
+	}
 }
 
 /* Not traced from now on; its children are, from their fork (BWM_READER_MARK). */
 static void exclude(struct readers *rd, const struct reader *r)
 {
+	char text[192];
+
 	tracer_set_pid(rd->tracer, r->pid, 0, false);
 	tracer_set_pid(rd->tracer, (pid_t)((uint32_t)r->pid | BWM_READER_MARK), 0, false);
-	say(rd, r->pid, why(r->kind));
+	why(r->kind, false, text, sizeof(text));
+	say(rd, r->pid, text);
 }
 
 static void unmark(struct readers *rd, pid_t pid)

@@ -34,13 +34,20 @@ struct ident {
 	dev_t dev;		/* 0: ino is a pseudo-terminal index */
 	ino_t ino;
 	bool file;		/* a regular file */
+	enum read_kind as;	/* its readers read: READ_PIPE (ours) or READ_RUN_OUTPUT */
 };
 
+/*
+ * One walk of /proc finds them all: the readers of every identity in ids,
+ * and (in the first round) the other runs, whose outputs join ids. Readers
+ * found in a round may lead to more (what they write to joins ids): the
+ * walk is repeated until a round finds nothing new.
+ */
 struct output_scan {
-	struct ident *ids;	/* the output, and what its readers write to */
+	struct ident *ids;	/* the outputs, and what their readers write to */
 	size_t nids, cap;
 	pid_t self;
-	enum read_kind as;
+	bool runs;		/* look for other runs of the tool (this round) */
 	struct reader *out;
 	size_t n, max;
 	bool added;
@@ -139,53 +146,57 @@ static ino_t unix_peer(ino_t ino)
 }
 
 /*
- * What an output reaches, as an identity: a pipe, FIFO or regular file
- * itself; a pseudo-terminal by index (its master side is the reader); a
- * Unix socket by its peer (which its reader holds). Other devices
+ * What an output reaches, as an identity (its readers: as): a pipe, FIFO or
+ * regular file itself; a pseudo-terminal by index (its master side is the
+ * reader); a Unix socket by its peer (which its reader holds). Other devices
  * (/dev/null, ...) and other sockets reach no process here: false.
  */
-static bool output_ident(const struct stat *st, struct ident *id)
+static bool output_ident(const struct stat *st, enum read_kind as, struct ident *id)
 {
 	long pty = pts_index(st);
 	ino_t peer;
 
 	if (pty >= 0) {
-		*id = (struct ident){ 0, pty, false };
+		*id = (struct ident){ 0, pty, false, as };
 		return true;
 	}
 	if (S_ISSOCK(st->st_mode)) {
 		peer = unix_peer(st->st_ino);
-		*id = (struct ident){ st->st_dev, peer, false };
+		*id = (struct ident){ st->st_dev, peer, false, as };
 		return peer != 0;
 	}
 	if (!S_ISFIFO(st->st_mode) && !S_ISREG(st->st_mode))
 		return false;
-	*id = (struct ident){ st->st_dev, st->st_ino, S_ISREG(st->st_mode) };
+	*id = (struct ident){ st->st_dev, st->st_ino, S_ISREG(st->st_mode), as };
 	return true;
 }
 
 /*
- * Does /proc/PID/fd/FD (stat: st) read what the scan looks for? 1: it
- * does, 2: through a regular file, 0: no.
+ * Does /proc/PID/fd/FD (stat: st) read what the scan looks for? Its
+ * identity (NULL: no); *file says through a regular file.
  */
-static int fd_is_reader(struct output_scan *r, pid_t pid, const char *fd, const struct stat *st)
+static const struct ident *fd_is_reader(struct output_scan *r, pid_t pid, const char *fd,
+					const struct stat *st, bool *file)
 {
 	char path[320], buf[512], *p;
 	const struct ident *id = find_ident(r, st->st_dev, st->st_ino);
 
-	if (id)		/* a pipe's write end has its inode too: read ends only */
-		return fd_reads(pid, fd) ? 1 + id->file : 0;
+	*file = false;
+	if (id) {	/* a pipe's write end has its inode too: read ends only */
+		*file = id->file;
+		return fd_reads(pid, fd) ? id : NULL;
+	}
 	/* /dev/ptmx (5:2): the master side of the pseudo-terminal of its tty-index. */
 	if (!S_ISCHR(st->st_mode) || major(st->st_rdev) != 5 || minor(st->st_rdev) != 2)
-		return 0;
+		return NULL;
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", pid, fd);
 	if (fileio_read_small(path, buf, sizeof(buf)) <= 0 || !(p = strstr(buf, "tty-index:")))
-		return 0;
-	return find_ident(r, 0, strtol(p + 10, NULL, 10)) ? 1 : 0;
+		return NULL;
+	return find_ident(r, 0, strtol(p + 10, NULL, 10));
 }
 
-/* Follow what a reader writes on (its stdout and stderr): its readers read it too. */
-static void follow_outputs(struct output_scan *r, pid_t pid)
+/* What pid writes on (its stdout and stderr) joins the scan: its readers read as. */
+static void add_outputs(struct output_scan *r, pid_t pid, enum read_kind as)
 {
 	char path[64];
 	struct stat st;
@@ -194,7 +205,7 @@ static void follow_outputs(struct output_scan *r, pid_t pid)
 
 	for (fd = 1; fd <= 2; fd++) {
 		snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
-		if (stat(path, &st) == 0 && output_ident(&st, &id))
+		if (stat(path, &st) == 0 && output_ident(&st, as, &id))
 			add_ident(r, id);
 	}
 }
@@ -209,132 +220,113 @@ const struct reader *readscan_find(const struct reader *v, size_t n, pid_t pid)
 	return NULL;
 }
 
-static int scan_output_holder(long pid, void *arg)
+/* Is pid another run of this tool (its executable's name), not one of self's children? */
+static bool is_run(pid_t pid, pid_t self)
 {
-	struct output_scan *r = arg;
-	char dir[64];
-	struct dirent *e;
-	int reads = 0;
-	DIR *d;
-
-	if (pid == r->self || readscan_find(r->out, r->n, pid))
-		return 0;
-	snprintf(dir, sizeof(dir), "/proc/%ld/fd", pid);
-	d = opendir(dir);
-	if (!d)
-		return 0;
-	while (reads != 1 && (e = readdir(d)) != NULL) {
-		struct stat st;
-		int how;
-
-		if (e->d_name[0] == '.' || fstatat(dirfd(d), e->d_name, &st, 0))
-			continue;
-		how = fd_is_reader(r, pid, e->d_name, &st);
-		if (how && (!reads || how < reads))
-			reads = how;
-	}
-	closedir(d);
-	if (!reads)
-		return 0;
-	if (r->n < r->max)
-		r->out[r->n++] = (struct reader){ pid, reads == 2 && r->as == READ_PIPE ?
-						  READ_FILE : r->as };
-	follow_outputs(r, pid);
-	r->added = true;
-	return 0;
-}
-
-/* The readers of what st (an output) reaches; see readscan_fd(). */
-static size_t scan_output(const struct stat *st, pid_t self, enum read_kind as,
-			  struct reader *out, size_t n, size_t max)
-{
-	struct output_scan r = { .self = self, .as = as, .out = out, .n = n, .max = max };
-	struct ident id;
-	int round;
-
-	if (!output_ident(st, &id))
-		return n;
-	add_ident(&r, id);
-	/* Readers found in one round may lead to more: follow until none is new. */
-	for (round = 0; round < 8; round++) {
-		r.added = false;
-		proc_each_number("/proc", scan_output_holder, &r);
-		if (!r.added)
-			break;
-	}
-	free(r.ids);
-	return r.n;
-}
-
-size_t readscan_fd(int fd, pid_t self, enum read_kind as, struct reader *out, size_t n,
-		   size_t max)
-{
-	struct stat st;
-
-	return fstat(fd, &st) ? n : scan_output(&st, self, as, out, n, max);
-}
-
-struct runs_scan {
-	pid_t self;
-	struct reader *out;
-	size_t n, max;
-};
-
-/* Is pid another run of this tool (its executable's name)? */
-static int scan_run(long pid, void *arg)
-{
-	struct runs_scan *s = arg;
 	char path[64], exe[4096];
 	struct proc_stat st;
 	const char *base;
 	ssize_t len;
 
-	if (pid == s->self || s->n >= s->max)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%ld/exe", pid);
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	len = readlink(path, exe, sizeof(exe) - 1);
 	if (len <= 0)
-		return 0;	/* a kernel thread, or gone */
+		return false;	/* a kernel thread, or gone */
 	exe[len] = '\0';
 	if (len > 10 && !strcmp(exe + len - 10, " (deleted)"))
 		exe[len - 10] = '\0';
 	base = strrchr(exe, '/');
 	base = base ? base + 1 : exe;
 	/* Not this run's own children: a command held before its exec is still this tool. */
-	if (!strcmp(base, TOOL_EXE) && !readscan_find(s->out, s->n, pid) &&
-	    (proc_read_stat(pid, &st) || st.ppid != s->self))
-		s->out[s->n++] = (struct reader){ pid, READ_RUN };
+	return !strcmp(base, TOOL_EXE) && (proc_read_stat(pid, &st) || st.ppid != self);
+}
+
+/* One process of the walk: a reader of something in ids, or another run. */
+static int scan_process(long pid, void *arg)
+{
+	struct output_scan *r = arg;
+	const struct ident *id = NULL, *fid;
+	enum read_kind as;
+	char dir[64];
+	struct dirent *e;
+	bool file, via_file = true;
+	DIR *d;
+
+	if (pid == r->self || readscan_find(r->out, r->n, pid) || r->n >= r->max)
+		return 0;
+	snprintf(dir, sizeof(dir), "/proc/%ld/fd", pid);
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	/* Any fd that reads will do; one that reads other than through a file decides. */
+	while (via_file && (e = readdir(d)) != NULL) {
+		struct stat st;
+
+		if (e->d_name[0] == '.' || fstatat(dirfd(d), e->d_name, &st, 0))
+			continue;
+		fid = fd_is_reader(r, pid, e->d_name, &st, &file);
+		if (fid && (!id || !file)) {
+			id = fid;
+			via_file = file;
+		}
+	}
+	closedir(d);
+	if (id) {
+		as = id->as;
+		r->out[r->n++] = (struct reader){ pid, via_file && as == READ_PIPE ? READ_FILE : as };
+		add_outputs(r, pid, as);
+		r->added = true;
+	} else if (r->runs && is_run(pid, r->self)) {
+		r->out[r->n++] = (struct reader){ pid, READ_RUN };
+		add_outputs(r, pid, READ_RUN_OUTPUT);
+		r->added = true;
+	}
 	return 0;
 }
 
-/* The readers of what another run (pid) writes on its stdout and stderr. */
-static size_t run_readers(pid_t pid, pid_t self, struct reader *out, size_t n, size_t max)
+/* Walk /proc until a round finds nothing new (at most 8 rounds); the new count. */
+static size_t scan(struct output_scan *r, bool runs)
 {
-	char path[64];
-	struct stat st;
-	int fd;
+	int round;
 
-	for (fd = 1; fd <= 2; fd++) {
-		snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
-		if (stat(path, &st) == 0)
-			n = scan_output(&st, self, READ_RUN_OUTPUT, out, n, max);
+	for (round = 0; round < 8; round++) {
+		r->added = false;
+		r->runs = runs && round == 0;
+		proc_each_number("/proc", scan_process, r);
+		if (!r->added)
+			break;
 	}
-	return n;
+	free(r->ids);
+	return r->n;
+}
+
+/* fd's output joins the scan; false when it reaches no process (/dev/null, ...). */
+static bool add_fd(struct output_scan *r, int fd, enum read_kind as)
+{
+	struct stat st;
+	struct ident id;
+
+	if (fstat(fd, &st) || !output_ident(&st, as, &id))
+		return false;
+	add_ident(r, id);
+	return true;
+}
+
+size_t readscan_fd(int fd, pid_t self, enum read_kind as, struct reader *out, size_t n,
+		   size_t max)
+{
+	struct output_scan r = { .self = self, .out = out, .n = n, .max = max };
+
+	if (!add_fd(&r, fd, as))
+		return n;
+	return scan(&r, false);
 }
 
 size_t readscan_all(int out_fd, pid_t self, struct reader *out, size_t max)
 {
-	struct runs_scan s = { .self = self, .out = out, .max = max };
-	size_t n, runs, i;
+	struct output_scan r = { .self = self, .out = out, .max = max };
 
-	n = readscan_fd(out_fd, self, READ_PIPE, out, 0, max);
-	n = readscan_fd(STDERR_FILENO, self, READ_PIPE, out, n, max);
-	s.n = n;
-	proc_each_number("/proc", scan_run, &s);
-	runs = s.n;
-	n = s.n;
-	for (i = 0; i < runs; i++)
-		if (out[i].kind == READ_RUN)
-			n = run_readers(out[i].pid, self, out, n, max);
-	return n;
+	add_fd(&r, out_fd, READ_PIPE);
+	add_fd(&r, STDERR_FILENO, READ_PIPE);
+	return scan(&r, true);
 }
