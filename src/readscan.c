@@ -41,7 +41,8 @@ struct ident {
  * One walk of /proc finds them all: the readers of every identity in ids,
  * and (in the first round) the other runs, whose outputs join ids. Readers
  * found in a round may lead to more (what they write to joins ids): the
- * walk is repeated until a round finds nothing new.
+ * walk is repeated while a round adds an identity (a pager writing to a
+ * terminal: the terminal's master side reads it too), else it is one walk.
  */
 struct output_scan {
 	struct ident *ids;	/* the outputs, and what their readers write to */
@@ -63,6 +64,7 @@ static const struct ident *find_ident(const struct output_scan *r, dev_t dev, in
 	return NULL;
 }
 
+/* A new identity to look for: the walk goes round again for its readers. */
 static void add_ident(struct output_scan *r, struct ident id)
 {
 	if (find_ident(r, id.dev, id.ino))
@@ -77,6 +79,7 @@ static void add_ident(struct output_scan *r, struct ident id)
 		r->cap = cap;
 	}
 	r->ids[r->nids++] = id;
+	r->added = true;
 }
 
 /* Is /proc/PID/fd/FD open for reading (O_RDONLY or O_RDWR), per its fdinfo? */
@@ -275,11 +278,9 @@ static int scan_process(long pid, void *arg)
 		as = id->as;
 		r->out[r->n++] = (struct reader){ pid, via_file && as == READ_PIPE ? READ_FILE : as };
 		add_outputs(r, pid, as);
-		r->added = true;
 	} else if (r->runs && is_run(pid, r->self)) {
 		r->out[r->n++] = (struct reader){ pid, READ_RUN };
 		add_outputs(r, pid, READ_RUN_OUTPUT);
-		r->added = true;
 	}
 	return 0;
 }
