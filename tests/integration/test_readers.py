@@ -6,7 +6,7 @@ import signal
 import subprocess
 import sys
 
-from harness import TOOL, Monitor, check, expect_eq, register, temp_dir, wait_until
+from harness import TOOL, Monitor, Writer, check, expect_eq, register, temp_dir, wait_until
 
 # The script of the first test: a parent that holds the output pipe for a moment, like
 # Python's subprocess between Popen and close, then starts a shell, then writes itself.
@@ -139,3 +139,24 @@ def test_a_process_that_follows_the_output_file_is_cut():
         m.stop()
         subprocess.run(["pkill", "-KILL", "-s", str(root.pid)])   # tail, whatever happened
         root.wait(timeout=30)
+
+
+def test_a_reader_of_a_reader_is_found_too():
+    # tool | cat > FIFO, and cat FIFO > FILE started first (a lower PID, so one walk of
+    # /proc in PID order meets it before it knows the FIFO is read from the output): the
+    # second cat reads what the first passes on, a reader too, found by one more walk.
+    d = temp_dir()
+    out, err, fifo = d / "out", d / "err", d / "fifo"
+    os.mkfifo(fifo)
+    w = Writer("wait", "out:through two cats\\n")
+    p = register(subprocess.Popen(
+        ["sh", "-c", 'exec 2>"$2"; cat "$4" > "$1" & "$0" -p "$3" -f | cat > "$4"; wait',
+         TOOL, str(out), str(err), str(w.pid), str(fifo)],
+        stdin=subprocess.DEVNULL, start_new_session=True))
+    said = lambda: re.findall(r"PID (\d+) \(cat\) reads this tool's output: not traced "
+                              r"while it does", err.read_text() if err.exists() else "")
+    wait_until(lambda: len(set(said())) == 2, 30, "both cats said to be readers")
+    w.go()
+    expect_eq(w.wait(), 0, "writer status")
+    expect_eq(p.wait(timeout=30), 0, "the pipeline's status")
+    expect_eq(out.read_text(), "through two cats\n")
