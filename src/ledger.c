@@ -147,10 +147,10 @@ void ledger_summary(const struct ledger *l, uint64_t lines, uint64_t bytes, doub
 	char text[1024];
 
 	if (l->keeping)
-		fprintf(l->out, "%s: %llu processes failed; lines not shown: %llu of processes "
+		fprintf(l->out, "%s: %llu process%s failed; lines not shown: %llu of processes "
 			"that exited 0, %llu older than the last kept, %llu past --max-held, %llu "
 			"of processes still running\n", BWM_NAME,
-			(unsigned long long)l->n[KEPT_FAILED],
+			(unsigned long long)l->n[KEPT_FAILED], l->n[KEPT_FAILED] == 1 ? "" : "es",
 			(unsigned long long)l->n[KEPT_SUCCEEDED],
 			(unsigned long long)l->n[KEPT_OLDER], (unsigned long long)l->n[KEPT_CAPPED],
 			(unsigned long long)l->n[KEPT_RUNNING]);

@@ -79,6 +79,8 @@ def test_on_failure_shows_the_signal_that_killed():
 
 
 def test_on_failure_json_lines_then_exit_record_and_a_failed_count():
+    r = capture(["fork-exit:4"], "--on-failure", "-f")
+    check("1 process failed; lines not shown" in r.stderr, r.stderr)
     r = capture(["fork-exit:4"], "--on-failure", "-f", "--json")
     rows, summary = json_rows(r)
     expect_eq([(x.get("line"), x["type"]) for x in rows],
@@ -146,7 +148,8 @@ def test_on_failure_in_a_cgroup():
     expect_eq(_pids_out(r.text), "PID N (writer) exited with status 3; its last 1 line:\n"
               "exiting 3\nPID N (writer) exited with status 5; its last 2 lines:\n"
               "parent says\nexiting 0\n")
-    check("lines not shown: 0 of processes that exited 0" in r.stderr, r.stderr)
+    check("2 processes failed; lines not shown: 0 of processes that exited 0" in r.stderr,
+          r.stderr)
 
 
 # ---- a real cron daemon ------------------------------------------------------------------
