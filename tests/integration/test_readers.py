@@ -146,12 +146,12 @@ def test_a_reader_of_a_reader_is_found_too():
     # /proc in PID order meets it before it knows the FIFO is read from the output): the
     # second cat reads what the first passes on, a reader too, found by one more walk.
     d = temp_dir()
-    out, err, fifo = d / "out", d / "err", d / "fifo"
+    out, err, fifo, rc = d / "out", d / "err", d / "fifo", d / "rc"
     os.mkfifo(fifo)
     w = Writer("wait", "out:through two cats\\n")
     p = register(subprocess.Popen(
-        ["sh", "-c", 'exec 2>"$2"; cat "$4" > "$1" & "$0" -p "$3" -f | cat > "$4"; wait',
-         TOOL, str(out), str(err), str(w.pid), str(fifo)],
+        ["sh", "-c", 'exec 2>"$2"; cat "$4" > "$1" & { "$0" -p "$3" -f; echo $? > "$5"; } | '
+         'cat > "$4"; wait', TOOL, str(out), str(err), str(w.pid), str(fifo), str(rc)],
         stdin=subprocess.DEVNULL, start_new_session=True))
     said = lambda: re.findall(r"PID (\d+) \(cat\) reads this tool's output: not traced "
                               r"while it does", err.read_text() if err.exists() else "")
@@ -159,4 +159,5 @@ def test_a_reader_of_a_reader_is_found_too():
     w.go()
     expect_eq(w.wait(), 0, "writer status")
     expect_eq(p.wait(timeout=30), 0, "the pipeline's status")
-    expect_eq(out.read_text(), "through two cats\n")
+    expect_eq((rc.read_text(), out.read_text()), ("0\n", "through two cats\n"),
+              "the tool's status and output (stderr: %s)" % err.read_text())
