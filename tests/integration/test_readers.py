@@ -155,7 +155,9 @@ def test_a_reader_of_a_reader_is_found_too():
         stdin=subprocess.DEVNULL, start_new_session=True))
     said = lambda: re.findall(r"PID (\d+) \(cat\) reads this tool's output: not traced "
                               r"while it does", err.read_text() if err.exists() else "")
-    wait_until(lambda: len(set(said())) == 2, 30, "both cats said to be readers")
+    # Said before the write probes attach: "Tracing" says they are.
+    wait_until(lambda: len(set(said())) == 2 and "Tracing " in err.read_text(), 60,
+               "both cats said to be readers, and the 'Tracing' line")
     w.go()
     expect_eq(w.wait(), 0, "writer status")
     expect_eq(p.wait(timeout=30), 0, "the pipeline's status")
