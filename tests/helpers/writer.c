@@ -45,10 +45,13 @@
  *                          with CODE; wait for it
  *   fork-kill:SIG          fork a child that writes "dying SIG\n" and kills
  *                          itself with signal SIG; wait for it
- *   holders:N:SIZE[:MS]    start N threads, one at a time, MS (1) ms apart; thread T writes
+ *   holders:N:SIZE[:MS[:BATCH]]
+ *                          start N threads, one at a time, MS (1) ms apart; thread T writes
  *                          "T%04d " and SIZE - 6 'x' to fd 1, no newline, and waits;
  *                          then "held N" goes to stderr. At "release" each writes
- *                          "\n" and ends, and they are joined
+ *                          "\n" and ends, and they are joined. With BATCH, after each
+ *                          BATCH threads have written, "batch K\n" goes to fd 1 and one
+ *                          byte is read from stdin (the test's "go" once it saw the line)
  *   thread-part:TEXT       a thread writes TEXT to fd 1 and ends (its process lives
  *                          on); it is joined
  *   sleep:MS               sleep
@@ -173,6 +176,7 @@ static void drain(int rd, size_t n)
 
 static pthread_t *threads, *holder_ids;
 static int nthreads, thread_lines, gate[2] = { -1, -1 };
+static long holders_written;		/* holders whose partial line is written */
 static pid_t wait_for_leader;	/* leader-exit-first: its pid */
 
 /* Wait (10 s at most) until the main thread is a zombie. */
@@ -231,6 +235,7 @@ static void *thread_holder(void *arg)
 	buf[5] = ' ';
 	write_all(1, buf, thread_lines);
 	free(buf);
+	__atomic_add_fetch(&holders_written, 1, __ATOMIC_RELEASE);
 	if (read(gate[0], &c, 1) < 0)
 		die("gate");
 	write_all(1, "\n", 1);
@@ -249,7 +254,8 @@ static void start_holders(char *arg)
 	struct timespec pause = { 0, 1000000 };
 	pthread_attr_t attr;
 	char *colon = strchr(arg, ':'), *ms = colon ? strchr(colon + 1, ':') : NULL;
-	long t;
+	char *batch = ms ? strchr(ms + 1, ':') : NULL, line[32], c;
+	long t, every = batch ? atol(batch + 1) : 0;
 
 	nthreads = atoi(arg);
 	thread_lines = colon ? atoi(colon + 1) : 4096;
@@ -263,6 +269,13 @@ static void start_holders(char *arg)
 		if (pthread_create(&ids[t], &attr, thread_holder, (void *)t))
 			die("pthread_create");
 		nanosleep(&pause, NULL);
+		if (every <= 0 || (t + 1) % every)
+			continue;
+		while (__atomic_load_n(&holders_written, __ATOMIC_ACQUIRE) < t + 1)
+			nanosleep(&pause, NULL);
+		write_all(1, line, snprintf(line, sizeof(line), "batch %ld\n", (t + 1) / every));
+		if (read(0, &c, 1) < 0)
+			die("read stdin");
 	}
 	fprintf(stderr, "held %d\n", nthreads);
 	holder_ids = ids;

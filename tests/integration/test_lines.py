@@ -93,18 +93,22 @@ def _vm(pid, field):
 
 
 def test_1500_threads_holding_64kib_each_stay_under_120mib():
-    n, size = 1500, 65536
-    # 96 MiB through the buffers: 1 ms apart (64 MB/s into 4 MiB a CPU) it outran the
-    # drain now and then, even on a quiet machine, and a lost newline left its line held
-    # for the whole window (the suite's flaky test). 4 ms apart into 8 MiB a CPU leaves
-    # the drain some 500 ms of slack; the losses stay the subject of the balance tests.
-    w = Writer("wait", "holders:%d:%d:4" % (n, size), "wait", "release", "wait",
+    n, size, batch = 1500, 65536, 25
+    # 96 MiB through the buffers. Paced by time (1 ms, then 4 ms apart) it outran the
+    # drain now and then, and a lost newline left its line held for the whole window
+    # (the suite's flaky test). Paced by the tool: after every 25 threads (1.6 MiB, well
+    # inside a CPU's buffer) the writer prints "batch K" and waits until the tool has
+    # printed it; the losses stay the subject of the balance tests.
+    w = Writer("wait", "holders:%d:%d:1:%d" % (n, size, batch), "wait", "release", "wait",
                stderr=subprocess.PIPE)
-    m = Monitor("-p", w.pid, "--line-timeout", "600000", "-b", "2048")
+    m = Monitor("-p", w.pid, "--line-timeout", "600000")
     w.go()
+    for k in range(1, n // batch + 1):
+        wait_until(lambda: b"batch %d\n" % k in m.stdout, what="batch %d printed" % k)
+        w.go()
     expect_eq(w.p.stderr.readline(), b"held %d\n" % n, "the writer's threads")
     w.go()                              # each thread writes its newline and ends
-    wait_until(lambda: m.stdout.count(b"\n") >= n, what="a line from every thread")
+    wait_until(lambda: m.stdout.count(b"\n") >= n + n // batch, what="a line from every thread")
     hwm = _vm(m.pid, "VmHWM")
     w.go()
     expect_eq(w.wait(), 0, "writer status")
@@ -112,12 +116,17 @@ def test_1500_threads_holding_64kib_each_stay_under_120mib():
     check(" 0 events lost" in r.stderr, r.stderr)
     got = {}
     cut = 0
+    batches = []
     for line in r.stdout.split(b"\n")[:-1]:
+        if line.startswith(b"batch "):
+            batches.append(line)
+            continue
         if line.endswith(b" [... continued]"):
             cut += 1
             line = line[:-len(b" [... continued]")]
         check(re.fullmatch(rb"T\d{4} x+", line), "malformed line %r" % line[:40])
         got[line[:5]] = got.get(line[:5], 0) + len(line)
+    expect_eq(batches, [b"batch %d" % k for k in range(1, n // batch + 1)], "the batch lines")
     expect_eq(len(got), n, "threads")
     check(all(v == size for v in got.values()), "every byte of every thread")
     check(cut > 0, "96 MiB held goes past the 64 MiB cap: lines must be cut")
