@@ -290,6 +290,16 @@ int tracer_set_pid(struct tracer *t, pid_t pid, uint32_t mask, bool only_new)
 	return 0;
 }
 
+int tracer_get_pid(struct tracer *t, pid_t pid, uint32_t *mask)
+{
+	int fd = tracer_map_fd(t, BWM_MAP_NAME(BWM_MAP_MONITORED));
+	uint32_t key = pid;
+
+	if (fd < 0)
+		return -ENOENT;
+	return bpf_lookup_elem(fd, &key, mask) ? -errno : 0;
+}
+
 int tracer_forget_pid(struct tracer *t, pid_t pid)
 {
 	int fd = tracer_map_fd(t, BWM_MAP_NAME(BWM_MAP_MONITORED));

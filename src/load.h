@@ -36,6 +36,8 @@ void tracer_detach(struct tracer *t, int stage);
  * 0, -EEXIST, or -errno.
  */
 int tracer_set_pid(struct tracer *t, pid_t pid, uint32_t mask, bool only_new);
+/* pid's fd mask in bwm_monitored: 0, or -ENOENT when it has no entry (not in the tree). */
+int tracer_get_pid(struct tracer *t, pid_t pid, uint32_t *mask);
 int tracer_forget_pid(struct tracer *t, pid_t pid);
 
 /* Call fn for each entry of bwm_monitored until it returns non-zero; returns that. */

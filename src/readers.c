@@ -113,6 +113,18 @@ static void unmark(struct readers *rd, pid_t pid)
 	tracer_forget_pid(rd->tracer, (pid_t)((uint32_t)pid | BWM_READER_MARK));
 }
 
+/*
+ * Is pid traced, or excluded from the tracing, here? A reader outside the
+ * traced tree has no entry in bwm_monitored: nothing to exclude, nothing to
+ * say, and no mark (which would have its children traced).
+ */
+static bool in_tree(struct readers *rd, pid_t pid)
+{
+	uint32_t mask;
+
+	return tracer_get_pid(rd->tracer, pid, &mask) == 0;
+}
+
 static bool alive(pid_t pid)
 {
 	return kill(pid, 0) == 0 || errno != ESRCH;
@@ -177,17 +189,26 @@ void readers_check(struct readers *rd, uint64_t now)
 		return;
 	rd->next_scan = now + READER_SCAN_NS;
 	if (!rd->primed) {
-		/* The first scan's: registered with mask 0 already; marked and said here. */
+		/*
+		 * The first scan's: those in the tree are registered with mask 0
+		 * already; marked and said here. The others are none of ours.
+		 */
 		rd->primed = true;
-		for (i = 0; i < rd->nex; i++)
+		for (i = n = 0; i < rd->nex; i++) {
+			if (!in_tree(rd, rd->ex[i].pid))
+				continue;
 			exclude(rd, &rd->ex[i]);
+			rd->ex[n++] = rd->ex[i];
+		}
+		rd->nex = n;
 		return;
 	}
 	n = readscan_all(rd->out_fd, getpid(), found, MAX_READERS);
 	for (i = 0; i < n; i++) {
 		const struct reader *r = &found[i];
 
-		if (readscan_find(rd->ex, rd->nex, r->pid) || has_pid(rd->cut, rd->ncut, r->pid))
+		if (readscan_find(rd->ex, rd->nex, r->pid) || has_pid(rd->cut, rd->ncut, r->pid) ||
+		    !in_tree(rd, r->pid))
 			continue;
 		/* A file's reader seen for the first time: excluded if the next scan sees it. */
 		if (r->kind == READ_FILE && !readscan_find(rd->files, rd->nfiles, r->pid)) {

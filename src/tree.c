@@ -38,14 +38,15 @@ static long register_scan(struct tracer *t, const struct config *cfg, struct pid
 	nfound = proc_descendants(list, n, seen, cfg->exclude_kernel, found, n);
 	/*
 	 * Each process for itself: a reader of the output (or another run) is
-	 * not traced, its children are, unless they read too. A fork probe may
-	 * have been first; its mask came from the same parent.
+	 * not traced, its children are, unless they read too (a fork probe that
+	 * was first is overruled). A fork probe may have been first for the
+	 * others; its mask came from the same parent.
 	 */
 	for (i = 0; i < nfound; i++) {
 		pid_t pid = found[i].pid;
 		bool zero = readscan_find(ex, nex, pid) || pid == getpid();
 
-		if (tracer_set_pid(t, pid, zero ? 0 : cfg->fd_mask, true) == 0)
+		if (tracer_set_pid(t, pid, zero ? 0 : cfg->fd_mask, !zero) == 0)
 			added += !zero;
 	}
 	free(found);
@@ -91,7 +92,6 @@ long tree_register(struct tracer *t, const struct config *cfg, const pid_t *targ
 		   const struct reader *ex, size_t nex, long pid_max, char *err, size_t errlen)
 {
 	struct pidset seen = { 0 };
-	size_t i;
 	long total = n, added;
 	int round;
 
@@ -102,10 +102,12 @@ long tree_register(struct tracer *t, const struct config *cfg, const pid_t *targ
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	/* The monitor itself, and whoever reads its output (readers.c): not traced. */
+	/*
+	 * The monitor itself: not traced. Whoever reads its output (readers.c)
+	 * gets mask 0 only where the walk finds it, in the tree: a reader
+	 * outside it has no entry, and neither have its children.
+	 */
 	tracer_set_pid(t, getpid(), 0, false);
-	for (i = 0; i < nex; i++)
-		tracer_set_pid(t, ex[i].pid, 0, false);
 	if (register_targets(t, cfg, targets, n, ex, nex, &seen, err, errlen)) {
 		total = -1;
 		goto out;

@@ -6,7 +6,8 @@ import signal
 import subprocess
 import sys
 
-from harness import TOOL, Monitor, Writer, check, expect_eq, register, temp_dir, wait_until
+from harness import (TOOL, WRITER, Monitor, Writer, check, expect_eq, register, temp_dir,
+                     wait_until)
 
 # The script of the first test: a parent that holds the output pipe for a moment, like
 # Python's subprocess between Popen and close, then starts a shell, then writes itself.
@@ -142,24 +143,47 @@ def test_a_process_that_follows_the_output_file_is_cut():
 
 
 def test_a_reader_of_a_reader_is_found_too():
-    # tool | cat > FIFO, and cat FIFO > FILE started first (a lower PID, so one walk of
-    # /proc in PID order meets it before it knows the FIFO is read from the output): the
-    # second cat reads what the first passes on, a reader too, found by one more walk.
+    # tool > FIFO1, and in the traced tree: cat FIFO2 > FILE, started first (a lower PID, so
+    # one walk of /proc in PID order meets it before it knows FIFO2 is read from the
+    # output), then cat FIFO1 > FIFO2: the second cat reads what the first passes on, a
+    # reader too, found by one more walk. Then the tree's shell writes a line.
     d = temp_dir()
-    out, err, fifo, rc = d / "out", d / "err", d / "fifo", d / "rc"
-    os.mkfifo(fifo)
-    w = Writer("wait", "out:through two cats\\n")
-    p = register(subprocess.Popen(
-        ["sh", "-c", 'exec 2>"$2"; cat "$4" > "$1" & { "$0" -p "$3" -f; echo $? > "$5"; } | '
-         'cat > "$4"; wait', TOOL, str(out), str(err), str(w.pid), str(fifo), str(rc)],
-        stdin=subprocess.DEVNULL, start_new_session=True))
-    said = lambda: re.findall(r"PID (\d+) \(cat\) reads this tool's output: not traced "
-                              r"while it does", err.read_text() if err.exists() else "")
-    # Said before the write probes attach: "Tracing" says they are.
-    wait_until(lambda: len(set(said())) == 2 and "Tracing " in err.read_text(), 60,
-               "both cats said to be readers, and the 'Tracing' line")
+    out, f1, f2 = d / "out", d / "fifo1", d / "fifo2"
+    os.mkfifo(f1)
+    os.mkfifo(f2)
+    root = register(subprocess.Popen(
+        ["sh", "-c", 'cat "$1" > "$2" & cat "$0" > "$1" & read go; echo through two cats; wait',
+         str(f1), str(f2), str(out)],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, start_new_session=True))
+    with open(f1, "wb") as output:          # open() waits for the second cat
+        m = Monitor("-p", root.pid, "-f", stdout=output)
+    said = set(re.findall(r"PID (\d+) \(cat\) reads this tool's output: not traced while it "
+                          r"does", m.stderr))
+    expect_eq(len(said), 2, "both cats said to be readers before 'Tracing' (%s)" % m.stderr)
+    root.stdin.write(b"go\n")
+    root.stdin.flush()
+    wait_until(lambda: out.exists() and b"through two cats\n" in out.read_bytes(), 60,
+               "the shell's line through both cats")
+    r = m.stop()
+    expect_eq(root.wait(timeout=30), 0, "the shell's status")
+    expect_eq((r.rc, out.read_text()), (0, "through two cats\n"),
+              "the tool's status and output (stderr: %s)" % r.stderr)
+
+
+def test_a_reader_outside_the_tree_is_left_alone_and_so_are_its_children():
+    # This test reads the tool's output and is no part of the traced tree: neither it nor
+    # the processes it starts are traced, nor said (a mark on it once traced its children).
+    w = Writer("wait", "out:inside\\n", "wait")
+    m = Monitor("-p", w.pid, "-f")
+    outsider = subprocess.run([WRITER, "out:outsider\\n", "err:outsider\\n"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    expect_eq((outsider.returncode, outsider.stdout), (0, b"outsider\n"), "the outsider")
+    w.go()
+    wait_until(lambda: b"inside\n" in m.stdout, what="the traced line")
     w.go()
     expect_eq(w.wait(), 0, "writer status")
-    expect_eq(p.wait(timeout=30), 0, "the pipeline's status")
-    expect_eq((rc.read_text(), out.read_text()), ("0\n", "through two cats\n"),
-              "the tool's status and output (stderr: %s)" % err.read_text())
+    r = m.finish()
+    expect_eq(r.stdout, b"inside\n")
+    check("this tool's output" not in r.stderr, "no notice of a reader outside the tree:\n" +
+          r.stderr)
+    check(" 7 bytes captured" in r.stderr, r.stderr)
