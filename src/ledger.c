@@ -16,13 +16,15 @@ int ledger_init(struct ledger *l, int ncpu, FILE *out)
 	l->ncpu = ncpu;
 	l->out = out;
 	l->cpu_full = calloc(ncpu > 0 ? ncpu : 1, sizeof(*l->cpu_full));
-	return l->cpu_full ? 0 : -1;
+	l->cpu_capped = calloc(ncpu > 0 ? ncpu : 1, sizeof(*l->cpu_capped));
+	return l->cpu_full && l->cpu_capped ? 0 : -1;
 }
 
 void ledger_free(struct ledger *l)
 {
 	free(l->cpu_full);
-	l->cpu_full = NULL;
+	free(l->cpu_capped);
+	l->cpu_full = l->cpu_capped = NULL;
 }
 
 void ledger_add(struct ledger *l, enum loss_kind k, uint64_t n)
@@ -53,6 +55,16 @@ void ledger_cpu_full(struct ledger *l, int cpu, uint64_t total)
 		(unsigned long long)(total - l->cpu_full[cpu]), cpu);
 	l->n[LOSS_BUFFER_FULL] += total - l->cpu_full[cpu];
 	l->cpu_full[cpu] = total;
+}
+
+void ledger_cpu_capped(struct ledger *l, int cpu, uint64_t total)
+{
+	if (cpu < 0 || cpu >= l->ncpu || total <= l->cpu_capped[cpu])
+		return;
+	fprintf(l->out, "%s: lost %llu events on CPU #%d: the tool fell behind and its queue "
+		"for that CPU was full\n", BWM_NAME,
+		(unsigned long long)(total - l->cpu_capped[cpu]), cpu);
+	l->cpu_capped[cpu] = total;
 }
 
 uint64_t ledger_events_lost(const struct ledger *l)

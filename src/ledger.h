@@ -41,6 +41,7 @@ enum loss_kind {
 struct ledger {
 	int ncpu;
 	uint64_t *cpu_full;	/* per CPU: records a full buffer refused, as reported */
+	uint64_t *cpu_capped;	/* per CPU: records past the merger's cap, as reported */
 	uint64_t n[LOSS_KINDS];
 	FILE *out;		/* where losses are reported (stderr) */
 	bool keeping;		/* --on-failure: report the KEPT_* counts too */
@@ -57,6 +58,13 @@ void ledger_add(struct ledger *l, enum loss_kind k, uint64_t n);
  * buffer and the probes counted): add and report what is new.
  */
 void ledger_cpu_full(struct ledger *l, int cpu, uint64_t total);
+
+/*
+ * The merger's queue for CPU cpu has dropped total records so far, past its
+ * cap (merge_set_cap()): report what is new. They are counted with
+ * LOSS_NO_MEMORY (ledger_add()), not here.
+ */
+void ledger_cpu_capped(struct ledger *l, int cpu, uint64_t total);
 
 /* The kind's name in the JSON summary, e.g. "buffer_full_events". */
 const char *ledger_kind_name(enum loss_kind k);

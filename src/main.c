@@ -106,6 +106,23 @@ static int print_program(struct app *app)
 	return fflush(stdout) ? 1 : 0;
 }
 
+/*
+ * The merger's cap a CPU: twice a buffer, or $BWM_MERGE_CAP bytes (for tests:
+ * a small cap makes the tool fall behind on purpose). 0 when the variable is bad.
+ */
+static size_t merge_cap(const struct config *cfg)
+{
+	const char *env = getenv("BWM_MERGE_CAP");
+	char *end;
+	unsigned long long v;
+
+	if (!env)
+		return MERGE_CAP(cfg->buffer_pages, sysconf(_SC_PAGESIZE));
+	errno = 0;
+	v = strtoull(env, &end, 10);
+	return errno || end == env || *end || !v || env[0] == '-' ? 0 : (size_t)v;
+}
+
 /* The output (stdout or -o FILE) and the stages between the buffers and it. */
 static int open_pipeline(struct app *app)
 {
@@ -115,6 +132,10 @@ static int open_pipeline(struct app *app)
 	run_signals();
 	if (errout_install(run_stopping(), RUN_STOP_GRACE_NS)) {
 		fail("cannot set up stderr (out of memory?)");
+		return 1;
+	}
+	if (!merge_cap(cfg)) {
+		fail("BWM_MERGE_CAP: give a number of bytes above 0, or unset it");
 		return 1;
 	}
 	/* Before anything is attached: a journal that is not there takes nothing. */
@@ -132,6 +153,8 @@ static int open_pipeline(struct app *app)
 	readers_init(&app->readers, cfg, app->out_fd, stderr);
 	app->full = calloc(app->params.ncpus, sizeof(*app->full));
 	app->merger = merge_new(app->params.ncpus);
+	if (app->merger)
+		merge_set_cap(app->merger, merge_cap(cfg));
 	struct keep *keep = cfg->on_failure ? keep_new(&(struct keep_opts){
 		.per_stream = cfg->on_failure, .max_held = cfg->max_held,
 		.inherit = cfg->descendants || app->params.cgroup_id, .show_running = cfg->exits,

@@ -22,12 +22,14 @@ struct cpu_queue {
 	size_t head, tail, cap;
 	size_t count;
 	uint64_t lost;
+	uint64_t capped;	/* records dropped past the cap */
 };
 
 struct merger {
 	int ncpu;
 	struct cpu_queue *q;
 	int *heap;		/* CPUs with queued records, ordered by head timestamp */
+	size_t cap;		/* bytes queued per CPU at most (0: no cap) */
 	uint64_t malformed;
 	uint64_t no_memory;	/* records dropped: no memory to queue them */
 	uint64_t no_memory_bytes;	/* the bytes written they stood for */
@@ -62,12 +64,19 @@ void merge_free(struct merger *r)
 	free(r);
 }
 
-/* Room for n more bytes at the tail: compact, or grow. */
-static int queue_reserve(struct cpu_queue *q, size_t n)
+void merge_set_cap(struct merger *r, size_t bytes)
+{
+	r->cap = bytes;
+}
+
+/* Room for n more bytes at the tail (within limit, if any): compact, or grow. */
+static int queue_reserve(struct cpu_queue *q, size_t n, size_t limit)
 {
 	size_t cap;
 	char *buf;
 
+	if (limit && q->tail - q->head + n > limit)
+		return -1;
 	if (q->tail + n <= q->cap)
 		return 0;
 	if (q->head > 0 && q->tail - q->head + n <= q->cap) {
@@ -111,7 +120,9 @@ int merge_push(struct merger *r, int cpu, const void *raw, size_t size)
 	size = sizeof(ev) + ev.len;	/* drop the perf buffer's padding */
 	q = &r->q[cpu];
 	need = ENTRY_ALIGN(sizeof(uint64_t) + size);
-	if (queue_reserve(q, need)) {
+	if (queue_reserve(q, need, r->cap)) {
+		if (r->cap && q->tail - q->head + need > r->cap)
+			q->capped++;
 		r->no_memory++;
 		r->no_memory_bytes += balance_record_bytes(&ev);
 		return -1;
@@ -197,6 +208,11 @@ size_t merge_release(struct merger *r, uint64_t limit, event_fn fn, void *cookie
 uint64_t merge_lost_on(const struct merger *r, int cpu)
 {
 	return cpu >= 0 && cpu < r->ncpu ? r->q[cpu].lost : 0;
+}
+
+uint64_t merge_capped_on(const struct merger *r, int cpu)
+{
+	return cpu >= 0 && cpu < r->ncpu ? r->q[cpu].capped : 0;
 }
 
 uint64_t merge_malformed(const struct merger *r)

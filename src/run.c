@@ -132,6 +132,7 @@ static void note_losses(struct app *app)
 		uint64_t lost = merge_lost_on(app->merger, cpu);
 
 		ledger_cpu_full(l, cpu, app->full[cpu] > lost ? app->full[cpu] : lost);
+		ledger_cpu_capped(l, cpu, merge_capped_on(app->merger, cpu));
 	}
 	if (lost_bytes > l->n[LOSS_LOST_BYTES])
 		ledger_add(l, LOSS_LOST_BYTES, lost_bytes - l->n[LOSS_LOST_BYTES]);

@@ -45,14 +45,17 @@ static void on_event(void *cookie, const struct bwm_event *ev)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cursor c = { data, size };
-	int ncpu = 1 + take_u8(&c) % 8;
+	uint8_t first = take_u8(&c);
+	int ncpu = 1 + first % 8, i;
 	struct merger *r = merge_new(ncpu);
-	uint64_t pushed = 0, released = 0, last[8] = { 0 };
+	uint64_t pushed = 0, released = 0, last[8] = { 0 }, capped = 0;
 	bool ordered = true;
 	static uint8_t raw[255 * 5 + 8] __attribute__((aligned(8)));
 
 	if (!r)
 		return 0;
+	if (first & 0x80)	/* a cap of 0 to 7.5 KiB a CPU (0: none) */
+		merge_set_cap(r, (first >> 3 & 15) * 512);
 	while (c.left) {
 		uint8_t op = take_u8(&c);
 		int cpu = (int8_t)take_u8(&c) % 12;	/* out of range, negative too */
@@ -86,6 +89,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	FUZZ_ASSERT(released + merge_queued(r) == pushed);
+	for (i = 0; i < ncpu; i++)
+		capped += merge_capped_on(r, i);
+	FUZZ_ASSERT(capped <= merge_no_memory(r));
 	merge_release(r, UINT64_MAX, on_event, &(struct seen){ 0 });
 	FUZZ_ASSERT(merge_queued(r) == 0);
 	merge_free(r);

@@ -26,6 +26,7 @@ def release(cpu, lim=None):
 w('merge','two_cpus_in_order', b'\x02' + push(0, hdr(10,5,0,1,1,5,1,1,3)+b'hello') + push(1, hdr(5,3,0,1,1,3,1,1,3)+b'abc') + release(0, 7) + release(0))
 w('merge','malformed_and_truncated', b'\x04' + push(0, hdr(1,5,0,1,1,500,1,1,3)+b'x', trunc=True) + push(9, hdr(2,0,0,1,1,0,1,1,3)) + push(0xff, hdr(3,0,0,1,1,0,5,0,8)) + push(2, b'short', trunc=True) + release(0))
 w('merge','out_of_order_and_lost', b'\x03' + push(1, hdr(50,1,0,1,1,1,1,2,3)+b'z') + push(1, hdr(20,1,0,1,1,1,1,2,3)+b'y') + bytes([2, 1]) + struct.pack('<Q', 7) + bytes([2, 0xf0]) + struct.pack('<Q', 1) + release(1, 30) + release(1))
+w('merge','capped_queue', b'\x8a' + b''.join(push(i % 2, hdr(i,8,0,1,1,8,1,1,3)+b'eight by') for i in range(24)) + release(0, 5) + push(0, hdr(30,2,0,1,1,2,1,1,3)+b'ok') + release(0))
 for name, args in {
   'pid_all': ['-p', '1234', '-1', '-2', '-T', '-P', '-C', '-f', '-K', '-x', '-d', '0.5', '-a', '-j', '-b', '64', '-m', '4096'],
   'long_forms': ['--pid=99', '--include-descendants', '--output', '/tmp/x', '--raw', '--buffer-pages', '3', '--probe-dir', 'd'],

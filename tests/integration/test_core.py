@@ -220,6 +220,26 @@ def test_events_lost_at_the_end_of_a_burst_are_reported():
     check_losses_add_up(m.finish(), n)
 
 
+def test_a_reader_that_fell_behind_drops_past_its_queue_cap_and_counts_it():
+    # The tool is stopped while 1,000 lines fill its (default, 4 MiB) buffers: nothing is
+    # refused there. Let go, it drains them in one pass into its queue, which is capped
+    # (here at 16 KiB, some 100 records; the tool's own cap is twice a buffer): what does
+    # not fit is dropped, said per CPU and counted, and the balance holds.
+    n = 1000
+    w = Writer("wait", "burst:1:%d:100" % n)
+    m = Monitor("-p", w.pid, "-x", env=dict(os.environ, BWM_MERGE_CAP="16384"))
+    os.kill(m.pid, signal.SIGSTOP)
+    try:
+        w.go()
+        w.wait()
+    finally:
+        os.kill(m.pid, signal.SIGCONT)
+    r = m.finish()
+    check("the tool fell behind and its queue for that CPU was full" in r.stderr, r.stderr)
+    lines, lost = check_losses_add_up(r, n)
+    check(lost >= n // 2, "a 16 KiB queue holds some 100 of the 1,000 records: %d lost" % lost)
+
+
 def test_cpu_brought_online_while_tracing_is_traced_and_nothing_is_lost_silently():
     cpus = sorted(int(c[3:]) for c in os.listdir("/sys/devices/system/cpu")
                   if re.fullmatch(r"cpu\d+", c))

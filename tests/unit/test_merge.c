@@ -134,6 +134,41 @@ static void many_records_grow_the_queues(void **state)
 	assert_int_equal(seen, 100000);
 }
 
+/* Each record below: an 8-byte size, a header, 40 bytes, padded to 8. */
+#define REC	((8 + sizeof(struct bwm_event) + 40 + 7) & ~(size_t)7)
+
+static void past_the_cap_a_record_is_dropped_and_counted(void **state)
+{
+	struct merger *r = *state;
+	const char *d = "0123456789012345678901234567890123456789";
+	uint64_t i, took = 0;
+
+	merge_set_cap(r, 10 * REC);
+	for (i = 0; i < 25; i++)
+		took += push(r, 0, i, d) == 0;
+	assert_int_equal(took, 10);			/* the oldest 10 are queued */
+	assert_int_equal(merge_no_memory(r), 15);
+	assert_int_equal(merge_capped_on(r, 0), 15);
+	assert_int_equal(merge_capped_on(r, 1), 0);
+	assert_int_equal(merge_no_memory_bytes(r), 15 * 40);	/* what they stood for */
+	assert_int_equal(push(r, 1, 100, d), 0);	/* per CPU */
+	got[0] = '\0';
+	assert_int_equal(merge_release(r, 4, collect, NULL), 5);
+	for (i = 0; i < 5; i++)				/* room again as they go */
+		assert_int_equal(push(r, 0, 200 + i, d), 0);
+	assert_int_equal(push(r, 0, 300, d), -1);
+	assert_int_equal(merge_no_memory(r), 16);
+	assert_int_equal(merge_release(r, UINT64_MAX, count_in_order, NULL), 11);
+}
+
+static void the_tools_cap_is_twice_a_buffer_and_1_mib_at_least(void **state)
+{
+	(void)state;
+	assert_int_equal(MERGE_CAP(1024, 4096), 8u << 20);
+	assert_int_equal(MERGE_CAP(1, 4096), 1u << 20);
+	assert_int_equal(MERGE_CAP(65536, 4096), 512ul << 20);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -143,6 +178,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(malformed_records_are_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(lost_records_are_counted_per_cpu, setup, teardown),
 		cmocka_unit_test_setup_teardown(many_records_grow_the_queues, setup, teardown),
+		cmocka_unit_test_setup_teardown(past_the_cap_a_record_is_dropped_and_counted, setup,
+						teardown),
+		cmocka_unit_test(the_tools_cap_is_twice_a_buffer_and_1_mib_at_least),
 	};
 
 	return cmocka_run_group_tests_name("merge", tests, NULL, NULL);
