@@ -276,8 +276,10 @@ static int compile_text(const struct config *cfg, const char *text, struct compi
 }
 
 /*
- * The placeholder text in *c (or a child started here) and the real text in
- * a second child, compiled at the same time: both images, or -1 (err).
+ * The real text in *c (or a child started here) and the placeholder text in
+ * a second, quiet child, compiled at the same time: the compiler's messages
+ * are those of the text the operator's command made, once. 0: both images;
+ * 1: the real one only (the placeholder text did not compile); -1 (err).
  */
 static int compile_both(const struct lookup *l, const struct config *cfg, const char *text,
 			struct compiler **c, struct image *ph, struct image *real, char *err,
@@ -289,27 +291,25 @@ static int compile_both(const struct lookup *l, const struct config *cfg, const 
 	if (!*c)
 		*c = compiler_start(cfg->verbose, err, errlen);
 	if (*c)
-		b = compiler_start(cfg->verbose, err, errlen);
-	if (!b || compiler_image_send(*c, l->text, err, errlen)) {
+		b = compiler_start_quiet(err, errlen);
+	if (!b || compiler_image_send(*c, text, err, errlen)) {
 		compiler_cancel(b ? NULL : *c);		/* a failed send freed *c */
 		compiler_cancel(b);
 		*c = NULL;
 		return -1;
 	}
-	if (compiler_image_send(b, text, err, errlen)) {
+	if (compiler_image_send(b, l->text, err, errlen)) {
 		compiler_cancel(*c);
 		*c = NULL;
 		return -1;
 	}
-	rc = compiler_image_take(*c, ph, err, errlen);
+	rc = compiler_image_take(*c, real, err, errlen);
 	*c = NULL;
-	if (compiler_image_take(b, real, rc ? NULL : err, rc ? 0 : errlen) && !rc) {
+	if (compiler_image_take(b, ph, NULL, 0))
+		return rc ? -1 : 1;
+	if (rc)
 		image_free(ph);
-		rc = -1;
-	} else if (rc) {
-		image_free(real);
-	}
-	return rc;
+	return rc ? -1 : 0;
 }
 
 /* Keep the proven img in the directory, and prune it. */
@@ -342,8 +342,14 @@ static int fill(struct lookup *l, const struct config *cfg, const char *text,
 	char why[512];
 	int rc;
 
-	if (compile_both(l, cfg, text, c, &img, &real, err, errlen))
+	rc = compile_both(l, cfg, text, c, &img, &real, err, errlen);
+	if (rc < 0)
 		return -1;
+	if (rc > 0) {
+		note(cfg, "not stored: the text with placeholders does not compile: using the "
+		     "compile with the real values%s%s", "", "");
+		goto real;
+	}
 	memcpy(img.key, l->key, sizeof(img.key));
 	memcpy(img.values, l->values, sizeof(l->values));
 	if (cache_check(&img, l->required, why, sizeof(why))) {
@@ -364,10 +370,11 @@ static int fill(struct lookup *l, const struct config *cfg, const char *text,
 		image_free(&real);
 		return 0;
 	}
+	image_free(&img);
+real:
 	rc = cache_load(&real, l->values, none, cfg->verbose, out, why, sizeof(why));
 	if (rc)
 		note(cfg, "the real compile does not load (%s): compiling it again%s", why, "");
-	image_free(&img);
 	image_free(&real);
 	return rc ? 1 : 0;
 }

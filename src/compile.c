@@ -6,6 +6,7 @@
  * never keeps the compiler resident. It knows nothing of the cache.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +50,7 @@ struct compiler {
 	int sock;
 };
 
-struct compiler *compiler_start(bool verbose, char *err, size_t errlen)
+static struct compiler *start(bool verbose, bool quiet, char *err, size_t errlen)
 {
 	struct compiler *c = calloc(1, sizeof(*c));
 	int sv[2];
@@ -70,11 +71,27 @@ struct compiler *compiler_start(bool verbose, char *err, size_t errlen)
 	}
 	if (c->pid == 0) {
 		close(sv[0]);
+		if (quiet) {
+			int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+			if (null >= 0)
+				dup2(null, STDERR_FILENO);
+		}
 		compile_child(sv[1], verbose);
 	}
 	close(sv[1]);
 	c->sock = sv[0];
 	return c;
+}
+
+struct compiler *compiler_start(bool verbose, char *err, size_t errlen)
+{
+	return start(verbose, false, err, errlen);
+}
+
+struct compiler *compiler_start_quiet(char *err, size_t errlen)
+{
+	return start(false, true, err, errlen);
 }
 
 /* Close the line to the child (one that has no text yet then leaves), reap it; its status. */

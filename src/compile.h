@@ -34,6 +34,13 @@ struct compiler;
  */
 struct compiler *compiler_start(bool verbose, char *err, size_t errlen);
 
+/*
+ * The same, with the child's stderr (and stdout) on /dev/null: a second
+ * compile of the same program, beside one that speaks (two children writing
+ * the same compiler messages at once interleave them byte by byte).
+ */
+struct compiler *compiler_start_quiet(char *err, size_t errlen);
+
 /* Stop a compiler that will not be used (NULL is fine). */
 void compiler_cancel(struct compiler *c);
 

@@ -256,6 +256,23 @@ def test_a_template_edit_that_compares_the_target_pid_captures_cold_and_warm():
     expect_eq(w.wait(), 0, "writer status")
 
 
+def test_a_template_that_compiles_only_with_the_real_values_traces_uncached():
+    # An edit the placeholder values cannot compile (an assertion on the traced PID): the
+    # real compile, made at the same time, is used; nothing is stored; and the compiler's
+    # messages, from the quiet placeholder compile, are not shown.
+    d, env = cache_env()
+    probes = probes_copy("bwm-cache-assert-")
+    env["BPF_WRITE_MONITOR_PROBES"] = str(probes)
+    path = probes / "write.bpf.c"
+    open(path, "a").write("\n_Static_assert(BWM_TARGET_PID != 0x6b3c9d5b, \"a placeholder\");\n")
+    r = traced(ACTIONS[:1], env=env)
+    expect_eq(r.stdout, b"first line\n", "output (stderr: %s)" % r.stderr)
+    check("cache: not stored: the text with placeholders does not compile: using the compile "
+          "with the real values" in r.stderr, r.stderr)
+    check("a placeholder" not in r.stderr, "the placeholder compile's message:\n" + r.stderr)
+    expect_eq(entries(d), [], "entries")
+
+
 def test_concurrent_cold_runs_leave_one_good_entry():
     d, env = cache_env()
     a = Writer("wait", "out:from A\\n")
