@@ -204,20 +204,25 @@ def test_lost_events_are_counted_and_reported():
                     r.stderr), "summary line:\n" + r.stderr)
 
 
-def test_events_lost_at_the_end_of_a_burst_are_reported():
-    # The tool is stopped while the burst overflows one page per CPU, and nothing is
-    # written after it: the kernel tells of a full buffer's losses only with that
-    # buffer's next record, which never comes. The probes' own count must tell.
-    n = 1000
+def burst_while_stopped(n, *args, env=None):
+    """A burst of n lines written while the tool (-x, and args) is stopped; its Result."""
     w = Writer("wait", "burst:1:%d:100" % n)
-    m = Monitor("-p", w.pid, "--buffer-pages", "1", "-x")
+    m = Monitor("-p", w.pid, "-x", *args, env=env)
     os.kill(m.pid, signal.SIGSTOP)
     try:
         w.go()
         w.wait()
     finally:
         os.kill(m.pid, signal.SIGCONT)
-    check_losses_add_up(m.finish(), n)
+    return m.finish()
+
+
+def test_events_lost_at_the_end_of_a_burst_are_reported():
+    # The tool is stopped while the burst overflows one page per CPU, and nothing is
+    # written after it: the kernel tells of a full buffer's losses only with that
+    # buffer's next record, which never comes. The probes' own count must tell.
+    n = 1000
+    check_losses_add_up(burst_while_stopped(n, "--buffer-pages", "1"), n)
 
 
 def test_a_reader_that_fell_behind_drops_past_its_queue_cap_and_counts_it():
@@ -226,15 +231,7 @@ def test_a_reader_that_fell_behind_drops_past_its_queue_cap_and_counts_it():
     # (here at 16 KiB, some 100 records; the tool's own cap is twice a buffer): what does
     # not fit is dropped, said per CPU and counted, and the balance holds.
     n = 1000
-    w = Writer("wait", "burst:1:%d:100" % n)
-    m = Monitor("-p", w.pid, "-x", env=dict(os.environ, BWM_MERGE_CAP="16384"))
-    os.kill(m.pid, signal.SIGSTOP)
-    try:
-        w.go()
-        w.wait()
-    finally:
-        os.kill(m.pid, signal.SIGCONT)
-    r = m.finish()
+    r = burst_while_stopped(n, env=dict(os.environ, BWM_MERGE_CAP="16384"))
     check("the tool fell behind and its queue for that CPU was full" in r.stderr, r.stderr)
     lines, lost = check_losses_add_up(r, n)
     check(lost >= n // 2, "a 16 KiB queue holds some 100 of the 1,000 records: %d lost" % lost)
