@@ -128,13 +128,14 @@ static int open_pipeline(struct app *app)
 {
 	const struct config *cfg = &app->cfg;
 	char err[2 * PATH_MAX + 256];
+	size_t cap = merge_cap(cfg);
 
 	run_signals();
 	if (errout_install(run_stopping(), RUN_STOP_GRACE_NS)) {
 		fail("cannot set up stderr (out of memory?)");
 		return 1;
 	}
-	if (!merge_cap(cfg)) {
+	if (!cap) {
 		fail("BWM_MERGE_CAP: give a number of bytes above 0, or unset it");
 		return 1;
 	}
@@ -154,7 +155,7 @@ static int open_pipeline(struct app *app)
 	app->full = calloc(app->params.ncpus, sizeof(*app->full));
 	app->merger = merge_new(app->params.ncpus);
 	if (app->merger)
-		merge_set_cap(app->merger, merge_cap(cfg));
+		merge_set_cap(app->merger, cap);
 	struct keep *keep = cfg->on_failure ? keep_new(&(struct keep_opts){
 		.per_stream = cfg->on_failure, .max_held = cfg->max_held,
 		.inherit = cfg->descendants || app->params.cgroup_id, .show_running = cfg->exits,

@@ -3,6 +3,7 @@
  * merge.c - the timestamp merger: per-CPU record queues merged into one
  * ordered event stream.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,14 +70,12 @@ void merge_set_cap(struct merger *r, size_t bytes)
 	r->cap = bytes;
 }
 
-/* Room for n more bytes at the tail (within limit, if any): compact, or grow. */
-static int queue_reserve(struct cpu_queue *q, size_t n, size_t limit)
+/* Room for n more bytes at the tail: compact, or grow. */
+static int queue_reserve(struct cpu_queue *q, size_t n)
 {
 	size_t cap;
 	char *buf;
 
-	if (limit && q->tail - q->head + n > limit)
-		return -1;
 	if (q->tail + n <= q->cap)
 		return 0;
 	if (q->head > 0 && q->tail - q->head + n <= q->cap) {
@@ -107,6 +106,7 @@ int merge_push(struct merger *r, int cpu, const void *raw, size_t size)
 	struct bwm_event ev;
 	struct entry *e;
 	size_t need;
+	bool over;
 
 	if (cpu < 0 || cpu >= r->ncpu || size < sizeof(ev)) {
 		r->malformed++;
@@ -120,9 +120,9 @@ int merge_push(struct merger *r, int cpu, const void *raw, size_t size)
 	size = sizeof(ev) + ev.len;	/* drop the perf buffer's padding */
 	q = &r->q[cpu];
 	need = ENTRY_ALIGN(sizeof(uint64_t) + size);
-	if (queue_reserve(q, need, r->cap)) {
-		if (r->cap && q->tail - q->head + need > r->cap)
-			q->capped++;
+	over = r->cap && q->tail - q->head + need > r->cap;
+	if (over || queue_reserve(q, need)) {	/* past the cap: as with no memory */
+		q->capped += over;
 		r->no_memory++;
 		r->no_memory_bytes += balance_record_bytes(&ev);
 		return -1;

@@ -27,8 +27,8 @@ void merge_free(struct merger *r);
  * At most bytes queued per CPU (0: no cap). A reader that falls behind a
  * writer drains its buffer for as long as the writer fills it, all into the
  * queue: without a cap the queue grows with the writer (1.4 GB in 10 s at
- * 400 MB/s); past it, a record is dropped and counted as the kernel counts
- * a full buffer's (merge_no_memory()).
+ * 400 MB/s); past it, a record is dropped and counted with those there was
+ * no memory for (merge_no_memory()), and per CPU (merge_capped_on()).
  */
 void merge_set_cap(struct merger *r, size_t bytes);
 

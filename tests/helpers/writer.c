@@ -174,6 +174,15 @@ static void drain(int rd, size_t n)
 	}
 }
 
+/* One byte from stdin: the test's "go". */
+static void wait_for_go(void)
+{
+	char c;
+
+	if (read(0, &c, 1) < 0)
+		die("read stdin");
+}
+
 static pthread_t *threads, *holder_ids;
 static int nthreads, thread_lines, gate[2] = { -1, -1 };
 static long holders_written;		/* holders whose partial line is written */
@@ -254,7 +263,7 @@ static void start_holders(char *arg)
 	struct timespec pause = { 0, 1000000 };
 	pthread_attr_t attr;
 	char *colon = strchr(arg, ':'), *ms = colon ? strchr(colon + 1, ':') : NULL;
-	char *batch = ms ? strchr(ms + 1, ':') : NULL, line[32], c;
+	char *batch = ms ? strchr(ms + 1, ':') : NULL, line[32];
 	long t, every = batch ? atol(batch + 1) : 0;
 
 	nthreads = atoi(arg);
@@ -274,8 +283,7 @@ static void start_holders(char *arg)
 		while (__atomic_load_n(&holders_written, __ATOMIC_ACQUIRE) < t + 1)
 			nanosleep(&pause, NULL);
 		write_all(1, line, snprintf(line, sizeof(line), "batch %ld\n", (t + 1) / every));
-		if (read(0, &c, 1) < 0)
-			die("read stdin");
+		wait_for_go();
 	}
 	fprintf(stderr, "held %d\n", nthreads);
 	holder_ids = ids;
@@ -329,10 +337,7 @@ static void do_action(char *a)
 	if (arg)
 		*arg++ = '\0';
 	if (!strcmp(a, "wait")) {
-		char c;
-
-		if (read(0, &c, 1) < 0)
-			die("read stdin");
+		wait_for_go();
 		return;
 	}
 	if (!strcmp(a, "out") || !strcmp(a, "err")) {
